@@ -1,1 +1,48 @@
-//! placeholder: filled by its issue
+//! Sans-IO core of the Centrifugo support in TelephonyBridge.
+//!
+//! - [`client`]: the real-time client (JSON protocol over WebSocket) as a state machine: bytes and a clock in,
+//!   events and frames out; reconnects, pings, recovery and token refresh are decided here.
+//! - [`api`]: the server HTTP API (publish, broadcast, history, presence, info) in modern and legacy forms.
+//! - [`jwt`]: HS256 connection and subscription tokens.
+//!
+//! No sockets, threads, sleeps or system clock: the add-in's transports do the I/O.
+
+pub mod api;
+pub mod backoff;
+pub mod client;
+mod error;
+pub mod jwt;
+pub mod protocol;
+
+pub use api::{ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, HttpRequest};
+pub use client::{Client, ClientConfig, Event, State, Transmit};
+pub use error::{ChannelFailure, Error};
+pub use protocol::Publication;
+
+/// Checks a WebSocket address for `Connect`: `ws://` or `wss://` with a host.
+pub fn validate_websocket_url(url: &str) -> Result<(), Error> {
+    let trimmed = url.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("wss://")
+        .or_else(|| lower.strip_prefix("ws://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(()),
+        _ => Err(Error::InvalidWebSocketUrl {
+            url: trimmed.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_urls() {
+        assert!(validate_websocket_url("ws://127.0.0.1:8000/connection/websocket").is_ok());
+        assert!(validate_websocket_url("WSS://c.example/connection/websocket").is_ok());
+        assert!(validate_websocket_url("http://c.example").is_err());
+        assert!(validate_websocket_url("ws://").is_err());
+    }
+}

@@ -1,0 +1,1055 @@
+//! The real-time client as a sans-IO state machine.
+//!
+//! The transport (a WebSocket on a worker thread) feeds it: [`Client::transport_opened`],
+//! [`Client::handle_frame`], [`Client::transport_closed`], [`Client::handle_timeout`], and executes what
+//! [`Client::poll_transmit`] returns. The application calls [`Client::connect`], [`Client::subscribe`]... and
+//! reads [`Client::poll_event`]. Time is always passed in, so every timer is testable with a fake clock.
+//!
+//! Behaviour follows the official SDKs (centrifuge-js, centrifuge-go): server pings are answered, a missing
+//! ping within `ping + max_server_ping_delay` means a dead link, reconnects use capped exponential backoff
+//! with jitter, disconnect codes 3500–3999 and 4500–4999 are terminal, subscriptions come back with recovery.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+
+use crate::backoff::{self, Jitter};
+use crate::protocol::{
+    self, CodeReason, ConnectResult, Publication, Push, RefreshResult, Reply, ReplyError,
+    SubscribeResult,
+};
+use crate::Error;
+
+/// Client-side codes for `Disconnected` (same numbers as centrifuge-js, so the SDK docs apply).
+pub mod codes {
+    /// Disconnect() was called.
+    pub const DISCONNECT_CALLED: u32 = 0;
+    /// The connection token was refused for good.
+    pub const UNAUTHORIZED: u32 = 1;
+    /// The server spoke something that is not the protocol.
+    pub const BAD_PROTOCOL: u32 = 2;
+    /// The WebSocket was closed with 1009 (message too big).
+    pub const MESSAGE_SIZE_LIMIT: u32 = 3;
+    /// Reconnecting: the transport closed (network, proxy, server restart).
+    pub const TRANSPORT_CLOSED: u32 = 1;
+    /// Reconnecting: no server ping within the ping interval plus slack.
+    pub const NO_PING: u32 = 2;
+    /// Reconnecting: a command got no reply in time.
+    pub const COMMAND_TIMEOUT: u32 = 3;
+    /// Server: connection expired (token not refreshed in time) — reconnects with a new token.
+    pub const SERVER_EXPIRED: u32 = 3005;
+    /// Server: state invalidated — clear positions and token, reconnect.
+    pub const SERVER_STATE_INVALIDATED: u32 = 3014;
+    /// Unsubscribe() was called.
+    pub const UNSUBSCRIBE_CALLED: u32 = 0;
+    /// Subscription refused for good (permission, bad token...).
+    pub const SUBSCRIBE_REFUSED: u32 = 1;
+    /// Server unsubscribe push: below this code the subscription ends, from it on the client resubscribes.
+    pub const RESUBSCRIBE_FROM: u32 = 2500;
+    /// Server unsubscribe push: subscription state invalidated (resubscribe without recovery).
+    pub const UNSUBSCRIBE_STATE_INVALIDATED: u32 = 2502;
+    /// Error code "token expired" in replies.
+    pub const TOKEN_EXPIRED: u32 = 109;
+}
+
+/// Whether a server close/disconnect code allows reconnecting (centrifuge-js and centrifuge-go rules).
+pub fn code_allows_reconnect(code: u32) -> bool {
+    !((3500..4000).contains(&code) || (4500..5000).contains(&code))
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub min_reconnect_delay: Duration,
+    pub max_reconnect_delay: Duration,
+    /// Slack added to the server's ping interval before the link counts as dead.
+    pub max_server_ping_delay: Duration,
+    /// How long a command (connect, subscribe...) may wait for its reply.
+    pub command_timeout: Duration,
+    /// TokenExpiring fires this long before the token's expiry (at most half the lifetime).
+    pub token_refresh_margin: Duration,
+    pub jitter_seed: u64,
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            min_reconnect_delay: Duration::from_millis(500),
+            max_reconnect_delay: Duration::from_secs(20),
+            max_server_ping_delay: Duration::from_secs(10),
+            command_timeout: Duration::from_secs(10),
+            token_refresh_margin: Duration::from_secs(15),
+            jitter_seed: 0x5EED,
+            name: "telephony-bridge".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// What the transport must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transmit {
+    /// Open the WebSocket (then call `transport_opened` or `transport_closed`).
+    Open,
+    /// Send one text message (possibly several newline-separated commands).
+    Text(String),
+    /// Close the WebSocket; the core already considers it gone (do not report `transport_closed`).
+    Close { code: u16, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Connected {
+        client_id: String,
+        version: String,
+        data: Option<String>,
+    },
+    Disconnected {
+        code: u32,
+        reason: String,
+        will_reconnect: bool,
+    },
+    Subscribed {
+        channel: String,
+        recovered: bool,
+        was_recovering: bool,
+        recoverable: bool,
+        offset: u64,
+        epoch: String,
+    },
+    Unsubscribed {
+        channel: String,
+        code: u32,
+        reason: String,
+    },
+    Publication(Publication),
+    /// Pass a new token: `set_token` for the connection (`channel` None), `subscribe(channel, token)` for a channel.
+    TokenExpiring {
+        channel: Option<String>,
+    },
+    Error {
+        kind: &'static str,
+        code: u32,
+        message: String,
+        channel: Option<String>,
+    },
+}
+
+impl Event {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Connected { .. } => "Connected",
+            Event::Disconnected { .. } => "Disconnected",
+            Event::Subscribed { .. } => "Subscribed",
+            Event::Unsubscribed { .. } => "Unsubscribed",
+            Event::Publication(_) => "Publication",
+            Event::TokenExpiring { .. } => "TokenExpiring",
+            Event::Error { .. } => "Error",
+        }
+    }
+
+    /// The event's data as one JSON object (field names as documented for 1C).
+    pub fn to_json(&self) -> Value {
+        match self {
+            Event::Connected {
+                client_id,
+                version,
+                data,
+            } => {
+                let mut object = Map::new();
+                object.insert("client".into(), json!(client_id));
+                object.insert("version".into(), json!(version));
+                if let Some(data) = data
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<Value>(d).ok())
+                {
+                    object.insert("data".into(), data);
+                }
+                Value::Object(object)
+            }
+            Event::Disconnected {
+                code,
+                reason,
+                will_reconnect,
+            } => {
+                json!({"code": code, "reason": reason, "reconnect": will_reconnect})
+            }
+            Event::Subscribed {
+                channel,
+                recovered,
+                was_recovering,
+                recoverable,
+                offset,
+                epoch,
+            } => json!({
+                "channel": channel, "recovered": recovered, "was_recovering": was_recovering,
+                "recoverable": recoverable, "offset": offset, "epoch": epoch
+            }),
+            Event::Unsubscribed {
+                channel,
+                code,
+                reason,
+            } => json!({"channel": channel, "code": code, "reason": reason}),
+            Event::Publication(publication) => publication.to_json(),
+            Event::TokenExpiring { channel } => {
+                json!({"channel": channel.clone().unwrap_or_default()})
+            }
+            Event::Error {
+                kind,
+                code,
+                message,
+                channel,
+            } => {
+                json!({"type": kind, "code": code, "message": message, "channel": channel.clone().unwrap_or_default()})
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Disconnected,
+    Connecting,
+    Connected,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Disconnected => "disconnected",
+            State::Connecting => "connecting",
+            State::Connected => "connected",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    WaitingReconnect {
+        at: Instant,
+    },
+    /// A new token is needed before connecting again (TokenExpiring was sent).
+    WaitingToken,
+    Opening,
+    Handshake,
+    Connected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pending {
+    Connect,
+    Subscribe(String),
+    Unsubscribe,
+    Refresh,
+    SubRefresh(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SubPhase {
+    /// Waiting for the connection (or a resubscribe delay).
+    Pending,
+    Subscribing,
+    Subscribed,
+    /// A subscription token is needed (TokenExpiring with the channel was sent).
+    WaitingToken,
+}
+
+#[derive(Clone)]
+struct Subscription {
+    phase: SubPhase,
+    token: String,
+    /// Stream position for recovery; `recoverable` says the server keeps one for this channel.
+    recoverable: bool,
+    offset: u64,
+    epoch: String,
+    resubscribe_at: Option<Instant>,
+    attempts: u32,
+    token_expiring_at: Option<Instant>,
+}
+
+impl Subscription {
+    fn new(token: String) -> Subscription {
+        Subscription {
+            phase: SubPhase::Pending,
+            token,
+            recoverable: false,
+            offset: 0,
+            epoch: String::new(),
+            resubscribe_at: None,
+            attempts: 0,
+            token_expiring_at: None,
+        }
+    }
+}
+
+/// Counters for diagnostics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub connects: u64,
+    pub reconnect_attempts: u64,
+    pub publications: u64,
+    pub duplicates_dropped: u64,
+    pub pings_answered: u64,
+    pub bad_frames: u64,
+    pub recoveries: u64,
+    pub recoveries_failed: u64,
+}
+
+pub struct Client {
+    config: ClientConfig,
+    phase: Phase,
+    token: String,
+    next_id: u32,
+    pending: BTreeMap<u32, (Pending, Instant)>,
+    subs: BTreeMap<String, Subscription>,
+    events: VecDeque<Event>,
+    transmits: VecDeque<Transmit>,
+    outgoing: Vec<String>,
+    jitter: Jitter,
+    reconnect_step: u32,
+    ping_interval: Option<Duration>,
+    send_pong: bool,
+    ping_deadline: Option<Instant>,
+    token_expiring_at: Option<Instant>,
+    client_id: String,
+    stats: Stats,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The token is a credential: show only whether it is set.
+        f.debug_struct("Client")
+            .field("phase", &self.phase)
+            .field("token_set", &!self.token.is_empty())
+            .field("subscriptions", &self.subs.keys().collect::<Vec<_>>())
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Client {
+        let jitter = Jitter::new(config.jitter_seed);
+        Client {
+            config,
+            phase: Phase::Idle,
+            token: String::new(),
+            next_id: 1,
+            pending: BTreeMap::new(),
+            subs: BTreeMap::new(),
+            events: VecDeque::new(),
+            transmits: VecDeque::new(),
+            outgoing: Vec::new(),
+            jitter,
+            reconnect_step: 0,
+            ping_interval: None,
+            send_pong: false,
+            ping_deadline: None,
+            token_expiring_at: None,
+            client_id: String::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    // ----- what the application asks -----
+
+    /// Starts connecting with `token` (may be empty when Centrifugo allows anonymous or uses a connect proxy).
+    pub fn connect(&mut self, token: &str, _now: Instant) {
+        self.token = token.to_string();
+        match self.phase {
+            Phase::Idle | Phase::WaitingReconnect { .. } | Phase::WaitingToken => {
+                self.reconnect_step = 0;
+                self.open();
+            }
+            Phase::Opening | Phase::Handshake | Phase::Connected => {}
+        }
+    }
+
+    /// Leaves for good (until the next `connect`). Subscriptions are kept and come back on `connect`.
+    pub fn disconnect(&mut self, _now: Instant) {
+        let was = self.state();
+        if matches!(
+            self.phase,
+            Phase::Opening | Phase::Handshake | Phase::Connected
+        ) {
+            self.outgoing.clear();
+            self.transmits.push_back(Transmit::Close {
+                code: 1000,
+                reason: "disconnect called".into(),
+            });
+        }
+        self.reset_connection_state();
+        self.phase = Phase::Idle;
+        if was != State::Disconnected {
+            self.events.push_back(Event::Disconnected {
+                code: codes::DISCONNECT_CALLED,
+                reason: "disconnect called".into(),
+                will_reconnect: false,
+            });
+        }
+    }
+
+    /// Subscribes to `channel`; with a token for channels that need one. Calling it again for a
+    /// subscribed channel with a new token refreshes the subscription token (`sub_refresh`).
+    pub fn subscribe(&mut self, channel: &str, token: &str, now: Instant) -> Result<(), Error> {
+        if channel.trim().is_empty() {
+            return Err(Error::EmptyArgument { what: "channel" });
+        }
+        let connected = self.phase == Phase::Connected;
+        if let Some(sub) = self.subs.get_mut(channel) {
+            if !token.is_empty() {
+                sub.token = token.to_string();
+            }
+            match sub.phase {
+                SubPhase::Subscribed if !token.is_empty() && connected => {
+                    sub.token_expiring_at = None;
+                    let command = json!({"channel": channel, "token": token});
+                    self.send_command(
+                        "sub_refresh",
+                        command,
+                        Pending::SubRefresh(channel.to_string()),
+                        now,
+                    );
+                }
+                SubPhase::WaitingToken => {
+                    sub.phase = SubPhase::Pending;
+                    if connected {
+                        self.send_subscribe(channel, now);
+                    }
+                }
+                _ => {}
+            }
+            return Ok(());
+        }
+        self.subs
+            .insert(channel.to_string(), Subscription::new(token.to_string()));
+        if connected {
+            self.send_subscribe(channel, now);
+        }
+        Ok(())
+    }
+
+    pub fn unsubscribe(&mut self, channel: &str, now: Instant) -> Result<(), Error> {
+        let Some(sub) = self.subs.remove(channel) else {
+            return Err(Error::NotSubscribed {
+                channel: channel.to_string(),
+            });
+        };
+        if self.phase == Phase::Connected
+            && matches!(sub.phase, SubPhase::Subscribing | SubPhase::Subscribed)
+        {
+            self.send_command(
+                "unsubscribe",
+                json!({"channel": channel}),
+                Pending::Unsubscribe,
+                now,
+            );
+        }
+        self.events.push_back(Event::Unsubscribed {
+            channel: channel.to_string(),
+            code: codes::UNSUBSCRIBE_CALLED,
+            reason: "unsubscribe called".into(),
+        });
+        Ok(())
+    }
+
+    /// A new connection token (the answer to `TokenExpiring`).
+    pub fn set_token(&mut self, token: &str, now: Instant) {
+        self.token = token.to_string();
+        match self.phase {
+            Phase::Connected => {
+                self.token_expiring_at = None;
+                self.send_command("refresh", json!({"token": token}), Pending::Refresh, now);
+            }
+            Phase::WaitingToken => self.open(),
+            _ => {}
+        }
+    }
+
+    pub fn state(&self) -> State {
+        match self.phase {
+            Phase::Idle => State::Disconnected,
+            Phase::Connected => State::Connected,
+            _ => State::Connecting,
+        }
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn channels(&self) -> Vec<String> {
+        self.subs.keys().cloned().collect()
+    }
+
+    /// The stream position kept for `channel` (offset, epoch), used to recover after a reconnect.
+    pub fn position(&self, channel: &str) -> Option<(u64, String)> {
+        self.subs.get(channel).map(|s| (s.offset, s.epoch.clone()))
+    }
+
+    // ----- what the transport reports -----
+
+    pub fn transport_opened(&mut self, now: Instant) {
+        if self.phase != Phase::Opening {
+            return;
+        }
+        self.phase = Phase::Handshake;
+        let mut request = Map::new();
+        if !self.token.is_empty() {
+            request.insert("token".into(), json!(self.token));
+        }
+        request.insert("name".into(), json!(self.config.name));
+        request.insert("version".into(), json!(self.config.version));
+        self.send_command("connect", Value::Object(request), Pending::Connect, now);
+    }
+
+    /// The WebSocket closed (or could not open). `code` is the close code when there was one.
+    pub fn transport_closed(&mut self, code: Option<u16>, reason: &str, now: Instant) {
+        if matches!(
+            self.phase,
+            Phase::Idle | Phase::WaitingReconnect { .. } | Phase::WaitingToken
+        ) {
+            return;
+        }
+        let (code, reason, reconnect) = match code.map(u32::from) {
+            Some(1009) => (
+                codes::MESSAGE_SIZE_LIMIT,
+                "message size limit exceeded".to_string(),
+                false,
+            ),
+            Some(code) if code >= 3000 => {
+                let reason = if reason.is_empty() {
+                    "closed by server".to_string()
+                } else {
+                    reason.to_string()
+                };
+                (code, reason, code_allows_reconnect(code))
+            }
+            _ => {
+                let reason = if reason.is_empty() {
+                    "transport closed".to_string()
+                } else {
+                    reason.to_string()
+                };
+                (codes::TRANSPORT_CLOSED, reason, true)
+            }
+        };
+        if self.phase == Phase::Opening {
+            self.events.push_back(Event::Error {
+                kind: "transport",
+                code: codes::TRANSPORT_CLOSED,
+                message: reason.clone(),
+                channel: None,
+            });
+        }
+        self.lost(code, reason, reconnect, now);
+    }
+
+    /// One WebSocket text (or binary) message from the server.
+    pub fn handle_frame(&mut self, frame: &[u8], now: Instant) {
+        if !matches!(self.phase, Phase::Handshake | Phase::Connected) {
+            return;
+        }
+        self.arm_ping_deadline(now);
+        for reply in protocol::decode_frame(frame) {
+            if !matches!(self.phase, Phase::Handshake | Phase::Connected) {
+                // An earlier reply in this frame ended the connection.
+                return;
+            }
+            match reply {
+                Ok(reply) => self.handle_reply(reply, now),
+                Err(error) => {
+                    self.stats.bad_frames += 1;
+                    self.events.push_back(Event::Error {
+                        kind: "protocol",
+                        code: codes::BAD_PROTOCOL,
+                        message: error.to_string(),
+                        channel: None,
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Phase::WaitingReconnect { at } = self.phase {
+            if now >= at {
+                self.open();
+            }
+            return;
+        }
+        if !matches!(self.phase, Phase::Handshake | Phase::Connected) {
+            return;
+        }
+        if self.ping_deadline.is_some_and(|deadline| now >= deadline) {
+            self.close_and_lose(codes::NO_PING, "no ping", now);
+            return;
+        }
+        if self.pending.values().any(|(_, deadline)| now >= *deadline) {
+            self.close_and_lose(codes::COMMAND_TIMEOUT, "no reply in time", now);
+            return;
+        }
+        if self.token_expiring_at.is_some_and(|at| now >= at) {
+            self.token_expiring_at = None;
+            self.events
+                .push_back(Event::TokenExpiring { channel: None });
+        }
+        let mut due_resubscribe = Vec::new();
+        for (channel, sub) in self.subs.iter_mut() {
+            if sub.token_expiring_at.is_some_and(|at| now >= at) {
+                sub.token_expiring_at = None;
+                self.events.push_back(Event::TokenExpiring {
+                    channel: Some(channel.clone()),
+                });
+            }
+            if sub.resubscribe_at.is_some_and(|at| now >= at) {
+                sub.resubscribe_at = None;
+                due_resubscribe.push(channel.clone());
+            }
+        }
+        for channel in due_resubscribe {
+            self.send_subscribe(&channel, now);
+        }
+    }
+
+    /// The earliest moment `handle_timeout` has something to do.
+    pub fn next_timeout(&self) -> Option<Instant> {
+        let mut deadlines: Vec<Instant> = Vec::new();
+        match self.phase {
+            Phase::WaitingReconnect { at } => deadlines.push(at),
+            Phase::Handshake | Phase::Connected => {
+                deadlines.extend(self.ping_deadline);
+                deadlines.extend(self.pending.values().map(|(_, d)| *d));
+                deadlines.extend(self.token_expiring_at);
+                for sub in self.subs.values() {
+                    deadlines.extend(sub.token_expiring_at);
+                    deadlines.extend(sub.resubscribe_at);
+                }
+            }
+            _ => {}
+        }
+        deadlines.into_iter().min()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        if !self.outgoing.is_empty() {
+            let batch = protocol::encode_batch(&self.outgoing);
+            self.outgoing.clear();
+            self.transmits.push_back(Transmit::Text(batch));
+        }
+        self.transmits.pop_front()
+    }
+
+    // ----- internals -----
+
+    fn open(&mut self) {
+        self.phase = Phase::Opening;
+        self.transmits.push_back(Transmit::Open);
+    }
+
+    fn reset_connection_state(&mut self) {
+        self.pending.clear();
+        self.ping_interval = None;
+        self.send_pong = false;
+        self.ping_deadline = None;
+        self.token_expiring_at = None;
+        for sub in self.subs.values_mut() {
+            if sub.phase != SubPhase::WaitingToken {
+                sub.phase = SubPhase::Pending;
+            }
+            sub.resubscribe_at = None;
+            sub.token_expiring_at = None;
+        }
+    }
+
+    fn close_and_lose(&mut self, code: u32, reason: &str, now: Instant) {
+        self.outgoing.clear();
+        self.transmits.push_back(Transmit::Close {
+            code: 3000,
+            reason: reason.to_string(),
+        });
+        self.lost(code, reason.to_string(), true, now);
+    }
+
+    /// The connection is gone (the transport is closed or being closed): report and decide what next.
+    fn lost(&mut self, code: u32, reason: String, reconnect: bool, now: Instant) {
+        let was_connected = self.phase == Phase::Connected;
+        self.reset_connection_state();
+        if code == codes::SERVER_STATE_INVALIDATED {
+            for sub in self.subs.values_mut() {
+                sub.recoverable = false;
+                sub.offset = 0;
+                sub.epoch.clear();
+            }
+        }
+        let needs_token = code == codes::SERVER_STATE_INVALIDATED;
+        if was_connected || !reconnect {
+            self.events.push_back(Event::Disconnected {
+                code,
+                reason,
+                will_reconnect: reconnect,
+            });
+        }
+        if !reconnect {
+            self.phase = Phase::Idle;
+        } else if needs_token {
+            self.wait_for_token();
+        } else {
+            self.schedule_reconnect(now);
+        }
+    }
+
+    fn wait_for_token(&mut self) {
+        self.phase = Phase::WaitingToken;
+        self.events
+            .push_back(Event::TokenExpiring { channel: None });
+    }
+
+    fn schedule_reconnect(&mut self, now: Instant) {
+        let delay = backoff::delay(
+            self.reconnect_step,
+            self.config.min_reconnect_delay,
+            self.config.max_reconnect_delay,
+            &mut self.jitter,
+        );
+        self.reconnect_step = self.reconnect_step.saturating_add(1);
+        self.stats.reconnect_attempts += 1;
+        self.phase = Phase::WaitingReconnect { at: now + delay };
+    }
+
+    fn arm_ping_deadline(&mut self, now: Instant) {
+        if let Some(interval) = self.ping_interval {
+            self.ping_deadline = Some(now + interval + self.config.max_server_ping_delay);
+        }
+    }
+
+    fn allocate_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+        id
+    }
+
+    fn send_command(&mut self, method: &str, request: Value, pending: Pending, now: Instant) {
+        let id = self.allocate_id();
+        let mut command = Map::new();
+        command.insert("id".into(), json!(id));
+        command.insert(method.into(), request);
+        self.outgoing.push(Value::Object(command).to_string());
+        self.pending
+            .insert(id, (pending, now + self.config.command_timeout));
+    }
+
+    fn send_subscribe(&mut self, channel: &str, now: Instant) {
+        let Some(sub) = self.subs.get_mut(channel) else {
+            return;
+        };
+        sub.phase = SubPhase::Subscribing;
+        let mut request = Map::new();
+        request.insert("channel".into(), json!(channel));
+        if !sub.token.is_empty() {
+            request.insert("token".into(), json!(sub.token));
+        }
+        // Ask for a recoverable, positioned stream; the server ignores this where the namespace does not allow it.
+        request.insert("recoverable".into(), json!(true));
+        request.insert("positioned".into(), json!(true));
+        if sub.recoverable {
+            request.insert("recover".into(), json!(true));
+            request.insert("offset".into(), json!(sub.offset));
+            request.insert("epoch".into(), json!(sub.epoch));
+        }
+        self.send_command(
+            "subscribe",
+            Value::Object(request),
+            Pending::Subscribe(channel.to_string()),
+            now,
+        );
+    }
+
+    fn token_expiring_time(&self, ttl_seconds: u32, now: Instant) -> Instant {
+        let ttl = Duration::from_secs(u64::from(ttl_seconds));
+        let margin = self.config.token_refresh_margin.min(ttl / 2);
+        now + (ttl - margin)
+    }
+
+    fn handle_reply(&mut self, reply: Reply, now: Instant) {
+        if reply.id == 0 {
+            if let Some(push) = reply.push {
+                self.handle_push(push, now);
+            } else if reply.is_ping() && self.phase == Phase::Connected && self.send_pong {
+                self.stats.pings_answered += 1;
+                self.outgoing.push("{}".to_string());
+            }
+            return;
+        }
+        // A reply nobody waits for (its command timed out on an earlier connection) is dropped.
+        let Some((pending, _)) = self.pending.remove(&reply.id) else {
+            return;
+        };
+        match pending {
+            Pending::Connect => match reply.error {
+                Some(error) => self.connect_failed(error, now),
+                None => self.connected(reply.connect.unwrap_or_default(), now),
+            },
+            Pending::Subscribe(channel) => match reply.error {
+                Some(error) => self.subscribe_failed(&channel, error, now),
+                None => self.subscribed(&channel, reply.subscribe.unwrap_or_default(), now),
+            },
+            Pending::Unsubscribe => {}
+            Pending::Refresh => match reply.error {
+                Some(error) => self.refresh_failed(error, now),
+                None => {
+                    let result = reply.refresh.unwrap_or_default();
+                    self.token_expiring_at = result
+                        .expires
+                        .then(|| self.token_expiring_time(result.ttl, now));
+                }
+            },
+            Pending::SubRefresh(channel) => match reply.error {
+                Some(error) => {
+                    self.events.push_back(Event::Error {
+                        kind: "subscription refresh",
+                        code: error.code,
+                        message: error.message,
+                        channel: Some(channel.clone()),
+                    });
+                }
+                None => {
+                    let result: RefreshResult = reply.sub_refresh.unwrap_or_default();
+                    let at = result
+                        .expires
+                        .then(|| self.token_expiring_time(result.ttl, now));
+                    if let Some(sub) = self.subs.get_mut(&channel) {
+                        sub.token_expiring_at = at;
+                    }
+                }
+            },
+        }
+    }
+
+    fn connected(&mut self, result: ConnectResult, now: Instant) {
+        self.phase = Phase::Connected;
+        self.reconnect_step = 0;
+        self.stats.connects += 1;
+        self.client_id = result.client.clone();
+        self.send_pong = result.pong;
+        self.ping_interval = (result.ping > 0).then(|| Duration::from_secs(u64::from(result.ping)));
+        self.arm_ping_deadline(now);
+        self.token_expiring_at = result
+            .expires
+            .then(|| self.token_expiring_time(result.ttl, now));
+        self.events.push_back(Event::Connected {
+            client_id: result.client,
+            version: result.version,
+            data: result.data.map(|d| d.get().to_string()),
+        });
+        let channels: Vec<String> = self
+            .subs
+            .iter()
+            .filter(|(_, sub)| sub.phase == SubPhase::Pending)
+            .map(|(channel, _)| channel.clone())
+            .collect();
+        for channel in channels {
+            self.send_subscribe(&channel, now);
+        }
+    }
+
+    fn connect_failed(&mut self, error: ReplyError, now: Instant) {
+        self.outgoing.clear();
+        self.transmits.push_back(Transmit::Close {
+            code: 3000,
+            reason: "connect error".into(),
+        });
+        self.events.push_back(Event::Error {
+            kind: "connect",
+            code: error.code,
+            message: error.message.clone(),
+            channel: None,
+        });
+        if error.code == codes::TOKEN_EXPIRED {
+            self.reset_connection_state();
+            self.wait_for_token();
+        } else if error.code < 100 || error.temporary {
+            self.lost(error.code, error.message, true, now);
+        } else {
+            self.lost(error.code, error.message, false, now);
+        }
+    }
+
+    fn refresh_failed(&mut self, error: ReplyError, now: Instant) {
+        self.events.push_back(Event::Error {
+            kind: "refresh",
+            code: error.code,
+            message: error.message.clone(),
+            channel: None,
+        });
+        if error.code < 100 || error.temporary {
+            // Ask the application again a little later.
+            self.token_expiring_at = Some(now + Duration::from_secs(5));
+        } else {
+            self.outgoing.clear();
+            self.transmits.push_back(Transmit::Close {
+                code: 3000,
+                reason: "refresh error".into(),
+            });
+            self.lost(error.code, error.message, false, now);
+        }
+    }
+
+    fn subscribed(&mut self, channel: &str, result: SubscribeResult, now: Instant) {
+        let at = result
+            .expires
+            .then(|| self.token_expiring_time(result.ttl, now));
+        let Some(sub) = self.subs.get_mut(channel) else {
+            return;
+        };
+        let asked_to_recover = sub.recoverable;
+        sub.phase = SubPhase::Subscribed;
+        sub.attempts = 0;
+        sub.token_expiring_at = at;
+        sub.recoverable = result.recoverable;
+        let was_recovering = result.was_recovering || asked_to_recover;
+        let recovered = was_recovering && result.recovered;
+        if was_recovering {
+            if recovered {
+                self.stats.recoveries += 1;
+            } else {
+                self.stats.recoveries_failed += 1;
+            }
+        }
+        if !recovered {
+            // A fresh stream: positions from before are meaningless now.
+            sub.offset = 0;
+        }
+        sub.epoch = result.epoch.clone();
+        self.events.push_back(Event::Subscribed {
+            channel: channel.to_string(),
+            recovered,
+            was_recovering,
+            recoverable: result.recoverable,
+            offset: result.offset,
+            epoch: result.epoch,
+        });
+        for raw in result.publications {
+            self.deliver(Publication::from_raw(channel, raw));
+        }
+        // Publications missed while away were delivered above; the live stream continues from the top.
+        if let Some(sub) = self.subs.get_mut(channel) {
+            sub.offset = sub.offset.max(result.offset);
+        }
+    }
+
+    fn subscribe_failed(&mut self, channel: &str, error: ReplyError, now: Instant) {
+        let Some(sub) = self.subs.get_mut(channel) else {
+            return;
+        };
+        self.events.push_back(Event::Error {
+            kind: "subscribe",
+            code: error.code,
+            message: error.message.clone(),
+            channel: Some(channel.to_string()),
+        });
+        if error.code == codes::TOKEN_EXPIRED {
+            sub.phase = SubPhase::WaitingToken;
+            self.events.push_back(Event::TokenExpiring {
+                channel: Some(channel.to_string()),
+            });
+        } else if error.code < 100 || error.temporary {
+            sub.phase = SubPhase::Pending;
+            let delay = backoff::delay(
+                sub.attempts,
+                self.config.min_reconnect_delay,
+                self.config.max_reconnect_delay,
+                &mut self.jitter,
+            );
+            sub.attempts = sub.attempts.saturating_add(1);
+            sub.resubscribe_at = Some(now + delay);
+        } else {
+            self.subs.remove(channel);
+            self.events.push_back(Event::Unsubscribed {
+                channel: channel.to_string(),
+                code: codes::SUBSCRIBE_REFUSED,
+                reason: format!("{} {}", error.code, error.message),
+            });
+        }
+    }
+
+    fn handle_push(&mut self, push: Push, now: Instant) {
+        let channel = push.channel;
+        if let Some(raw) = push.publication {
+            self.deliver(Publication::from_raw(&channel, raw));
+        } else if let Some(unsubscribe) = push.unsubscribe {
+            self.server_unsubscribed(&channel, unsubscribe, now);
+        } else if let Some(disconnect) = push.disconnect {
+            let reconnect = code_allows_reconnect(disconnect.code);
+            let reason = disconnect.reason.clone();
+            self.outgoing.clear();
+            self.transmits.push_back(Transmit::Close {
+                code: 1000,
+                reason: reason.clone(),
+            });
+            self.lost(disconnect.code, reason, reconnect, now);
+        } else if let Some(result) = push.subscribe {
+            // A server-side subscription: report it; publications arrive like any other.
+            self.events.push_back(Event::Subscribed {
+                channel,
+                recovered: result.recovered,
+                was_recovering: result.was_recovering,
+                recoverable: result.recoverable,
+                offset: result.offset,
+                epoch: result.epoch,
+            });
+        } else if let Some(refresh) = push.refresh {
+            self.token_expiring_at = refresh
+                .expires
+                .then(|| self.token_expiring_time(refresh.ttl, now));
+        }
+    }
+
+    fn server_unsubscribed(&mut self, channel: &str, unsubscribe: CodeReason, now: Instant) {
+        if unsubscribe.code < codes::RESUBSCRIBE_FROM {
+            if self.subs.remove(channel).is_some() || !channel.is_empty() {
+                self.events.push_back(Event::Unsubscribed {
+                    channel: channel.to_string(),
+                    code: unsubscribe.code,
+                    reason: unsubscribe.reason,
+                });
+            }
+            return;
+        }
+        if let Some(sub) = self.subs.get_mut(channel) {
+            if unsubscribe.code == codes::UNSUBSCRIBE_STATE_INVALIDATED {
+                sub.recoverable = false;
+                sub.offset = 0;
+                sub.epoch.clear();
+            }
+            self.send_subscribe(channel, now);
+        }
+    }
+
+    /// Delivers a publication once: with a known stream position, anything at or below it was seen already.
+    fn deliver(&mut self, publication: Publication) {
+        if let Some(sub) = self.subs.get_mut(&publication.channel) {
+            if publication.offset > 0 {
+                if sub.offset > 0 && publication.offset <= sub.offset {
+                    self.stats.duplicates_dropped += 1;
+                    return;
+                }
+                sub.offset = publication.offset;
+            }
+        }
+        self.stats.publications += 1;
+        self.events.push_back(Event::Publication(publication));
+    }
+}
