@@ -1,0 +1,367 @@
+//! The only path to the platform's ExternalEvent.
+//!
+//! The platform keeps a tiny event buffer (depth 1 until SetEventBufferDepth) and silently
+//! drops an event when it is full — ExternalEvent just returns false. So every event first
+//! enters this object's own bounded queue, and one delivery thread hands them over in order,
+//! retrying the head until the platform takes it. Senders never block: they are network
+//! worker threads that must keep reading their sockets.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+/// Events the add-in keeps for the platform before it drops the oldest.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 65_536;
+
+/// How long the delivery thread waits before offering a refused event again. Short at first
+/// (the client usually drains within a frame), growing to a cap so a busy client costs
+/// nothing measurable.
+const RETRY_FIRST: Duration = Duration::from_micros(200);
+const RETRY_CAP: Duration = Duration::from_millis(20);
+
+/// Where delivered events go: the platform's ExternalEvent, or a test double in unit tests.
+pub trait EventSink: Send + Sync + 'static {
+    /// All three strings are NUL-terminated UTF-16. False means the platform did not take it.
+    fn deliver(&self, source: &[u16], name: &[u16], data: &[u16]) -> bool;
+}
+
+struct PendingEvent {
+    name: Vec<u16>,
+    data: Vec<u16>,
+    /// The synthesized EventsDropped notice: counted apart and never re-queued.
+    notice: bool,
+}
+
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventCounters {
+    pub queued: usize,
+    pub delivered: u64,
+    pub refused: u64,
+    pub dropped: u64,
+    pub capacity: usize,
+}
+
+struct State {
+    items: VecDeque<PendingEvent>,
+    capacity: usize,
+    delivered: u64,
+    refused: u64,
+    dropped_total: u64,
+    dropped_unreported: u64,
+    closed: bool,
+}
+
+struct Inner {
+    source: Vec<u16>,
+    state: Mutex<State>,
+    wake: Condvar,
+    sink: Mutex<Option<Arc<dyn EventSink>>>,
+    worker: Mutex<Option<(JoinHandle<()>, mpsc::Receiver<()>)>>,
+    worker_started: AtomicBool,
+}
+
+/// The per-object event queue. Cheap to clone; clones share the queue.
+#[derive(Clone)]
+pub struct EventQueue {
+    inner: Arc<Inner>,
+}
+
+fn utf16z(text: &str) -> Vec<u16> {
+    text.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+impl EventQueue {
+    /// `source` is the ExternalEvent Source, e.g. `TelephonyBridge.Centrifugo`.
+    pub fn new(source: &str) -> Self {
+        EventQueue {
+            inner: Arc::new(Inner {
+                source: utf16z(source),
+                state: Mutex::new(State {
+                    items: VecDeque::new(),
+                    capacity: DEFAULT_QUEUE_CAPACITY,
+                    delivered: 0,
+                    refused: 0,
+                    dropped_total: 0,
+                    dropped_unreported: 0,
+                    closed: false,
+                }),
+                wake: Condvar::new(),
+                sink: Mutex::new(None),
+                worker: Mutex::new(None),
+                worker_started: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Connects the queue to the platform. Events sent before this wait in the queue.
+    pub fn attach(&self, sink: Arc<dyn EventSink>) {
+        *self.inner.sink.lock() = Some(sink);
+        if !self.inner.state.lock().items.is_empty() {
+            self.ensure_worker();
+        }
+    }
+
+    /// Queues an event. Never blocks on the platform; a no-op after `close`.
+    pub fn send(&self, name: &str, data: &serde_json::Value) {
+        let event = PendingEvent {
+            name: utf16z(name),
+            data: utf16z(&data.to_string()),
+            notice: false,
+        };
+        {
+            let mut state = self.inner.state.lock();
+            if state.closed {
+                return;
+            }
+            if state.items.len() >= state.capacity {
+                // The oldest go first: a fresh "ringing" matters more than a stale one.
+                state.items.pop_front();
+                state.dropped_total += 1;
+                state.dropped_unreported += 1;
+            }
+            state.items.push_back(event);
+        }
+        self.inner.wake.notify_one();
+        self.ensure_worker();
+    }
+
+    pub fn set_capacity(&self, capacity: usize) {
+        let mut state = self.inner.state.lock();
+        state.capacity = capacity.max(1);
+        while state.items.len() > state.capacity {
+            state.items.pop_front();
+            state.dropped_total += 1;
+            state.dropped_unreported += 1;
+        }
+    }
+
+    pub fn counters(&self) -> EventCounters {
+        let state = self.inner.state.lock();
+        EventCounters {
+            queued: state.items.len(),
+            delivered: state.delivered,
+            refused: state.refused,
+            dropped: state.dropped_total,
+            capacity: state.capacity,
+        }
+    }
+
+    /// Stops delivery for good and joins the delivery thread within `deadline`. After this
+    /// returns nothing calls the platform, unless a platform call hung past the deadline
+    /// (then the thread is left detached and still never makes another call).
+    pub fn close(&self, deadline: Duration) -> bool {
+        {
+            let mut state = self.inner.state.lock();
+            state.closed = true;
+            state.items.clear();
+        }
+        self.inner.wake.notify_all();
+        let worker = self.inner.worker.lock().take();
+        let joined = match worker {
+            None => true,
+            Some((handle, finished)) => match finished.recv_timeout(deadline) {
+                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let _ = handle.join();
+                    true
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => false,
+            },
+        };
+        *self.inner.sink.lock() = None;
+        joined
+    }
+
+    fn ensure_worker(&self) {
+        if self.inner.worker_started.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(sink) = self.inner.sink.lock().clone() else {
+            return;
+        };
+        let mut slot = self.inner.worker.lock();
+        if self.inner.worker_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let inner = Arc::clone(&self.inner);
+        let (finished_tx, finished_rx) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("tb-events".into())
+            .spawn(move || {
+                deliver_loop(&inner, sink.as_ref());
+                let _ = finished_tx.send(());
+            });
+        match spawned {
+            Ok(handle) => *slot = Some((handle, finished_rx)),
+            // Out of threads: leave the events queued; the next send tries again.
+            Err(_) => self.inner.worker_started.store(false, Ordering::Release),
+        }
+    }
+}
+
+fn dropped_notice(count: u64, total: u64) -> PendingEvent {
+    PendingEvent {
+        name: utf16z("EventsDropped"),
+        data: utf16z(&serde_json::json!({ "count": count, "total": total }).to_string()),
+        notice: true,
+    }
+}
+
+fn deliver_loop(inner: &Inner, sink: &dyn EventSink) {
+    let mut retry = RETRY_FIRST;
+    loop {
+        let mut state = inner.state.lock();
+        while state.items.is_empty() && state.dropped_unreported == 0 && !state.closed {
+            inner.wake.wait(&mut state);
+        }
+        if state.closed {
+            return;
+        }
+        // The notice about dropped events goes before the survivors: they came after the loss.
+        let notice = (state.dropped_unreported > 0)
+            .then(|| dropped_notice(state.dropped_unreported, state.dropped_total));
+        let reported = state.dropped_unreported;
+        let taken = match notice {
+            Some(notice) => notice,
+            None => match state.items.pop_front() {
+                Some(event) => event,
+                None => continue,
+            },
+        };
+        drop(state);
+
+        let accepted = sink.deliver(&inner.source, &taken.name, &taken.data);
+
+        let mut state = inner.state.lock();
+        if accepted {
+            retry = RETRY_FIRST;
+            if taken.notice {
+                state.dropped_unreported -= reported.min(state.dropped_unreported);
+            } else {
+                state.delivered += 1;
+            }
+            continue;
+        }
+        state.refused += 1;
+        if !taken.notice {
+            if state.closed {
+                return;
+            }
+            if state.items.len() >= state.capacity {
+                // The refused event is the oldest one, so it is the one that overflow drops.
+                state.dropped_total += 1;
+                state.dropped_unreported += 1;
+            } else {
+                state.items.push_front(taken);
+            }
+        }
+        let until = Instant::now() + retry;
+        inner.wake.wait_until(&mut state, until);
+        retry = (retry * 2).min(RETRY_CAP);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A platform buffer of fixed depth, drained by the test when it chooses to be idle.
+    struct Buffer {
+        depth: usize,
+        items: Mutex<Vec<(String, String)>>,
+        drained: Mutex<Vec<(String, String)>>,
+    }
+
+    impl EventSink for Buffer {
+        fn deliver(&self, _source: &[u16], name: &[u16], data: &[u16]) -> bool {
+            let mut items = self.items.lock();
+            if items.len() >= self.depth {
+                return false;
+            }
+            let text = |s: &[u16]| String::from_utf16_lossy(&s[..s.len() - 1]);
+            items.push((text(name), text(data)));
+            true
+        }
+    }
+
+    impl Buffer {
+        fn drain(&self) {
+            let taken: Vec<_> = self.items.lock().drain(..).collect();
+            self.drained.lock().extend(taken);
+        }
+    }
+
+    fn wait_for(buffer: &Buffer, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while buffer.drained.lock().len() < count && Instant::now() < deadline {
+            buffer.drain();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn events_refused_by_a_full_buffer_arrive_in_order() {
+        let buffer = Arc::new(Buffer {
+            depth: 1,
+            items: Mutex::new(Vec::new()),
+            drained: Mutex::new(Vec::new()),
+        });
+        let queue = EventQueue::new("TelephonyBridge.Test");
+        queue.attach(buffer.clone());
+        for i in 0..500 {
+            queue.send("Tick", &serde_json::json!({ "n": i }));
+        }
+        wait_for(&buffer, 500);
+        let drained = buffer.drained.lock();
+        assert_eq!(drained.len(), 500);
+        for (i, (name, data)) in drained.iter().enumerate() {
+            assert_eq!(name, "Tick");
+            assert_eq!(data, &format!("{{\"n\":{i}}}"));
+        }
+        drop(drained);
+        assert!(queue.close(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn overflow_drops_the_oldest_and_says_how_many() {
+        let buffer = Arc::new(Buffer {
+            depth: 1,
+            items: Mutex::new(Vec::new()),
+            drained: Mutex::new(Vec::new()),
+        });
+        let queue = EventQueue::new("TelephonyBridge.Test");
+        queue.set_capacity(10);
+        for i in 0..25 {
+            queue.send("Tick", &serde_json::json!({ "n": i }));
+        }
+        // Attached only now, so nothing was delivered while the 25 were queued.
+        queue.attach(buffer.clone());
+        wait_for(&buffer, 11);
+        let drained = buffer.drained.lock().clone();
+        assert_eq!(drained[0].0, "EventsDropped");
+        assert_eq!(drained[0].1, "{\"count\":15,\"total\":15}");
+        let ticks: Vec<_> = drained[1..].iter().map(|(_, d)| d.clone()).collect();
+        let expected: Vec<_> = (15..25).map(|i| format!("{{\"n\":{i}}}")).collect();
+        assert_eq!(ticks, expected);
+        assert_eq!(queue.counters().dropped, 15);
+        assert!(queue.close(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn nothing_is_delivered_after_close() {
+        let buffer = Arc::new(Buffer {
+            depth: 1000,
+            items: Mutex::new(Vec::new()),
+            drained: Mutex::new(Vec::new()),
+        });
+        let queue = EventQueue::new("TelephonyBridge.Test");
+        queue.attach(buffer.clone());
+        assert!(queue.close(Duration::from_secs(2)));
+        queue.send("Late", &serde_json::json!({}));
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(buffer.items.lock().is_empty());
+    }
+}

@@ -1,0 +1,541 @@
+//! `addin1c`'s raw interface implemented once for every class, with one panic guard around
+//! every entry point the platform can call.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use addin1c::{CStr1C, Connection, RawAddin, Variant};
+use serde_json::json;
+
+use super::class::{AddinClass, ParamKind, ParamSpec};
+use super::fault;
+use super::platform::Platform;
+use super::table::{self, ClassTable};
+use super::test_events::TestEvents;
+use super::{AddinError, ClassContext, Lang, Value, SOURCE_PREFIX};
+use crate::log::Level;
+
+/// The depth asked of the platform's event buffer in Init. A call yields a handful of events
+/// (ringing, answered, finished, …) and an operator may see dozens of calls at once, so 128
+/// absorbs such a burst without a retry round-trip, while keeping what the platform holds for
+/// a busy form small. Anything beyond waits, in order, in the add-in's own queue.
+pub const EVENT_BUFFER_DEPTH: i32 = 128;
+
+/// How long Done waits for the event thread (the class's own threads have their own bound).
+const EVENT_THREAD_JOIN: Duration = Duration::from_millis(500);
+
+pub struct Component<C: AddinClass> {
+    table: &'static ClassTable,
+    class: C,
+    ctx: ClassContext,
+    source: String,
+    platform: Option<Platform>,
+    last_error: String,
+    finished: bool,
+    test_events: TestEvents,
+}
+
+impl<C: AddinClass> Component<C> {
+    pub fn new() -> Self {
+        let ctx = ClassContext::new(C::NAME);
+        Component {
+            table: ClassTable::of::<C>(),
+            class: C::new(ctx.clone()),
+            ctx,
+            source: format!("{SOURCE_PREFIX}.{}", C::NAME),
+            platform: None,
+            last_error: String::new(),
+            finished: false,
+            test_events: TestEvents::default(),
+        }
+    }
+
+    fn lang(&self) -> Lang {
+        self.ctx.lang()
+    }
+
+    /// Reports a failure the way the platform expects: AddError (which makes the calling BSL
+    /// code raise an exception with this text) and the same text in LastError.
+    fn fail(&mut self, member: (&str, &str), error: &AddinError) {
+        let lang = self.lang();
+        let text = format!(
+            "{}.{}: {}",
+            C::NAME,
+            lang.pick(member.0, member.1),
+            error.text(lang)
+        );
+        self.ctx.log.error(&text, json!({}));
+        if let Some(platform) = self.platform {
+            platform.add_error(&self.source, &text);
+        }
+        self.last_error = text;
+    }
+
+    fn report_panic(&mut self, entry: &str, payload: Box<dyn Any + Send>) {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let error = AddinError::new(
+            format!("internal error in the add-in ({detail}); the object keeps working, please report this with the log"),
+            format!("внутренняя ошибка компоненты ({detail}); объект продолжает работу, сообщите об ошибке, приложив журнал"),
+        );
+        // Reporting must not unwind either.
+        let _ = catch_unwind(AssertUnwindSafe(|| self.fail((entry, entry), &error)));
+    }
+
+    /// The panic boundary: nothing unwinds into the platform from any entry point.
+    fn guard<R>(&mut self, entry: &str, fallback: R, body: impl FnOnce(&mut Self) -> R) -> R {
+        match catch_unwind(AssertUnwindSafe(|| {
+            fault::maybe_panic(entry);
+            body(self)
+        })) {
+            Ok(result) => result,
+            Err(payload) => {
+                self.report_panic(entry, payload);
+                fallback
+            }
+        }
+    }
+
+    fn member_names(&self, method: usize) -> (&'static str, &'static str) {
+        self.table
+            .methods
+            .get(method)
+            .map(|m| (m.en, m.ru))
+            .unwrap_or(("?", "?"))
+    }
+
+    fn check_args(&self, method: usize, params: &[Variant]) -> Result<Vec<Value>, AddinError> {
+        let Some(spec) = self.table.methods.get(method) else {
+            return Err(AddinError::new(
+                format!("no method number {method}"),
+                format!("нет метода с номером {method}"),
+            ));
+        };
+        if params.len() != spec.params.len() {
+            return Err(AddinError::new(
+                format!(
+                    "expects {} parameter(s), got {}",
+                    spec.params.len(),
+                    params.len()
+                ),
+                format!(
+                    "ожидается параметров: {}, передано: {}",
+                    spec.params.len(),
+                    params.len()
+                ),
+            ));
+        }
+        spec.params
+            .iter()
+            .zip(params)
+            .enumerate()
+            .map(|(index, (param, variant))| convert(index, param, Value::read(variant)))
+            .collect()
+    }
+
+    fn invoke(&mut self, method: usize, params: &mut [Variant]) -> Result<Value, AddinError> {
+        let args = self.check_args(method, params)?;
+        match method {
+            table::METHOD_DIAGNOSTICS => Ok(Value::json(&self.diagnostics())),
+            table::METHOD_RAISE_TEST_EVENTS => {
+                self.test_events
+                    .start(&self.ctx, args[0].as_f64().unwrap_or(1.0))?;
+                Ok(Value::Empty)
+            }
+            _ => self.class.call(method - table::COMMON_METHODS.len(), &args),
+        }
+    }
+
+    fn run_method(&mut self, method: usize, params: &mut [Variant]) -> Option<Value> {
+        match self.invoke(method, params) {
+            Ok(value) => {
+                self.last_error.clear();
+                Some(value)
+            }
+            Err(error) => {
+                let names = self.member_names(method);
+                self.fail(names, &error);
+                None
+            }
+        }
+    }
+
+    fn diagnostics(&self) -> serde_json::Value {
+        let events = self.ctx.events.queue.counters();
+        json!({
+            "class": C::NAME,
+            "version": crate::VERSION,
+            "locale": if self.lang() == Lang::Ru { "ru" } else { "en" },
+            "initialized": self.platform.is_some(),
+            "events": {
+                "queued": events.queued,
+                "delivered": events.delivered,
+                "refused_by_platform": events.refused,
+                "dropped": events.dropped,
+                "queue_capacity": events.capacity,
+                "platform_buffer_depth": self.platform.map(|p| p.event_buffer_depth()),
+            },
+            "log": self.ctx.log.diagnostics(),
+            "state": self.class.diagnostics(),
+        })
+    }
+
+    fn common_prop(&self, prop: usize) -> Value {
+        match prop {
+            table::PROP_VERSION => Value::from(crate::VERSION),
+            table::PROP_LAST_ERROR => Value::from(self.last_error.as_str()),
+            table::PROP_LOG_FILE => Value::from(self.ctx.log.path()),
+            table::PROP_LOG_LEVEL => Value::from(self.ctx.log.level().name()),
+            table::PROP_EVENT_QUEUE_CAPACITY => {
+                Value::Num(self.ctx.events.queue.counters().capacity as f64)
+            }
+            _ => Value::Empty,
+        }
+    }
+
+    fn set_common_prop(&mut self, prop: usize, value: &Value) -> Result<(), AddinError> {
+        match prop {
+            table::PROP_LOG_FILE => {
+                let Value::Str(path) = value else {
+                    return Err(expected_type("a String", "Строка", value));
+                };
+                self.ctx.log.set_path(path).map_err(|e| {
+                    AddinError::new(
+                        format!("cannot open the log file \"{path}\": {e}"),
+                        format!("не удалось открыть файл журнала \"{path}\": {e}"),
+                    )
+                })
+            }
+            table::PROP_LOG_LEVEL => {
+                let level = Level::parse(value.as_str()).ok_or_else(|| {
+                    AddinError::new(
+                        format!(
+                            "unknown level \"{}\"; use error, warn, info or debug",
+                            value.as_str()
+                        ),
+                        format!(
+                            "неизвестный уровень \"{}\"; допустимы error, warn, info, debug",
+                            value.as_str()
+                        ),
+                    )
+                })?;
+                self.ctx.log.set_level(level);
+                Ok(())
+            }
+            table::PROP_EVENT_QUEUE_CAPACITY => match value.as_f64() {
+                Some(n) if (1.0..=10_000_000.0).contains(&n) && n.fract() == 0.0 => {
+                    self.ctx.events.queue.set_capacity(n as usize);
+                    Ok(())
+                }
+                _ => Err(AddinError::new(
+                    "must be a whole Number from 1 to 10000000",
+                    "должно быть целым Числом от 1 до 10000000",
+                )),
+            },
+            _ => Err(read_only()),
+        }
+    }
+
+    fn get_value(&mut self, prop: usize) -> Result<Value, AddinError> {
+        let spec = self.table.props.get(prop).ok_or_else(no_such_prop)?;
+        if !spec.readable {
+            return Err(AddinError::new(
+                "the property is write-only",
+                "свойство только для записи",
+            ));
+        }
+        let common = table::COMMON_PROPS.len();
+        if prop < common {
+            Ok(self.common_prop(prop))
+        } else {
+            self.class.get_prop(prop - common)
+        }
+    }
+
+    fn set_value(&mut self, prop: usize, value: &Value) -> Result<(), AddinError> {
+        let spec = self.table.props.get(prop).ok_or_else(no_such_prop)?;
+        if !spec.writable {
+            return Err(read_only());
+        }
+        let common = table::COMMON_PROPS.len();
+        if prop < common {
+            self.set_common_prop(prop, value)
+        } else {
+            self.class.set_prop(prop - common, value)
+        }
+    }
+
+    fn prop_names(&self, prop: usize) -> (&'static str, &'static str) {
+        self.table
+            .props
+            .get(prop)
+            .map(|p| (p.en, p.ru))
+            .unwrap_or(("?", "?"))
+    }
+
+    /// Stops the class's threads, then the event thread; after this nothing calls the platform.
+    fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let _ = catch_unwind(AssertUnwindSafe(|| self.class.shutdown()));
+        self.test_events.stop();
+        self.ctx.events.queue.close(EVENT_THREAD_JOIN);
+        self.platform = None;
+    }
+}
+
+impl<C: AddinClass> Default for Component<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: AddinClass> Drop for Component<C> {
+    fn drop(&mut self) {
+        // The platform normally calls Done first; this covers a platform (or host) that does not.
+        let _ = catch_unwind(AssertUnwindSafe(|| self.finish()));
+    }
+}
+
+fn no_such_prop() -> AddinError {
+    AddinError::new("no such property", "нет такого свойства")
+}
+
+fn read_only() -> AddinError {
+    AddinError::new("the property is read-only", "свойство только для чтения")
+}
+
+fn expected_type(en: &str, ru: &str, got: &Value) -> AddinError {
+    let (got_en, got_ru) = got.type_name();
+    AddinError::new(
+        format!("must be {en}, not {got_en}"),
+        format!("должно иметь тип {ru}, а не {got_ru}"),
+    )
+}
+
+/// Checks one argument against its declared kind; the message names the parameter.
+fn convert(index: usize, param: &ParamSpec, value: Value) -> Result<Value, AddinError> {
+    let wrong = |value: &Value| {
+        let (want_en, want_ru) = param.kind.names();
+        let (got_en, got_ru) = value.type_name();
+        AddinError::new(
+            format!(
+                "parameter {} ({}) must be {want_en}, not {got_en}",
+                index + 1,
+                param.en
+            ),
+            format!(
+                "параметр {} ({}) должен иметь тип {want_ru}, а не {got_ru}",
+                index + 1,
+                param.ru
+            ),
+        )
+    };
+    if value == Value::Empty {
+        if let Some(default) = &param.default {
+            return Ok(default.clone());
+        }
+        if param.kind != ParamKind::Any {
+            return Err(AddinError::new(
+                format!("parameter {} ({}) is required", index + 1, param.en),
+                format!("параметр {} ({}) обязателен", index + 1, param.ru),
+            ));
+        }
+    }
+    match (param.kind, value) {
+        (ParamKind::Any, v) => Ok(v),
+        (ParamKind::Str, Value::Str(s)) => Ok(Value::Str(s)),
+        (ParamKind::Str, Value::Int(i)) => Ok(Value::Str(i.to_string())),
+        (ParamKind::Str, Value::Num(n)) if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e18 => {
+            Ok(Value::Str(format!("{}", n as i64)))
+        }
+        (ParamKind::Str, Value::Num(n)) if n.is_finite() => Ok(Value::Str(n.to_string())),
+        (ParamKind::Num, Value::Int(i)) => Ok(Value::Num(f64::from(i))),
+        (ParamKind::Num, Value::Num(n)) => Ok(Value::Num(n)),
+        (ParamKind::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
+        (_, other) => Err(wrong(&other)),
+    }
+}
+
+fn utf16_text(name: &CStr1C) -> String {
+    let units: &[u16] = name;
+    let units = units.strip_suffix(&[0]).unwrap_or(units);
+    String::from_utf16_lossy(units)
+}
+
+fn static_name(units: &'static [u16]) -> &'static CStr1C {
+    // SAFETY: every table name is built by `to_utf16z`, so it ends with its only NUL.
+    unsafe { CStr1C::from_bytes_unchecked(units) }
+}
+
+impl<C: AddinClass> RawAddin for Component<C> {
+    fn init(&mut self, interface: &'static Connection) -> bool {
+        self.guard("Init", false, |this| {
+            // SAFETY: this is the pointer the platform passes to Init.
+            let platform = unsafe { Platform::from_connection(interface) };
+            platform.set_event_buffer_depth(EVENT_BUFFER_DEPTH);
+            this.ctx.events.queue.attach(platform.into_sink());
+            this.platform = Some(platform);
+            true
+        })
+    }
+
+    fn get_info(&mut self) -> u16 {
+        self.guard("GetInfo", 2000, |_| 2000)
+    }
+
+    fn done(&mut self) {
+        self.guard("Done", (), |this| this.finish())
+    }
+
+    fn register_extension_as(&mut self) -> &CStr1C {
+        let name = static_name(&self.table.extension_name);
+        self.guard("RegisterExtensionAs", name, |_| name)
+    }
+
+    fn get_n_props(&mut self) -> usize {
+        self.guard("GetNProps", 0, |this| this.table.props.len())
+    }
+
+    fn find_prop(&mut self, name: &CStr1C) -> Option<usize> {
+        self.guard("FindProp", None, |this| {
+            this.table.find_prop(&utf16_text(name))
+        })
+    }
+
+    fn get_prop_name(&mut self, num: usize, alias: usize) -> Option<&'static CStr1C> {
+        self.guard("GetPropName", None, |this| {
+            let names = this.table.prop_names.get(num)?;
+            Some(static_name(if alias == 0 { &names.en } else { &names.ru }))
+        })
+    }
+
+    fn get_prop_val(&mut self, num: usize, val: &mut Variant) -> bool {
+        self.guard("GetPropVal", false, |this| match this.get_value(num) {
+            Ok(value) => value.write(val),
+            Err(error) => {
+                let names = this.prop_names(num);
+                this.fail(names, &error);
+                false
+            }
+        })
+    }
+
+    fn set_prop_val(&mut self, num: usize, val: &Variant) -> bool {
+        self.guard("SetPropVal", false, |this| {
+            match this.set_value(num, &Value::read(val)) {
+                Ok(()) => {
+                    this.last_error.clear();
+                    true
+                }
+                Err(error) => {
+                    let names = this.prop_names(num);
+                    this.fail(names, &error);
+                    false
+                }
+            }
+        })
+    }
+
+    fn is_prop_readable(&mut self, num: usize) -> bool {
+        self.guard("IsPropReadable", false, |this| {
+            this.table.props.get(num).is_some_and(|p| p.readable)
+        })
+    }
+
+    fn is_prop_writable(&mut self, num: usize) -> bool {
+        self.guard("IsPropWritable", false, |this| {
+            this.table.props.get(num).is_some_and(|p| p.writable)
+        })
+    }
+
+    fn get_n_methods(&mut self) -> usize {
+        self.guard("GetNMethods", 0, |this| this.table.methods.len())
+    }
+
+    fn find_method(&mut self, name: &CStr1C) -> Option<usize> {
+        self.guard("FindMethod", None, |this| {
+            this.table.find_method(&utf16_text(name))
+        })
+    }
+
+    fn get_method_name(&mut self, num: usize, alias: usize) -> Option<&'static CStr1C> {
+        self.guard("GetMethodName", None, |this| {
+            let names = this.table.method_names.get(num)?;
+            Some(static_name(if alias == 0 { &names.en } else { &names.ru }))
+        })
+    }
+
+    fn get_n_params(&mut self, num: usize) -> usize {
+        self.guard("GetNParams", 0, |this| {
+            this.table.methods.get(num).map_or(0, |m| m.params.len())
+        })
+    }
+
+    fn get_param_def_value(
+        &mut self,
+        method_num: usize,
+        param_num: usize,
+        mut value: Variant,
+    ) -> bool {
+        self.guard("GetParamDefValue", false, |this| {
+            let default = this
+                .table
+                .methods
+                .get(method_num)
+                .and_then(|m| m.params.get(param_num))
+                .and_then(|p| p.default.as_ref());
+            match default {
+                Some(default) => default.write(&mut value),
+                None => false,
+            }
+        })
+    }
+
+    fn has_ret_val(&mut self, method_num: usize) -> bool {
+        self.guard("HasRetVal", false, |this| {
+            this.table
+                .methods
+                .get(method_num)
+                .is_some_and(|m| m.returns)
+        })
+    }
+
+    fn call_as_proc(&mut self, method_num: usize, params: &mut [Variant]) -> bool {
+        self.guard("CallAsProc", false, |this| {
+            this.run_method(method_num, params).is_some()
+        })
+    }
+
+    fn call_as_func(
+        &mut self,
+        method_num: usize,
+        params: &mut [Variant],
+        val: &mut Variant,
+    ) -> bool {
+        self.guard("CallAsFunc", false, |this| {
+            match this.run_method(method_num, params) {
+                Some(value) => value.write(val),
+                None => false,
+            }
+        })
+    }
+
+    fn set_locale(&mut self, loc: &[u16]) {
+        self.guard("SetLocale", (), |this| {
+            let loc = loc.strip_suffix(&[0]).unwrap_or(loc);
+            this.ctx
+                .set_lang(Lang::from_locale(&String::from_utf16_lossy(loc)));
+        })
+    }
+
+    fn set_user_interface_language_code(&mut self, lang: &[u16]) {
+        self.set_locale(lang)
+    }
+}

@@ -1,0 +1,23 @@
+//! Fault injection for the panic-guard tests of the real built library.
+//!
+//! Off unless `TELEPHONYBRIDGE_FAULT_INJECTION` is set when the first object is created; then
+//! an entry point whose name is in the variable's comma-separated list panics on purpose, so a
+//! test can prove the panic never reaches the platform. Costs one relaxed load when off.
+
+use once_cell::sync::Lazy;
+
+pub const VARIABLE: &str = "TELEPHONYBRIDGE_FAULT_INJECTION";
+
+static ENABLED: Lazy<bool> = Lazy::new(|| std::env::var_os(VARIABLE).is_some());
+
+pub(crate) fn maybe_panic(entry: &str) {
+    if !*ENABLED {
+        return;
+    }
+    let Some(list) = std::env::var_os(VARIABLE) else {
+        return;
+    };
+    if list.to_string_lossy().split(',').any(|e| e.trim() == entry) {
+        panic!("fault injected in {entry}");
+    }
+}

@@ -1,0 +1,77 @@
+//! The Native API layer: the only `unsafe` in the add-in, one panic boundary for every entry
+//! point, bilingual member tables, AddError + LastError, locale. Classes sit on top of it and
+//! never see the platform.
+
+mod class;
+mod component;
+mod error;
+pub mod fault;
+pub mod platform;
+mod table;
+mod test_events;
+mod value;
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+pub use class::{AddinClass, MethodSpec, ParamKind, ParamSpec, PropSpec};
+pub use component::{Component, EVENT_BUFFER_DEPTH};
+pub use error::{AddinError, Lang};
+pub use value::Value;
+
+use crate::events::EventQueue;
+use crate::log::Logger;
+
+/// Prefix of every ExternalEvent Source and AddError source.
+pub const SOURCE_PREFIX: &str = "TelephonyBridge";
+
+/// What a class gets from the core. Clone it into worker threads.
+#[derive(Clone)]
+pub struct ClassContext {
+    pub events: EventSender,
+    pub log: Logger,
+    lang: Arc<AtomicU8>,
+}
+
+impl ClassContext {
+    pub(crate) fn new(class_name: &str) -> Self {
+        ClassContext {
+            events: EventSender {
+                queue: EventQueue::new(&format!("{SOURCE_PREFIX}.{class_name}")),
+            },
+            log: Logger::new(class_name),
+            lang: Arc::new(AtomicU8::new(0)),
+        }
+    }
+
+    /// A context for unit tests of a class: events are queued but go nowhere.
+    pub fn detached(class_name: &str) -> Self {
+        Self::new(class_name)
+    }
+
+    pub fn lang(&self) -> Lang {
+        if self.lang.load(Ordering::Relaxed) == 1 {
+            Lang::Ru
+        } else {
+            Lang::En
+        }
+    }
+
+    pub(crate) fn set_lang(&self, lang: Lang) {
+        self.lang
+            .store(u8::from(lang == Lang::Ru), Ordering::Relaxed);
+    }
+}
+
+/// Raises ExternalEvent(`TelephonyBridge.<Class>`, name, data) — through the ordered,
+/// bounded queue. Never blocks; a no-op once the object is done.
+#[derive(Clone)]
+pub struct EventSender {
+    pub(crate) queue: EventQueue,
+}
+
+impl EventSender {
+    pub fn send(&self, name: &str, data: serde_json::Value) {
+        self.queue.send(name, &data);
+    }
+}

@@ -1,0 +1,112 @@
+//! The platform's IAddInDefBase, called directly.
+//!
+//! `addin1c::Connection` exposes ExternalEvent and the buffer depth but not AddError, which
+//! every failure needs. The interface is a C++ object whose first word points to its vtable;
+//! this mirror declares the same vtable (AddInDefBase.h order) and is used through the pointer
+//! the platform handed to Init. It is the one place that knows that layout.
+
+use std::ffi::c_long;
+use std::sync::Arc;
+
+use crate::events::EventSink;
+
+#[repr(C)]
+struct DefBaseVTable {
+    dtor: usize,
+    #[cfg(target_family = "unix")]
+    dtor2: usize,
+    add_error:
+        unsafe extern "system" fn(*const DefBase, u16, *const u16, *const u16, c_long) -> bool,
+    read: usize,
+    write: usize,
+    register_profile_as: usize,
+    set_event_buffer_depth: unsafe extern "system" fn(*const DefBase, c_long) -> bool,
+    get_event_buffer_depth: unsafe extern "system" fn(*const DefBase) -> c_long,
+    external_event:
+        unsafe extern "system" fn(*const DefBase, *const u16, *const u16, *const u16) -> bool,
+    clean_event_buffer: usize,
+    set_status_line: usize,
+    reset_status_line: usize,
+}
+
+#[repr(C)]
+struct DefBase {
+    vtable: *const DefBaseVTable,
+}
+
+/// ADDIN_E_FAIL: the message is shown as an error and, with a non-zero scode, raised as an
+/// exception in the calling BSL code.
+pub const ADDIN_E_FAIL: u16 = 1006;
+/// E_FAIL as the platform's `long`.
+pub const SCODE_FAIL: c_long = 0x8000_4005_u32 as i32 as c_long;
+
+/// A handle to the platform's IAddInDefBase. The platform keeps it alive from Init to Done;
+/// the component drops every copy (including the event thread's) before Done returns.
+#[derive(Clone, Copy)]
+pub struct Platform {
+    base: *const DefBase,
+}
+
+// SAFETY: the platform documents ExternalEvent as callable from the add-in's own threads,
+// and the pointer itself is only an address until Done, after which no copy is used.
+unsafe impl Send for Platform {}
+unsafe impl Sync for Platform {}
+
+impl Platform {
+    /// # Safety
+    /// `connection` must be the pointer the platform passed to Init.
+    pub unsafe fn from_connection(connection: &'static addin1c::Connection) -> Platform {
+        Platform {
+            base: connection as *const addin1c::Connection as *const DefBase,
+        }
+    }
+
+    pub fn add_error(&self, source: &str, description: &str) -> bool {
+        let source = to_utf16z(source);
+        let description = to_utf16z(description);
+        // SAFETY: valid until Done (see the type's docs); strings are NUL-terminated.
+        unsafe {
+            ((*(*self.base).vtable).add_error)(
+                self.base,
+                ADDIN_E_FAIL,
+                source.as_ptr(),
+                description.as_ptr(),
+                SCODE_FAIL,
+            )
+        }
+    }
+
+    pub fn set_event_buffer_depth(&self, depth: i32) -> bool {
+        // SAFETY: as above.
+        unsafe { ((*(*self.base).vtable).set_event_buffer_depth)(self.base, depth as c_long) }
+    }
+
+    // `long` is 32-bit on Windows and 64-bit on Unix.
+    #[allow(clippy::unnecessary_cast)]
+    pub fn event_buffer_depth(&self) -> i64 {
+        // SAFETY: as above.
+        unsafe { ((*(*self.base).vtable).get_event_buffer_depth)(self.base) as i64 }
+    }
+
+    pub fn into_sink(self) -> Arc<dyn EventSink> {
+        Arc::new(self)
+    }
+}
+
+impl EventSink for Platform {
+    fn deliver(&self, source: &[u16], name: &[u16], data: &[u16]) -> bool {
+        // SAFETY: as above; the queue stops calling before Done returns.
+        unsafe {
+            ((*(*self.base).vtable).external_event)(
+                self.base,
+                source.as_ptr(),
+                name.as_ptr(),
+                data.as_ptr(),
+            )
+        }
+    }
+}
+
+pub fn to_utf16z(text: &str) -> Vec<u16> {
+    text.encode_utf16().chain(std::iter::once(0)).collect()
+}

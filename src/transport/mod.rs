@@ -1,0 +1,1 @@
+//! Transports: sockets, pipes and HTTP, each owned by one worker thread. No protocol logic here.
