@@ -934,15 +934,25 @@ impl<'h> Object<'h> {
     }
 
     fn invoke(&self, method: &str, args: &[Val], as_func: bool) -> Result<Val, CallError> {
+        match self.find_method(method) {
+            Some(index) => self.call_index(index, args, as_func),
+            None => Err(CallError {
+                member: method.to_string(),
+                errors: Vec::new(),
+                exception: true,
+                reason: "Метод объекта не обнаружен (method not found)".into(),
+            }),
+        }
+    }
+
+    /// A call by method number, as the platform makes it once it has resolved the name.
+    pub fn call_index(&self, index: usize, args: &[Val], as_func: bool) -> Result<Val, CallError> {
         let mark = self.state().errors.lock().len();
         let fail = |reason: &str| CallError {
-            member: method.to_string(),
+            member: format!("#{index}"),
             errors: self.errors_since(mark),
             exception: true,
             reason: reason.to_string(),
-        };
-        let Some(index) = self.find_method(method) else {
-            return Err(fail("Метод объекта не обнаружен (method not found)"));
         };
         let n = self.n_params(index);
         if args.len() > n {
