@@ -103,7 +103,10 @@ fn malformed(text: &str, frame: u64, position: u64, detail: impl Into<String>) -
 /// Rewrite the former into the latter (also `<State = 'X' />`) before parsing, so both are accepted.
 fn repair_state_attribute_form(text: &str) -> Cow<'_, str> {
     const TAG: &str = "<State";
-    if !text.contains(TAG) {
+    let needs_repair = text
+        .match_indices(TAG)
+        .any(|(at, _)| text[at + TAG.len()..].trim_start().starts_with('='));
+    if !needs_repair {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
