@@ -24,6 +24,9 @@ pub struct Target {
     pub built_name: &'static str,
     pub extension: &'static str,
     pub builder: Builder,
+    /// An idempotent script that installs this target's toolchain (run before the build; when
+    /// it cannot install, it says exactly what is missing and the package stops).
+    pub setup: Option<&'static str>,
 }
 
 impl Target {
@@ -39,15 +42,50 @@ impl Target {
 }
 
 /// Every target the package carries.
-pub const TARGETS: &[Target] = &[Target {
-    short_name: "Lin64",
-    triple: "x86_64-unknown-linux-gnu",
-    os: "Linux",
-    arch: "x86_64",
-    built_name: "libtelephony_bridge.so",
-    extension: "so",
-    builder: Builder::Cargo,
-}];
+///
+/// Windows: the `*-win7-windows-gnu` targets run on Windows 7 and later and import only system
+/// DLLs (the `*-pc-windows-gnu` ones need `bcryptprimitives.dll`, i.e. Windows 10). They are
+/// built with Debian's Rust and MinGW-w64 by `scripts/windows/build.sh` (std from source).
+pub const TARGETS: &[Target] = &[
+    Target {
+        short_name: "Win32",
+        triple: "i686-win7-windows-gnu",
+        os: "Windows",
+        arch: "i386",
+        built_name: "telephony_bridge.dll",
+        extension: "dll",
+        builder: Builder::Script("scripts/windows/build.sh"),
+        setup: Some("scripts/setup/30-windows.sh"),
+    },
+    Target {
+        short_name: "Win64",
+        triple: "x86_64-win7-windows-gnu",
+        os: "Windows",
+        arch: "x86_64",
+        built_name: "telephony_bridge.dll",
+        extension: "dll",
+        builder: Builder::Script("scripts/windows/build.sh"),
+        setup: Some("scripts/setup/30-windows.sh"),
+    },
+    Target {
+        short_name: "Lin64",
+        triple: "x86_64-unknown-linux-gnu",
+        os: "Linux",
+        arch: "x86_64",
+        built_name: "libtelephony_bridge.so",
+        extension: "so",
+        builder: Builder::Cargo,
+        setup: None,
+    },
+];
+
+/// A script run after the build to check the binary (Windows: imports and exports).
+pub fn check_script(target: &Target) -> Option<&'static str> {
+    match target.extension {
+        "dll" => Some("scripts/windows/check-dll.sh"),
+        _ => None,
+    }
+}
 
 pub struct Built<'a> {
     pub target: &'a Target,
@@ -125,26 +163,35 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    const WIN64: Target = Target {
-        short_name: "Win64",
-        triple: "x86_64-win7-windows-gnu",
-        os: "Windows",
-        arch: "x86_64",
-        built_name: "telephony_bridge.dll",
-        extension: "dll",
-        builder: Builder::Script("scripts/windows/build.sh"),
-    };
+    fn target(short_name: &str) -> &'static Target {
+        TARGETS
+            .iter()
+            .find(|t| t.short_name == short_name)
+            .expect("known target")
+    }
 
     #[test]
     fn file_names_carry_platform_and_version() {
         assert_eq!(
-            TARGETS[0].file_name("1.0.0"),
+            target("Lin64").file_name("1.0.0"),
             "TelephonyBridge_Lin64_1_0_0.so"
         );
         assert_eq!(
-            WIN64.file_name("1.2.3-rc.1"),
+            target("Win64").file_name("1.2.3-rc.1"),
             "TelephonyBridge_Win64_1_2_3_rc_1.dll"
         );
+    }
+
+    #[test]
+    fn the_package_carries_windows_x86_x64_and_linux_x64() {
+        let platforms: Vec<(&str, &str)> = TARGETS.iter().map(|t| (t.os, t.arch)).collect();
+        for expected in [("Windows", "i386"), ("Windows", "x86_64"), ("Linux", "x86_64")] {
+            assert!(platforms.contains(&expected), "{expected:?} in {platforms:?}");
+        }
+        for t in TARGETS.iter().filter(|t| t.os == "Windows") {
+            assert!(t.triple.contains("win7"), "{}: Windows 7 support", t.triple);
+            assert_eq!(check_script(t), Some("scripts/windows/check-dll.sh"));
+        }
     }
 
     #[test]
@@ -153,16 +200,22 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let lin = dir.join("lib.so");
         let win = dir.join("lib.dll");
+        let win32 = dir.join("lib32.dll");
         std::fs::write(&lin, b"ELF").unwrap();
         std::fs::write(&win, b"MZ").unwrap();
+        std::fs::write(&win32, b"MZ32").unwrap();
         let built = [
             Built {
-                target: &TARGETS[0],
+                target: target("Lin64"),
                 path: lin,
             },
             Built {
-                target: &WIN64,
+                target: target("Win64"),
                 path: win,
+            },
+            Built {
+                target: target("Win32"),
+                path: win32,
             },
         ];
         let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifest");
@@ -181,11 +234,15 @@ mod tests {
         assert!(manifest.contains(
             r#"<component os="Windows" path="TelephonyBridge_Win64_1_0_0.dll" type="native" arch="x86_64"/>"#
         ));
+        assert!(manifest.contains(
+            r#"<component os="Windows" path="TelephonyBridge_Win32_1_0_0.dll" type="native" arch="i386"/>"#
+        ));
         let info = text("INFO.XML");
         assert!(info.contains(r#"progid="AddIn.TelephonyBridge""#));
         assert!(info.contains(r#"version="1.0.0""#));
         assert_eq!(text("TelephonyBridge_Win64_1_0_0.dll"), "MZ");
         assert_eq!(text("TelephonyBridge_Lin64_1_0_0.so"), "ELF");
+        assert_eq!(text("TelephonyBridge_Win32_1_0_0.dll"), "MZ32");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use package::{bundle, Built, Target, TARGETS};
+use package::{bundle, check_script, Built, Target, TARGETS};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,11 +46,30 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let version = env!("CARGO_PKG_VERSION");
     let mut built = Vec::new();
+    let mut setups_done: Vec<&str> = Vec::new();
     for target in TARGETS {
         if !only.is_empty() && !only.iter().any(|o| o == target.short_name) {
             continue;
         }
-        match build(&root, target, release) {
+        if let Some(setup) = target.setup {
+            if !setups_done.contains(&setup) {
+                if let Err(message) = run_script(&root, setup, &[]) {
+                    eprintln!(
+                        "package: {} ({}): the toolchain is not ready: {message}\n\
+                         package: install what {setup} names above (as root: bash {setup}), \
+                         or build the other targets with --only",
+                        target.short_name, target.triple
+                    );
+                    return ExitCode::FAILURE;
+                }
+                setups_done.push(setup);
+            }
+        }
+        let checked = build(&root, target, release).and_then(|path| match check_script(target) {
+            Some(check) => run_script(&root, check, &[path.as_os_str()]).map(|()| path),
+            None => Ok(path),
+        });
+        match checked {
             Ok(path) => built.push(Built { target, path }),
             Err(message) => {
                 eprintln!(
@@ -75,6 +94,21 @@ fn main() -> ExitCode {
             eprintln!("package: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs `bash <root>/<script> <args>` in the workspace root.
+fn run_script(root: &Path, script: &str, args: &[&std::ffi::OsStr]) -> Result<(), String> {
+    let status = Command::new("bash")
+        .current_dir(root)
+        .arg(root.join(script))
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot start {script}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{script} failed ({status})"))
     }
 }
 
