@@ -49,7 +49,7 @@ for arch in "${arches[@]}"; do
     echo "== Windows $arch: tests under Wine"
     # The host loads the library through this path (a Wine path: drive Z: is the Unix root).
     TB_ADDIN_PATH="Z:$(echo "$dll" | tr / '\\')" \
-        scripts/windows/build.sh "$triple" test --release -p telephony-bridge --lib --tests -- "$@" \
+        scripts/windows/build.sh "$triple" test --release --no-fail-fast -p telephony-bridge --lib --tests -- "$@" \
         || status=1
 done
 exit $status

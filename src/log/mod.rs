@@ -318,6 +318,8 @@ mod tests {
         assert!(rotated
             .lines()
             .all(|l| serde_json::from_str::<Value>(l).is_ok()));
+        // The logger holds the file open; Windows cannot remove a directory until it is closed.
+        drop(log);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
