@@ -507,9 +507,9 @@ fn every_method(names: &Names, locale: &str) {
             (subscribe, "EventSubscribe"),
             (unsubscribe, "EventUnSubscribe"),
         ] {
-            let id = string(object.call(method, &[]).unwrap());
             let expected = driver_keys(index);
             let total = agent.with_state(|s| s.received.len()) + expected.len();
+            let id = string(object.call(method, &[]).unwrap());
             let commands: Vec<Received> =
                 agent.wait_commands(total).split_off(total - expected.len());
             assert!(
@@ -690,16 +690,18 @@ fn every_method(names: &Names, locale: &str) {
         .call(names.subscribe, &[Val::from(""), Val::from("Call")])
         .is_err());
 
-    let diagnostics: Value =
-        serde_json::from_str(object.call("Diagnostics", &[]).unwrap().str()).unwrap();
-    assert_eq!(diagnostics["state"]["State"], "Open");
-    assert_eq!(
-        diagnostics["state"]["Subscriptions"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    // The worker publishes its diagnostics right after writing, so the agent may be a moment ahead.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let diagnostics: Value =
+            serde_json::from_str(object.call("Diagnostics", &[]).unwrap().str()).unwrap();
+        let state = &diagnostics["state"];
+        if state["State"] == "Open" && state["Subscriptions"].as_array().map(Vec::len) == Some(2) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "diagnostics: {diagnostics}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 
     object.call_proc(names.close, &[]).unwrap();
     let disconnected = wait_named(&object, "Disconnected");

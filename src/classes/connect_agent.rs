@@ -752,6 +752,11 @@ impl Worker {
     }
 
     fn emit(&mut self, event: CoreEvent) {
+        // `Connected` must already read true when the 1C form handles the Connected event (and false for
+        // Disconnected).
+        self.shared
+            .connected
+            .store(self.core.is_connected(), Ordering::Release);
         let lang = self.ctx.lang();
         let name = event.name().to_string();
         let mut data = event.data();
