@@ -326,7 +326,37 @@ impl ConnectAgent {
             let thread = std::thread::Builder::new()
                 .name("tb-connect-agent".into())
                 .spawn(move || {
-                    worker.run();
+                    let ctx = worker.ctx.clone();
+                    let shared = worker.shared.clone();
+                    // A bug must not take the 1C process down: report it and end this object's connection.
+                    let outcome =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()));
+                    if let Err(panic) = outcome {
+                        let detail = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        shared.connected.store(false, Ordering::Release);
+                        ctx.log
+                            .error("agent worker failed", json!({ "panic": detail }));
+                        let en = format!(
+                            "internal error in the agent worker: {detail}; create the object again"
+                        );
+                        let ru = format!(
+                            "внутренняя ошибка потока агента: {detail}; создайте объект заново"
+                        );
+                        let description = ctx.lang().pick(&en, &ru).to_string();
+                        ctx.events.send(
+                            "Error",
+                            json!({
+                                "Code": "InternalError",
+                                "Description": description,
+                                "DescriptionEn": en,
+                                "DescriptionRu": ru,
+                            }),
+                        );
+                    }
                     drop(finished_tx);
                 })
                 .map_err(|e| {
