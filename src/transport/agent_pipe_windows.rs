@@ -345,3 +345,119 @@ impl Drop for AgentPipe {
         self.close();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Against a synchronous named-pipe server in a thread (the way a simple agent would be written).
+    use super::*;
+    use std::sync::mpsc;
+    use windows_sys::Win32::Storage::FileSystem::PIPE_ACCESS_DUPLEX;
+    use windows_sys::Win32::System::Pipes::{
+        ConnectNamedPipe, CreateNamedPipeW, PIPE_READMODE_BYTE, PIPE_TYPE_BYTE, PIPE_WAIT,
+    };
+
+    fn pipe_name(tag: &str) -> String {
+        format!(r"\\.\pipe\tb-agent-test-{}-{tag}", std::process::id())
+    }
+
+    fn server(name: &str) -> OwnedHandle {
+        let wide: Vec<u16> = name.encode_utf16().chain(std::iter::once(0)).collect();
+        // SAFETY: valid NUL-terminated name, null security attributes.
+        let handle = unsafe {
+            CreateNamedPipeW(
+                wide.as_ptr(),
+                PIPE_ACCESS_DUPLEX,
+                PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT,
+                1,
+                65536,
+                65536,
+                0,
+                ptr::null(),
+            )
+        };
+        assert_ne!(handle, INVALID_HANDLE_VALUE, "CreateNamedPipeW: {}", last_error());
+        OwnedHandle(handle)
+    }
+
+    fn read_sync(handle: &OwnedHandle) -> Vec<u8> {
+        let mut buffer = vec![0u8; 4096];
+        let mut n = 0u32;
+        // SAFETY: synchronous read into a live buffer.
+        let ok = unsafe { ReadFile(handle.0, buffer.as_mut_ptr(), buffer.len() as u32, &mut n, ptr::null_mut()) };
+        assert_ne!(ok, 0, "server ReadFile: {}", last_error());
+        buffer.truncate(n as usize);
+        buffer
+    }
+
+    fn write_sync(handle: &OwnedHandle, bytes: &[u8]) {
+        let mut n = 0u32;
+        // SAFETY: synchronous write from a live buffer.
+        let ok = unsafe { WriteFile(handle.0, bytes.as_ptr(), bytes.len() as u32, &mut n, ptr::null_mut()) };
+        assert_ne!(ok, 0, "server WriteFile: {}", last_error());
+    }
+
+    #[test]
+    fn a_pending_read_never_blocks_a_write() {
+        let name = pipe_name("rw");
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (got_tx, got_rx) = mpsc::channel();
+        let (reply_tx, reply_rx) = mpsc::channel::<Vec<u8>>();
+        let server_name = name.clone();
+        let agent = std::thread::spawn(move || {
+            let pipe = server(&server_name);
+            ready_tx.send(()).unwrap();
+            // SAFETY: synchronous connect on our own pipe.
+            unsafe { ConnectNamedPipe(pipe.0, ptr::null_mut()) };
+            got_tx.send(read_sync(&pipe)).unwrap();
+            let reply = reply_rx.recv().unwrap();
+            write_sync(&pipe, &reply);
+            std::thread::sleep(Duration::from_millis(200));
+            drop(pipe); // the agent exits
+        });
+        ready_rx.recv().unwrap();
+        let (mut client, _waker) = AgentPipe::create().unwrap();
+        client.open(&name, Duration::from_secs(2)).unwrap();
+        // Nothing to read yet: the wait times out with a read left outstanding.
+        assert_eq!(client.wait(Some(Duration::from_millis(100))).unwrap(), Readiness::Idle);
+        // The write goes out while that read is pending (a synchronous handle would block here).
+        let command = br#"<Command Action="EventSubscribe" ID="1" Mode="Softphone" Object="Call" Initiator="Self"></Command>"#;
+        client.write_all(command, Duration::from_secs(2)).unwrap();
+        assert_eq!(got_rx.recv_timeout(Duration::from_secs(5)).unwrap(), command.to_vec());
+        reply_tx.send(b"\x04\x00\x00\x00<\x00/\x00".to_vec()).unwrap();
+        let mut received = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let closed = loop {
+            assert!(Instant::now() < deadline, "no close seen; got {received:?}");
+            match client.wait(Some(Duration::from_millis(100))).unwrap() {
+                Readiness::Data(bytes) => received.extend(bytes),
+                Readiness::Closed => break true,
+                Readiness::Idle => {}
+            }
+        };
+        assert!(closed);
+        assert_eq!(received, b"\x04\x00\x00\x00<\x00/\x00".to_vec());
+        agent.join().unwrap();
+    }
+
+    #[test]
+    fn the_waker_interrupts_a_wait_without_timeout() {
+        let (mut pipe, waker) = AgentPipe::create().unwrap();
+        let started = Instant::now();
+        let wake_later = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            waker.wake();
+        });
+        assert_eq!(pipe.wait(None).unwrap(), Readiness::Idle);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        wake_later.join().unwrap();
+    }
+
+    #[test]
+    fn opening_a_missing_pipe_fails_at_once() {
+        let (mut pipe, _waker) = AgentPipe::create().unwrap();
+        let started = Instant::now();
+        assert!(pipe.open(&pipe_name("missing"), Duration::from_secs(2)).is_err());
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(!pipe.is_open());
+    }
+}
