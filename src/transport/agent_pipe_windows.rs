@@ -375,7 +375,12 @@ mod tests {
                 ptr::null(),
             )
         };
-        assert_ne!(handle, INVALID_HANDLE_VALUE, "CreateNamedPipeW: {}", last_error());
+        assert_ne!(
+            handle,
+            INVALID_HANDLE_VALUE,
+            "CreateNamedPipeW: {}",
+            last_error()
+        );
         OwnedHandle(handle)
     }
 
@@ -383,7 +388,15 @@ mod tests {
         let mut buffer = vec![0u8; 4096];
         let mut n = 0u32;
         // SAFETY: synchronous read into a live buffer.
-        let ok = unsafe { ReadFile(handle.0, buffer.as_mut_ptr(), buffer.len() as u32, &mut n, ptr::null_mut()) };
+        let ok = unsafe {
+            ReadFile(
+                handle.0,
+                buffer.as_mut_ptr(),
+                buffer.len() as u32,
+                &mut n,
+                ptr::null_mut(),
+            )
+        };
         assert_ne!(ok, 0, "server ReadFile: {}", last_error());
         buffer.truncate(n as usize);
         buffer
@@ -392,7 +405,15 @@ mod tests {
     fn write_sync(handle: &OwnedHandle, bytes: &[u8]) {
         let mut n = 0u32;
         // SAFETY: synchronous write from a live buffer.
-        let ok = unsafe { WriteFile(handle.0, bytes.as_ptr(), bytes.len() as u32, &mut n, ptr::null_mut()) };
+        let ok = unsafe {
+            WriteFile(
+                handle.0,
+                bytes.as_ptr(),
+                bytes.len() as u32,
+                &mut n,
+                ptr::null_mut(),
+            )
+        };
         assert_ne!(ok, 0, "server WriteFile: {}", last_error());
     }
 
@@ -418,12 +439,20 @@ mod tests {
         let (mut client, _waker) = AgentPipe::create().unwrap();
         client.open(&name, Duration::from_secs(2)).unwrap();
         // Nothing to read yet: the wait times out with a read left outstanding.
-        assert_eq!(client.wait(Some(Duration::from_millis(100))).unwrap(), Readiness::Idle);
+        assert_eq!(
+            client.wait(Some(Duration::from_millis(100))).unwrap(),
+            Readiness::Idle
+        );
         // The write goes out while that read is pending (a synchronous handle would block here).
         let command = br#"<Command Action="EventSubscribe" ID="1" Mode="Softphone" Object="Call" Initiator="Self"></Command>"#;
         client.write_all(command, Duration::from_secs(2)).unwrap();
-        assert_eq!(got_rx.recv_timeout(Duration::from_secs(5)).unwrap(), command.to_vec());
-        reply_tx.send(b"\x04\x00\x00\x00<\x00/\x00".to_vec()).unwrap();
+        assert_eq!(
+            got_rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+            command.to_vec()
+        );
+        reply_tx
+            .send(b"\x04\x00\x00\x00<\x00/\x00".to_vec())
+            .unwrap();
         let mut received = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(5);
         let closed = loop {
@@ -456,7 +485,9 @@ mod tests {
     fn opening_a_missing_pipe_fails_at_once() {
         let (mut pipe, _waker) = AgentPipe::create().unwrap();
         let started = Instant::now();
-        assert!(pipe.open(&pipe_name("missing"), Duration::from_secs(2)).is_err());
+        assert!(pipe
+            .open(&pipe_name("missing"), Duration::from_secs(2))
+            .is_err());
         assert!(started.elapsed() < Duration::from_secs(1));
         assert!(!pipe.is_open());
     }
