@@ -1,11 +1,10 @@
 //! ConnectAgent through the real built library and the test host, against an agent emulator that speaks the wire
 //! format: UTF-16LE length-prefixed events out, UTF-8 commands in, CommandResult with the documented error strings.
 
-#![cfg(unix)]
-
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::io::Write;
+
+use agent_io::{Listener, Stream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -76,7 +75,7 @@ fn parse_command(xml: &str, connection: usize) -> Received {
 #[derive(Default)]
 struct AgentState {
     received: Vec<Received>,
-    writer: Option<UnixStream>,
+    writer: Option<Stream>,
     connections: usize,
     /// Action → the `<Error>` text to answer it with.
     errors: HashMap<String, String>,
@@ -94,9 +93,7 @@ struct Agent {
 
 impl Agent {
     fn start(path: &Path) -> Agent {
-        let _ = std::fs::remove_file(path);
-        let listener = UnixListener::bind(path).expect("bind agent socket");
-        listener.set_nonblocking(true).unwrap();
+        let listener = Listener::bind(path);
         let state: Arc<(Mutex<AgentState>, Condvar)> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let accept_thread = {
@@ -105,8 +102,8 @@ impl Agent {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Acquire) {
                     match listener.accept() {
-                        Ok((stream, _)) => {
-                            stream.set_nonblocking(false).unwrap();
+                        Some(_) if stop.load(Ordering::Acquire) => break,
+                        Some(stream) => {
                             let connection = {
                                 let mut s = state.0.lock().unwrap_or_else(|p| p.into_inner());
                                 s.connections += 1;
@@ -117,7 +114,7 @@ impl Agent {
                             let stop = stop.clone();
                             std::thread::spawn(move || serve(stream, connection, state, stop));
                         }
-                        Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                        None => std::thread::sleep(Duration::from_millis(2)),
                     }
                 }
             })
@@ -139,7 +136,7 @@ impl Agent {
     }
 
     /// The current client connection (waits for the accept thread to register it).
-    fn writer(&self) -> UnixStream {
+    fn writer(&self) -> Stream {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(writer) =
@@ -196,7 +193,7 @@ impl Agent {
     /// Closes the current client connection (the agent keeps listening).
     fn drop_connection(&self) {
         if let Some(writer) = self.with_state(|s| s.writer.take()) {
-            let _ = writer.shutdown(std::net::Shutdown::Both);
+            agent_io::disconnect(&writer);
         }
     }
 
@@ -209,9 +206,10 @@ impl Agent {
         self.stop.store(true, Ordering::Release);
         self.drop_connection();
         if let Some(thread) = self.accept_thread.take() {
+            agent_io::wake_listener(&self.path);
             let _ = thread.join();
         }
-        let _ = std::fs::remove_file(&self.path);
+        agent_io::remove(&self.path);
     }
 }
 
@@ -234,7 +232,7 @@ fn command_result(command: &Received, error: Option<&str>) -> String {
 
 /// Reads UTF-8 command documents (no delimiter: each ends with `</Command>`) and answers them.
 fn serve(
-    mut stream: UnixStream,
+    mut stream: Stream,
     connection: usize,
     state: Arc<(Mutex<AgentState>, Condvar)>,
     stop: Arc<AtomicBool>,
@@ -242,11 +240,9 @@ fn serve(
     let mut pending = String::new();
     let mut raw = Vec::new();
     let mut buf = [0u8; 4096];
-    stream
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
+    agent_io::prepare(&stream);
     while !stop.load(Ordering::Acquire) {
-        let n = match stream.read(&mut buf) {
+        let n = match agent_io::read(&mut stream, &mut buf) {
             Ok(0) => return,
             Ok(n) => n,
             Err(e)
@@ -297,8 +293,8 @@ fn serve(
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 fn socket_path() -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "tb-agent-{}-{}.sock",
+    agent_io::endpoint(&format!(
+        "tb-agent-{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ))
@@ -1119,7 +1115,7 @@ fn auto_reconnect_off_stays_down() {
 fn default_address_comes_from_the_login() {
     let host = Host::load_default();
     let login = format!("tbtest{}", std::process::id());
-    let path = PathBuf::from(format!("/tmp/BuhphoneAgentAPI2_{login}"));
+    let path = agent_io::default_endpoint(&login);
     let agent = Agent::start(&path);
     let object = host.create_with("ConnectAgent", Mode::Client, "ru_RU");
     assert_eq!(
@@ -1173,4 +1169,225 @@ fn done_while_the_agent_is_mid_stream() {
     flooding.store(false, Ordering::Relaxed);
     agent.drop_connection();
     flood.join().unwrap();
+}
+
+// ----- the agent's endpoint: a Unix socket, or a Windows named pipe (run under Wine by scripts/test-windows.sh) ----
+
+#[cfg(unix)]
+mod agent_io {
+    use std::io::{self, Read};
+    use std::os::unix::net::{UnixListener, UnixStream};
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    pub type Stream = UnixStream;
+
+    pub struct Listener(UnixListener);
+
+    impl Listener {
+        pub fn bind(path: &Path) -> Listener {
+            let _ = std::fs::remove_file(path);
+            let listener = UnixListener::bind(path).expect("bind agent socket");
+            listener.set_nonblocking(true).unwrap();
+            Listener(listener)
+        }
+
+        /// A new client, or None (now: poll again).
+        pub fn accept(&self) -> Option<Stream> {
+            let (stream, _) = self.0.accept().ok()?;
+            stream.set_nonblocking(false).unwrap();
+            Some(stream)
+        }
+    }
+
+    pub fn wake_listener(_path: &Path) {}
+
+    pub fn prepare(stream: &Stream) {
+        stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+    }
+
+    /// Like `read`, but gives up with WouldBlock/TimedOut when nothing comes for a while.
+    pub fn read(stream: &mut Stream, buf: &mut [u8]) -> io::Result<usize> {
+        stream.read(buf)
+    }
+
+    pub fn disconnect(stream: &Stream) {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    }
+
+    pub fn remove(path: &Path) {
+        let _ = std::fs::remove_file(path);
+    }
+
+    pub fn endpoint(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("{name}.sock"))
+    }
+
+    pub fn default_endpoint(login: &str) -> PathBuf {
+        PathBuf::from(format!("/tmp/BuhphoneAgentAPI2_{login}"))
+    }
+}
+
+/// The agent side of a Windows named pipe. The server never blocks in ReadFile (it peeks first), so a
+/// test thread can always write to the same pipe: no read-blocks-write even on a real Windows.
+#[cfg(windows)]
+mod agent_io {
+    use std::fs::File;
+    use std::io::{self, Read};
+    use std::os::windows::ffi::OsStrExt;
+    use std::os::windows::io::{AsRawHandle, FromRawHandle};
+    use std::path::{Path, PathBuf};
+    use std::ptr;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use windows_sys::Win32::Foundation::{
+        CloseHandle, GetLastError, ERROR_BROKEN_PIPE, ERROR_PIPE_CONNECTED, GENERIC_READ,
+        GENERIC_WRITE, HANDLE, INVALID_HANDLE_VALUE,
+    };
+    use windows_sys::Win32::Storage::FileSystem::{CreateFileW, OPEN_EXISTING, PIPE_ACCESS_DUPLEX};
+    use windows_sys::Win32::System::Pipes::{
+        ConnectNamedPipe, CreateNamedPipeW, DisconnectNamedPipe, PeekNamedPipe, PIPE_READMODE_BYTE,
+        PIPE_TYPE_BYTE, PIPE_UNLIMITED_INSTANCES, PIPE_WAIT,
+    };
+
+    pub type Stream = File;
+
+    fn wide(path: &Path) -> Vec<u16> {
+        path.as_os_str().encode_wide().chain(Some(0)).collect()
+    }
+
+    struct Instance(HANDLE);
+    // SAFETY: a kernel handle, used by one thread at a time (behind the Mutex).
+    unsafe impl Send for Instance {}
+
+    /// Always keeps one instance listening, so a client never finds the pipe missing between accepts.
+    pub struct Listener {
+        name: Vec<u16>,
+        listening: Mutex<Option<Instance>>,
+    }
+
+    fn new_instance(name: &[u16]) -> Instance {
+        // SAFETY: valid NUL-terminated name, null security attributes.
+        let handle = unsafe {
+            CreateNamedPipeW(
+                name.as_ptr(),
+                PIPE_ACCESS_DUPLEX,
+                PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT,
+                PIPE_UNLIMITED_INSTANCES,
+                64 * 1024,
+                64 * 1024,
+                0,
+                ptr::null(),
+            )
+        };
+        assert!(
+            handle != INVALID_HANDLE_VALUE,
+            "CreateNamedPipeW: {}",
+            io::Error::last_os_error()
+        );
+        Instance(handle)
+    }
+
+    impl Listener {
+        pub fn bind(path: &Path) -> Listener {
+            let name = wide(path);
+            let first = new_instance(&name);
+            Listener {
+                name,
+                listening: Mutex::new(Some(first)),
+            }
+        }
+
+        /// Blocks until a client connects ([`wake_listener`] makes one).
+        pub fn accept(&self) -> Option<Stream> {
+            let instance = self.listening.lock().unwrap().take()?;
+            // SAFETY: our own pipe instance; synchronous connect.
+            let connected = unsafe { ConnectNamedPipe(instance.0, ptr::null_mut()) } != 0
+                || unsafe { GetLastError() } == ERROR_PIPE_CONNECTED;
+            *self.listening.lock().unwrap() = Some(new_instance(&self.name));
+            // SAFETY: the handle is ours and is owned by the File from here on.
+            let stream = unsafe { File::from_raw_handle(instance.0 as _) };
+            connected.then_some(stream)
+        }
+    }
+
+    impl Drop for Listener {
+        fn drop(&mut self) {
+            if let Some(instance) = self.listening.lock().unwrap().take() {
+                // SAFETY: our own handle, closed once.
+                unsafe { CloseHandle(instance.0) };
+            }
+        }
+    }
+
+    /// Connects once as a client so a blocked [`Listener::accept`] returns.
+    pub fn wake_listener(path: &Path) {
+        let name = wide(path);
+        // SAFETY: valid NUL-terminated name; the handle is closed at once.
+        unsafe {
+            let handle = CreateFileW(
+                name.as_ptr(),
+                GENERIC_READ | GENERIC_WRITE,
+                0,
+                ptr::null(),
+                OPEN_EXISTING,
+                0,
+                ptr::null_mut(),
+            );
+            if handle != INVALID_HANDLE_VALUE {
+                CloseHandle(handle);
+            }
+        }
+    }
+
+    pub fn prepare(_stream: &Stream) {}
+
+    /// Reads only what is already there; WouldBlock after a short nap when nothing is.
+    pub fn read(stream: &mut Stream, buf: &mut [u8]) -> io::Result<usize> {
+        let mut available = 0u32;
+        // SAFETY: our handle; only the count of available bytes is asked for.
+        let ok = unsafe {
+            PeekNamedPipe(
+                stream.as_raw_handle() as _,
+                ptr::null_mut(),
+                0,
+                ptr::null_mut(),
+                &mut available,
+                ptr::null_mut(),
+            )
+        } != 0;
+        if !ok {
+            let error = io::Error::last_os_error();
+            return if error.raw_os_error() == Some(ERROR_BROKEN_PIPE as i32) {
+                Ok(0)
+            } else {
+                Err(error)
+            };
+        }
+        if available == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let wanted = buf.len().min(available as usize);
+        stream.read(&mut buf[..wanted])
+    }
+
+    /// Drops the client, as an agent that closes the connection does.
+    pub fn disconnect(stream: &Stream) {
+        // SAFETY: our pipe handle.
+        unsafe { DisconnectNamedPipe(stream.as_raw_handle() as _) };
+    }
+
+    pub fn remove(_path: &Path) {}
+
+    pub fn endpoint(name: &str) -> PathBuf {
+        PathBuf::from(format!(r"\\.\pipe\{name}"))
+    }
+
+    pub fn default_endpoint(login: &str) -> PathBuf {
+        PathBuf::from(format!(r"\\.\pipe\BuhphoneAgentAPI2_{login}"))
+    }
 }

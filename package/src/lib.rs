@@ -185,8 +185,15 @@ mod tests {
     #[test]
     fn the_package_carries_windows_x86_x64_and_linux_x64() {
         let platforms: Vec<(&str, &str)> = TARGETS.iter().map(|t| (t.os, t.arch)).collect();
-        for expected in [("Windows", "i386"), ("Windows", "x86_64"), ("Linux", "x86_64")] {
-            assert!(platforms.contains(&expected), "{expected:?} in {platforms:?}");
+        for expected in [
+            ("Windows", "i386"),
+            ("Windows", "x86_64"),
+            ("Linux", "x86_64"),
+        ] {
+            assert!(
+                platforms.contains(&expected),
+                "{expected:?} in {platforms:?}"
+            );
         }
         for t in TARGETS.iter().filter(|t| t.os == "Windows") {
             assert!(t.triple.contains("win7"), "{}: Windows 7 support", t.triple);

@@ -116,7 +116,12 @@ fn run_script(root: &Path, script: &str, args: &[&std::ffi::OsStr]) -> Result<()
 fn build(root: &Path, target: &Target, release: bool) -> Result<PathBuf, String> {
     let profile = if release { "release" } else { "debug" };
     // A separate target dir: the outer `cargo run` may still hold the lock on target/.
-    let target_dir = root.join("target").join("package-build");
+    let target_dir = match target.builder {
+        package::Builder::Cargo => root.join("target").join("package-build"),
+        // Shared with scripts/test-windows.sh (same compiler and flags), so a package after the
+        // tests does not rebuild std and every dependency once more.
+        package::Builder::Script(_) => root.join("target").join("windows"),
+    };
     let status = match target.builder {
         package::Builder::Cargo => {
             let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
