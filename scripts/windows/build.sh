@@ -17,6 +17,10 @@
 #     libwinpthread statically, so the DLL imports only system DLLs (checked by check-dll.sh).
 #   - i686: -L native=<dir with rsbegin.o/rsend.o> (built by scripts/setup/30-windows.sh).
 #   - runner = scripts/windows/wine-run.sh (x64: wine64; i686: the private 32-bit Wine).
+#   - release opt-level "s" (TB_WINDOWS_OPT_LEVEL overrides): the DLLs come out ~22% smaller
+#     (x64 2.05 MB -> 1.59 MB with the ConnectAgent transport) and stay under the 2 MB aim; the
+#     add-in waits on pipes and sockets, so speed is not what -O3 would buy. Linux keeps the
+#     workspace profile.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -68,6 +72,7 @@ export "CARGO_TARGET_${upper}_RUSTFLAGS=$rustflags ${TB_WINDOWS_RUSTFLAGS:-}"
 export "CARGO_TARGET_${upper}_RUNNER=$SCRIPT_DIR/wine-run.sh"
 export "CC_${target//-/_}=$arch-w64-mingw32-gcc"
 export "AR_${target//-/_}=$arch-w64-mingw32-ar"
+export CARGO_PROFILE_RELEASE_OPT_LEVEL="${TB_WINDOWS_OPT_LEVEL:-s}"
 # A RUSTFLAGS from the caller would override the per-target flags above for every target.
 unset RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 
