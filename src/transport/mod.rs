@@ -1,1 +1,3 @@
 //! Transports: sockets, pipes and HTTP, each owned by one worker thread. No protocol logic here.
+
+pub mod pbx_http;
