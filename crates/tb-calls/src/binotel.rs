@@ -514,9 +514,10 @@ pub fn call_details_request(
     }
     let ids = match decode_json(text.as_bytes()) {
         Ok(PhpValue::Array(a))
-            if a.entries()
-                .iter()
-                .all(|(_, v)| matches!(v, PhpValue::Int(_) | PhpValue::Str(_))) =>
+            if a.is_list()
+                && a.entries()
+                    .iter()
+                    .all(|(_, v)| matches!(v, PhpValue::Int(_) | PhpValue::Str(_))) =>
         {
             a
         }
@@ -524,7 +525,7 @@ pub fn call_details_request(
             return Err(CallsError::InvalidField {
                 what: "call IDs",
                 field: "generalCallID".into(),
-                detail: "every element must be a number or a string".into(),
+                detail: "expected a JSON array of numbers or strings such as [744924436]".into(),
             })
         }
         Ok(single @ (PhpValue::Int(_) | PhpValue::Str(_))) => {

@@ -132,7 +132,7 @@ impl PhpArray {
     }
 
     /// What `json_encode` checks: keys exactly 0, 1, 2, ... in order.
-    fn is_list(&self) -> bool {
+    pub fn is_list(&self) -> bool {
         self.entries
             .iter()
             .enumerate()

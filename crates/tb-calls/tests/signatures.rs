@@ -177,6 +177,7 @@ fn api_requests_are_signed_like_the_php_client() {
     // Bad inputs.
     assert!(binotel::call_details_request("", "k", secret).is_err());
     assert!(binotel::call_details_request("[{\"a\":1}]", "k", secret).is_err());
+    assert!(binotel::call_details_request("{\"a\":1}", "k", secret).is_err());
     assert!(binotel::call_details_request("744924436", "k", secret).is_ok());
     assert!(binotel::call_record_request(" ", "k", secret).is_err());
     assert!(binotel::ext_to_phone_request("902", "", "k", secret).is_err());
