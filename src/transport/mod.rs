@@ -1,4 +1,4 @@
 //! Transports: sockets, pipes and HTTP, each owned by one worker thread. No protocol logic here.
 
-pub mod pbx_http;
 pub mod agent_pipe;
+pub mod pbx_http;
