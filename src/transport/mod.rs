@@ -1,1 +1,4 @@
 //! Transports: sockets, pipes and HTTP, each owned by one worker thread. No protocol logic here.
+
+pub mod http;
+pub mod websocket;
