@@ -662,8 +662,7 @@ fn two_nodes_on_redis_deliver_across_nodes_and_recover_after_a_restart() {
     );
     let resubscribed = events
         .iter()
-        .filter(|e| e.name == "Subscribed")
-        .last()
+        .rfind(|e| e.name == "Subscribed")
         .cloned()
         .or_else(|| client.wait_event(Duration::from_secs(25), |e| e.name == "Subscribed"))
         .expect("resubscribed on the restarted node");
