@@ -9,7 +9,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use addin_host::{Event, Host, Mode, Object, Val};
 use serde_json::{json, Value};
 use server::{
-    base_config, free_port, require, CentrifugoServer, RedisServer, TcpProxy, API_KEY, HMAC_SECRET,
+    base_config, free_port, require, CentrifugoServer, ConnectProxy, RedisServer, TcpProxy,
+    API_KEY, HMAC_SECRET,
 };
 
 const SOURCE: &str = "TelephonyBridge.Centrifugo";
@@ -702,4 +703,60 @@ fn disconnect_and_teardown_are_prompt_with_a_connected_client() {
         started.elapsed()
     );
     assert_eq!(teardown.platform_calls_after_done, 0);
+}
+
+#[test]
+fn websocket_and_api_go_through_an_http_connect_proxy() {
+    let Some(server) = start_server("25s") else {
+        return;
+    };
+    let host = Host::load_default();
+    let proxy = ConnectProxy::start();
+    let client = host.create("Centrifugo");
+    let proxy_url = format!("http://operator:p%40ss@127.0.0.1:{}", proxy.port);
+    client.set("Прокси", proxy_url.as_str()).unwrap();
+    assert_eq!(
+        client.get("Proxy").unwrap(),
+        Val::from(format!("http://***@127.0.0.1:{}", proxy.port))
+    );
+    client
+        .call_proc(
+            "Connect",
+            &[server.ws_url().as_str().into(), token("alice").into()],
+        )
+        .unwrap();
+    assert!(
+        wait_named(&client, "Connected", Duration::from_secs(10)).is_some(),
+        "{:?}",
+        client.take_events()
+    );
+    subscribe(&client, "calls:#alice");
+    let api = publisher(&host, &server, "modern");
+    publish(&api, "calls:#alice", r#"{"n":1}"#);
+    assert_eq!(
+        collect_numbers(&client, 1, Duration::from_secs(10)),
+        vec![1]
+    );
+    let requests = proxy.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(
+        requests[0].starts_with(&format!("CONNECT 127.0.0.1:{} HTTP/1.1", server.port)),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[0].contains("Proxy-Authorization: Basic b3BlcmF0b3I6cEBzcw=="),
+        "{}",
+        requests[0]
+    );
+    let diagnostics = client.call("Diagnostics", &[]).unwrap();
+    assert!(
+        diagnostics.str().contains("\"via_proxy\":true"),
+        "{}",
+        diagnostics.str()
+    );
+    assert!(
+        !diagnostics.str().contains("p%40ss"),
+        "the proxy password is not shown"
+    );
 }

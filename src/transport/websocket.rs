@@ -232,7 +232,8 @@ impl Worker {
         loop {
             let now = Instant::now();
             if !self.drain_commands(now) {
-                self.drop_link();
+                // Leave politely (a close frame) but raise no events: the object is going away.
+                self.close_link(1000, "client shutdown");
                 return;
             }
             self.flush_core(now);
@@ -308,6 +309,8 @@ impl Worker {
                     Transmit::Close { code, reason } => self.close_link(code, &reason),
                 }
             }
+            // Properties first, so a 1C handler reading Подключено in reaction to an event sees it.
+            self.publish_status();
             while let Some(event) = self.core.poll_event() {
                 progressed = true;
                 (self.sink)(&event);
@@ -316,6 +319,10 @@ impl Worker {
                 break;
             }
         }
+        self.publish_status();
+    }
+
+    fn publish_status(&self) {
         let mut status = self.status.lock();
         status.state = self.core.state();
         status.client_id = self.core.client_id().to_string();
@@ -909,7 +916,7 @@ fn parse_proxy(value: &str) -> Result<ProxyTarget, String> {
     let authorization = credentials.map(|c| {
         format!(
             "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(c.as_bytes())
+            base64::engine::general_purpose::STANDARD.encode(percent_decode(c))
         )
     });
     Ok(ProxyTarget {
@@ -917,6 +924,26 @@ fn parse_proxy(value: &str) -> Result<ProxyTarget, String> {
         port,
         authorization,
     })
+}
+
+/// `p%40ss` → `p@ss`: proxy URLs carry credentials percent-encoded.
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 fn proxy_request(target: &Target) -> String {

@@ -339,3 +339,51 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, mode: Arc<AtomicU8>) {
         let _ = from.shutdown(Shutdown::Both);
     });
 }
+
+/// A minimal HTTP `CONNECT` proxy (what corporate networks put between 1C and the internet).
+/// Records the request heads it received so a test can check the `Proxy-Authorization` header.
+pub struct ConnectProxy {
+    pub port: u16,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    pub fn start() -> ConnectProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { continue };
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match client.read(&mut byte) {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&head).to_string();
+                    seen.lock().unwrap().push(head.clone());
+                    let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let Ok(server) = TcpStream::connect(target.as_str()) else {
+                        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+                        return;
+                    };
+                    let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+                    let mode = Arc::new(AtomicU8::new(MODE_PASS));
+                    pipe(
+                        client.try_clone().unwrap(),
+                        server.try_clone().unwrap(),
+                        mode.clone(),
+                    );
+                    pipe(server, client, mode);
+                });
+            }
+        });
+        ConnectProxy { port, requests }
+    }
+}
