@@ -1,1 +1,132 @@
-fn main() {}
+//! `cargo run --release -p package`: builds the add-in for every target this machine can build
+//! and writes `target/dist/TelephonyBridge.zip` — the file a 1C developer stores as the common
+//! template. Binary names carry platform and version so a 1C client never runs a stale cached
+//! build of another version.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use package::{bundle, Built, Target, TARGETS};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("package/ is inside the workspace")
+        .to_path_buf()
+}
+
+fn usage() -> &'static str {
+    "usage: cargo run --release -p package [-- --only <Lin64|Win64|Win32>...] [--debug]"
+}
+
+fn main() -> ExitCode {
+    let mut only: Vec<String> = Vec::new();
+    let mut release = true;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--only" => match args.next() {
+                Some(name) => only.push(name),
+                None => {
+                    eprintln!("{}", usage());
+                    return ExitCode::from(2);
+                }
+            },
+            "--debug" => release = false,
+            "-h" | "--help" => {
+                println!("{}", usage());
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("unknown argument {other}\n{}", usage());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let root = workspace_root();
+    let version = env!("CARGO_PKG_VERSION");
+    let mut built = Vec::new();
+    for target in TARGETS {
+        if !only.is_empty() && !only.iter().any(|o| o == target.short_name) {
+            continue;
+        }
+        match build(&root, target, release) {
+            Ok(path) => built.push(Built { target, path }),
+            Err(message) => {
+                eprintln!(
+                    "package: {} ({}): {message}",
+                    target.short_name, target.triple
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let dist = root.join("target").join("dist");
+    match bundle(&root.join("manifest"), &dist, version, &built) {
+        Ok(zip) => {
+            println!("package: wrote {}", zip.display());
+            for b in &built {
+                let size = std::fs::metadata(&b.path).map(|m| m.len()).unwrap_or(0);
+                println!("  {} ({} bytes)", b.target.file_name(version), size);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("package: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds one target and returns the path of its library.
+fn build(root: &Path, target: &Target, release: bool) -> Result<PathBuf, String> {
+    let profile = if release { "release" } else { "debug" };
+    // A separate target dir: the outer `cargo run` may still hold the lock on target/.
+    let target_dir = root.join("target").join("package-build");
+    let status = match target.builder {
+        package::Builder::Cargo => {
+            let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+            cmd.current_dir(root)
+                .args([
+                    "build",
+                    "-p",
+                    "telephony-bridge",
+                    "--lib",
+                    "--target",
+                    target.triple,
+                ])
+                .arg("--target-dir")
+                .arg(&target_dir);
+            if release {
+                cmd.arg("--release");
+            }
+            cmd.status()
+        }
+        package::Builder::Script(script) => {
+            let mut cmd = Command::new("bash");
+            cmd.current_dir(root)
+                .arg(root.join(script))
+                .arg(target.triple)
+                .args(["-p", "telephony-bridge", "--lib"])
+                .arg("--target-dir")
+                .arg(&target_dir);
+            if release {
+                cmd.arg("--release");
+            }
+            cmd.status()
+        }
+    }
+    .map_err(|e| format!("cannot start the build: {e}"))?;
+    if !status.success() {
+        return Err(format!("the build failed ({status})"));
+    }
+    let path = target_dir
+        .join(target.triple)
+        .join(profile)
+        .join(target.built_name);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!("the build left no {}", path.display()))
+    }
+}

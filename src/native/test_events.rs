@@ -25,6 +25,9 @@ impl TestEvents {
             ));
         }
         self.runs.retain(|(_, handle)| !handle.is_finished());
+        if count == 0.0 {
+            return Ok(());
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let events = ctx.events.clone();
         let stop_flag = Arc::clone(&stop);

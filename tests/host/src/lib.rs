@@ -511,17 +511,14 @@ pub struct Host {
     memory: Box<MemoryManager>,
 }
 
-/// Where the built library is: `TB_ADDIN_PATH`, or next to the test executable's profile dir.
+/// Where the built library is: `TB_ADDIN_PATH`, or the newest build next to the running test
+/// or bench executable (`target/<profile>/deps/`, or uplifted to `target/<profile>/`).
 pub fn default_library_path() -> PathBuf {
     if let Some(path) = std::env::var_os("TB_ADDIN_PATH") {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().expect("current_exe");
-    // target/<profile>/deps/<test> -> target/<profile>/
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary is in target/<profile>/deps");
+    let deps_dir = exe.parent().expect("the executable has a directory");
     let name = if cfg!(windows) {
         "telephony_bridge.dll"
     } else if cfg!(target_os = "macos") {
@@ -529,7 +526,13 @@ pub fn default_library_path() -> PathBuf {
     } else {
         "libtelephony_bridge.so"
     };
-    profile_dir.join(name)
+    let candidates = [deps_dir.join(name), deps_dir.join("..").join(name)];
+    candidates
+        .iter()
+        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p.clone())))
+        .max()
+        .map(|(_, p)| p)
+        .unwrap_or_else(|| candidates[1].clone())
 }
 
 fn utf16z(text: &str) -> Vec<u16> {
@@ -934,15 +937,25 @@ impl<'h> Object<'h> {
     }
 
     fn invoke(&self, method: &str, args: &[Val], as_func: bool) -> Result<Val, CallError> {
+        match self.find_method(method) {
+            Some(index) => self.call_index(index, args, as_func),
+            None => Err(CallError {
+                member: method.to_string(),
+                errors: Vec::new(),
+                exception: true,
+                reason: "Метод объекта не обнаружен (method not found)".into(),
+            }),
+        }
+    }
+
+    /// A call by method number, as the platform makes it once it has resolved the name.
+    pub fn call_index(&self, index: usize, args: &[Val], as_func: bool) -> Result<Val, CallError> {
         let mark = self.state().errors.lock().len();
         let fail = |reason: &str| CallError {
-            member: method.to_string(),
+            member: format!("#{index}"),
             errors: self.errors_since(mark),
             exception: true,
             reason: reason.to_string(),
-        };
-        let Some(index) = self.find_method(method) else {
-            return Err(fail("Метод объекта не обнаружен (method not found)"));
         };
         let n = self.n_params(index);
         if args.len() > n {

@@ -1,0 +1,286 @@
+//! The call-history rules of seed 000 ("UIScom To Centrifugo") as a pure function.
+//!
+//! The 1C configuration of the seed keeps every UIScom notification in the periodic information register
+//! **ИсторияЗвонков**:
+//!
+//! | register field | kind      | filled from                                        | 1C type        |
+//! |----------------|-----------|----------------------------------------------------|----------------|
+//! | Период         | period    | notification time (ДобавлятьСобытия = Истина) or the call start (Ложь) | Дата |
+//! | ИдСессии       | dimension | `call_session_id`                                  | Число(12)      |
+//! | Номер          | dimension | `virtual_phone_number`                             | Строка(11)     |
+//! | ВремяНачала    | resource  | `Start_time` as text (`2016-07-24 23:59:07.863`)   | Строка         |
+//! | Входящий       | resource  | `direction` = `in`                                 | Булево         |
+//! | Канал          | resource  | `extension_phone_number` (the operator)            | Строка(4)      |
+//! | ВызываемыйНомер| resource  | `calling_phone_number` (the seed's name for it)    | Строка         |
+//! | ИмяСобытия     | resource  | `notification_name`                                | Строка         |
+//! | ТелоЗапроса    | resource  | the whole JSON body                                | Строка (неогр.)|
+//!
+//! Rules:
+//! - the previous record is looked up by the dimensions (ИдСессии, Номер);
+//! - ДобавлятьСобытия = Истина (default): every notification makes a NEW record (Период = when the notification
+//!   came) that carries over the previous record's data the notification lacks;
+//! - ДобавлятьСобытия = Ложь: the same record (Период = the call start) is updated;
+//! - a lost outgoing call: the previous record is found by `call_session_id` alone and its Канал is NOT overwritten
+//!   (the lost-call template has no extension);
+//! - a filled Канал means: publish to that operator's Centrifugo channel (`user` = `UIScom`, `text` = the caller's
+//!   number when the talk starts, the whole body when the call ends).
+//!
+//! Period: the seed takes the notification time from the 1C server clock. A pure function has no clock, so the
+//! caller may pass it (`received_at`); without it the event's own latest time is used (finish, else start).
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::error::CallsError;
+use crate::fields::{value_flag, Fields};
+use crate::model::{phone_digits, CallEvent, Direction, EventKind};
+use crate::time::{CallTime, UtcOffset};
+use crate::uiscom;
+
+const WHAT_RECORD: &str = "call history record";
+const WHAT_EVENT: &str = "call event";
+
+/// Fixed `user` of the Centrifugo message, as in the seed.
+pub const PUBLISH_USER: &str = "UIScom";
+
+/// One row of ИсторияЗвонков, with the register's field names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryRecord {
+    /// `YYYY-MM-DDTHH:MM:SS` wall-clock in the configured time zone (what `XMLЗначение(Тип("Дата"), ...)` reads).
+    #[serde(rename = "Период")]
+    pub period: String,
+    /// A number when the session id is all digits (the register's Число(12)), text otherwise.
+    #[serde(rename = "ИдСессии")]
+    pub session_id: Value,
+    #[serde(rename = "Номер")]
+    pub number: String,
+    #[serde(rename = "ВремяНачала")]
+    pub start_time: String,
+    #[serde(rename = "Входящий")]
+    pub incoming: bool,
+    #[serde(rename = "Канал")]
+    pub channel: String,
+    #[serde(rename = "ВызываемыйНомер")]
+    pub calling_number: String,
+    #[serde(rename = "ИмяСобытия")]
+    pub event_name: String,
+    #[serde(rename = "ТелоЗапроса")]
+    pub body: String,
+}
+
+/// What to send to Centrifugo when Канал is filled.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Publication {
+    pub channel: String,
+    pub data: Value,
+}
+
+/// The outcome of [`merge_into_history`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryMerge {
+    /// Write a new register record (true) or overwrite the previous one (false).
+    pub is_new_record: bool,
+    /// Канал is filled: publish `publish` to the operator's channel.
+    pub publish_to_extension: bool,
+    pub record: HistoryRecord,
+    pub publish: Option<Publication>,
+    /// The normalized event the record was made from.
+    pub event: CallEvent,
+}
+
+/// Options the pure function cannot know by itself.
+#[derive(Debug, Clone, Default)]
+pub struct MergeOptions {
+    pub time_zone: UtcOffset,
+    /// When the notification came (any time text [`CallTime::parse_text`] reads); see the module docs.
+    pub received_at: Option<String>,
+}
+
+/// The previous record as 1C passes it (the register's field names, any case; missing fields are empty).
+struct PreviousRecord {
+    period: Option<String>,
+    session_id: Option<String>,
+    number: Option<String>,
+    start_time: Option<String>,
+    incoming: Option<bool>,
+    channel: Option<String>,
+    calling_number: Option<String>,
+}
+
+fn parse_previous(record_json: &str) -> Result<Option<PreviousRecord>, CallsError> {
+    let text = record_json.trim().trim_start_matches('\u{feff}');
+    if text.is_empty() || text == "null" || text == "{}" {
+        return Ok(None);
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| CallsError::NotJson {
+        what: WHAT_RECORD,
+        detail: e.to_string(),
+    })?;
+    let object = value
+        .as_object()
+        .ok_or(CallsError::NotAnObject { what: WHAT_RECORD })?;
+    let fields = Fields::new(object);
+    Ok(Some(PreviousRecord {
+        period: fields.text(&["период", "period"]),
+        session_id: fields.text(&["идсессии", "session_id"]),
+        number: fields.text(&["номер", "number"]),
+        start_time: fields.text(&["времяначала", "start_time"]),
+        incoming: fields.get(&["входящий", "incoming"]).and_then(value_flag),
+        channel: fields.text(&["канал", "channel"]),
+        calling_number: fields.text(&["вызываемыйномер", "calling_number"]),
+    }))
+}
+
+/// The notification as either a normalized event (has `source` and `event`) or a raw UIScom body.
+fn parse_notification(
+    notification_json: &str,
+    time_zone: UtcOffset,
+) -> Result<CallEvent, CallsError> {
+    let value = uiscom::parse_json_object(notification_json.as_bytes(), WHAT_EVENT)?;
+    let looks_normalized = value.get("source").is_some() && value.get("event").is_some();
+    if looks_normalized {
+        return serde_json::from_value(value).map_err(|e| CallsError::InvalidField {
+            what: WHAT_EVENT,
+            field: "event".into(),
+            detail: e.to_string(),
+        });
+    }
+    uiscom::normalize_value(value, None, time_zone)
+}
+
+/// ОбъединитьСИсторией: the record to write for `notification_json` given the previous record `record_json`
+/// (empty when there is none).
+pub fn merge_into_history(
+    record_json: &str,
+    notification_json: &str,
+    add_events: bool,
+    options: &MergeOptions,
+) -> Result<HistoryMerge, CallsError> {
+    let tz = options.time_zone;
+    let event = parse_notification(notification_json, tz)?;
+    let previous = parse_previous(record_json)?;
+
+    let lost_outgoing = event.lost && event.direction == Some(Direction::Out);
+    let number = event.virtual_number.clone().unwrap_or_default();
+    let same_key = |p: &PreviousRecord| {
+        let same_session = p.session_id.as_deref().map(str::trim) == Some(event.call_id.trim());
+        let same_number = p.number.as_deref().and_then(phone_digits) == phone_digits(&number)
+            || p.number.as_deref().unwrap_or_default().trim() == number.trim();
+        same_session && (same_number || lost_outgoing)
+    };
+    let previous = previous.filter(same_key);
+
+    let raw_fields = event.raw.as_object().map(Fields::new);
+    let start_time_text = raw_fields
+        .as_ref()
+        .and_then(|f| f.text(&["start_time", "call_start_time"]))
+        .or_else(|| event.started_at.clone())
+        .or_else(|| previous.as_ref().and_then(|p| p.start_time.clone()))
+        .unwrap_or_default();
+    let channel = match (&event.extension, &previous) {
+        (Some(ext), _) => ext.clone(),
+        (None, Some(p)) if lost_outgoing => p.channel.clone().unwrap_or_default(),
+        _ => String::new(),
+    };
+    let calling_number = raw_fields
+        .as_ref()
+        .and_then(|f| f.text(&["calling_phone_number"]))
+        .or_else(|| event.caller.clone())
+        .or_else(|| previous.as_ref().and_then(|p| p.calling_number.clone()))
+        .unwrap_or_default();
+    let incoming = match event.direction {
+        Some(d) => d == Direction::In,
+        None => previous.as_ref().and_then(|p| p.incoming).unwrap_or(true),
+    };
+    let number = if number.is_empty() {
+        previous
+            .as_ref()
+            .and_then(|p| p.number.clone())
+            .unwrap_or_default()
+    } else {
+        number
+    };
+
+    let event_time = |e: &CallEvent| {
+        e.finished_at
+            .as_deref()
+            .or(e.answered_at.as_deref())
+            .or(e.started_at.as_deref())
+            .map(str::to_string)
+    };
+    let to_period = |text: &str| {
+        CallTime::parse_text(text, tz).map(|t| t.with_offset(tz).to_local_seconds_iso())
+    };
+    let is_new_record = add_events || previous.is_none();
+    let period = if add_events {
+        options
+            .received_at
+            .as_deref()
+            .and_then(to_period)
+            .or_else(|| event_time(&event).as_deref().and_then(to_period))
+    } else {
+        previous
+            .as_ref()
+            .and_then(|p| p.period.as_deref())
+            .and_then(to_period)
+            .or_else(|| event.started_at.as_deref().and_then(to_period))
+            .or_else(|| {
+                previous
+                    .as_ref()
+                    .and_then(|p| p.start_time.as_deref())
+                    .and_then(to_period)
+            })
+            .or_else(|| options.received_at.as_deref().and_then(to_period))
+    }
+    .unwrap_or_default();
+
+    let body = event.raw.to_string();
+    let session_id = match event.call_id.parse::<u64>() {
+        Ok(n) => Value::from(n),
+        Err(_) => Value::String(event.call_id.clone()),
+    };
+    let record = HistoryRecord {
+        period,
+        session_id,
+        number,
+        start_time: start_time_text,
+        incoming,
+        channel: channel.clone(),
+        calling_number: calling_number.clone(),
+        event_name: event
+            .notification_name
+            .clone()
+            .unwrap_or_else(|| event.event.as_str().to_string()),
+        body: body.clone(),
+    };
+    let call_ended =
+        matches!(event.event, EventKind::Finished | EventKind::Lost) && event.finished_at.is_some();
+    let publish = (!channel.is_empty()).then(|| {
+        let mut event_without_raw = serde_json::to_value(&event).unwrap_or(Value::Null);
+        if let Some(object) = event_without_raw.as_object_mut() {
+            object.remove("raw");
+        }
+        Publication {
+            channel: channel.clone(),
+            data: json!({
+                "user": PUBLISH_USER,
+                "text": if call_ended { body.clone() } else { calling_number.clone() },
+                "call": event_without_raw,
+            }),
+        }
+    });
+    Ok(HistoryMerge {
+        is_new_record,
+        publish_to_extension: publish.is_some(),
+        record,
+        publish,
+        event,
+    })
+}
+
+impl HistoryMerge {
+    /// The result as JSON for 1C.
+    pub fn to_json_string(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

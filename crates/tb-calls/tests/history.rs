@@ -1,0 +1,195 @@
+//! The call-history rules of seed 000 (ИсторияЗвонков), through the pure merge function and the seed-001 bodies.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use tb_calls::history::{merge_into_history, HistoryMerge, MergeOptions};
+use tb_calls::uiscom::{self, UiscomMethod};
+use tb_calls::UtcOffset;
+
+fn body(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/uiscom")
+        .join(format!("{name}.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn options() -> MergeOptions {
+    MergeOptions {
+        time_zone: UtcOffset::MOSCOW,
+        received_at: None,
+    }
+}
+
+fn merge(
+    record: &str,
+    notification: &str,
+    add_events: bool,
+    options: &MergeOptions,
+) -> HistoryMerge {
+    merge_into_history(record, notification, add_events, options).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn record_json(merge: &HistoryMerge) -> String {
+    serde_json::to_string(&merge.record).unwrap_or_default()
+}
+
+#[test]
+fn add_events_makes_a_new_record_per_notification_and_publishes_once_an_operator_is_known() {
+    let received = MergeOptions {
+        received_at: Some("2024-03-15 10:21:08".into()),
+        ..options()
+    };
+    let ringing = merge("", &body("in_ringing"), true, &received);
+    assert!(ringing.is_new_record);
+    assert!(
+        !ringing.publish_to_extension && ringing.publish.is_none(),
+        "no operator yet"
+    );
+    let record = serde_json::to_value(&ringing.record).unwrap_or(Value::Null);
+    assert_eq!(
+        record,
+        json!({
+            "Период": "2024-03-15T10:21:08",
+            "ИдСессии": 3201987654u64,
+            "Номер": "74951234567",
+            "ВремяНачала": "2024-03-15 10:21:07.863",
+            "Входящий": true,
+            "Канал": "",
+            "ВызываемыйНомер": "79261234567",
+            "ИмяСобытия": "Входящий звонок",
+            "ТелоЗапроса": ringing.record.body,
+        })
+    );
+
+    let answered = merge(
+        &record_json(&ringing),
+        &body("in_answered"),
+        true,
+        &options(),
+    );
+    assert!(answered.is_new_record);
+    assert_eq!(answered.record.channel, "101");
+    assert_eq!(
+        answered.record.period, "2024-03-15T10:21:07",
+        "without received_at the event's time is used"
+    );
+    let publish = answered.publish.clone().expect("a filled Канал publishes");
+    assert!(answered.publish_to_extension);
+    assert_eq!(publish.channel, "101");
+    assert_eq!(publish.data["user"], "UIScom");
+    assert_eq!(
+        publish.data["text"], "79261234567",
+        "talk start sends the caller's number"
+    );
+    assert_eq!(publish.data["call"]["event"], "answered");
+    assert!(publish.data["call"].get("raw").is_none());
+
+    let finished = merge(&record_json(&answered), &body("rec"), true, &options());
+    let publish = finished.publish.expect("a filled Канал publishes");
+    assert_eq!(finished.record.period, "2024-03-15T10:24:12");
+    assert_eq!(
+        publish.data["text"],
+        Value::String(finished.record.body.clone()),
+        "call end sends the whole body"
+    );
+    let sent: Value = serde_json::from_str(publish.data["text"].as_str().unwrap_or_default())
+        .unwrap_or(Value::Null);
+    assert_eq!(sent["call_session_id"], 3201987654u64);
+}
+
+#[test]
+fn without_add_events_the_same_record_is_updated_with_the_call_start() {
+    let ringing = merge("", &body("in_ringing"), false, &options());
+    assert!(
+        ringing.is_new_record,
+        "the first notification still creates the record"
+    );
+    assert_eq!(ringing.record.period, "2024-03-15T10:21:07");
+    let mut previous = serde_json::to_value(&ringing.record).unwrap_or(Value::Null);
+    previous["Период"] = json!("2024-03-15T10:21:07");
+    let answered = merge(
+        &previous.to_string(),
+        &body("in_answered"),
+        false,
+        &options(),
+    );
+    assert!(!answered.is_new_record);
+    assert_eq!(answered.record.period, "2024-03-15T10:21:07");
+    assert_eq!(answered.record.event_name, "Начало Входящего звонка");
+    assert_eq!(answered.record.channel, "101");
+    // A record of another call is not "the same record".
+    let other = merge(&previous.to_string(), &body("in_lost"), false, &options());
+    assert!(other.is_new_record);
+}
+
+#[test]
+fn lost_outgoing_call_keeps_the_extension_found_by_session_id() {
+    let outgoing = merge("", &body("out"), true, &options());
+    assert_eq!(outgoing.record.channel, "102");
+    assert!(!outgoing.record.incoming);
+    // The previous record is found by call_session_id alone, even with another Номер.
+    let mut previous = serde_json::to_value(&outgoing.record).unwrap_or(Value::Null);
+    previous["Номер"] = json!("74950000000");
+    let lost = merge(
+        &previous.to_string(),
+        &body("in_lost_outgoing"),
+        true,
+        &options(),
+    );
+    assert_eq!(
+        lost.record.channel, "102",
+        "Канал is not overwritten by the lost-call template"
+    );
+    assert!(lost.publish_to_extension);
+    assert_eq!(lost.event.event.as_str(), "lost");
+    // A lost incoming call with no operator publishes nothing.
+    let lost_incoming = merge("", &body("in_lost"), true, &options());
+    assert!(!lost_incoming.publish_to_extension);
+    assert_eq!(lost_incoming.record.channel, "");
+}
+
+#[test]
+fn the_notification_may_be_already_normalized() {
+    let event = uiscom::normalize(
+        body("in_answered").as_bytes(),
+        Some(UiscomMethod::In),
+        UtcOffset::MOSCOW,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let from_event = merge("", &event.to_json_string(), true, &options());
+    let from_body = merge("", &body("in_answered"), true, &options());
+    assert_eq!(from_event.record, from_body.record);
+    assert_eq!(from_event.publish, from_body.publish);
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let err = merge_into_history("{", &body("in_ringing"), true, &options()).unwrap_err();
+    assert!(
+        err.to_string().starts_with("call history record: not JSON"),
+        "{err}"
+    );
+    assert!(
+        err.ru().starts_with("запись истории звонков: это не JSON"),
+        "{}",
+        err.ru()
+    );
+    let err = merge_into_history("[]", &body("in_ringing"), true, &options()).unwrap_err();
+    assert!(err.to_string().contains("object"), "{err}");
+    let err = merge_into_history("", r#"{"direction":"in"}"#, true, &options()).unwrap_err();
+    assert!(err.to_string().contains("call_session_id"), "{err}");
+    let err = merge_into_history("", "", true, &options()).unwrap_err();
+    assert!(err.to_string().contains("empty"), "{err}");
+    let result = merge("", &body("in_ringing"), true, &options());
+    let json: Value = serde_json::from_str(&result.to_json_string()).unwrap_or(Value::Null);
+    for key in [
+        "is_new_record",
+        "publish_to_extension",
+        "record",
+        "publish",
+        "event",
+    ] {
+        assert!(json.get(key).is_some(), "{key}");
+    }
+}

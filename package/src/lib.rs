@@ -1,0 +1,191 @@
+//! The package format: which targets, how their files are named, MANIFEST.XML and INFO.XML.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// How a target is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builder {
+    /// Plain `cargo build --target <triple>` with the default toolchain.
+    Cargo,
+    /// A script taking `<triple> [cargo args]` (cross toolchains that need their own setup).
+    Script(&'static str),
+}
+
+#[derive(Debug)]
+pub struct Target {
+    /// `--only` name and the platform part of the file name.
+    pub short_name: &'static str,
+    pub triple: &'static str,
+    /// MANIFEST.XML `os` and `arch`.
+    pub os: &'static str,
+    pub arch: &'static str,
+    /// What cargo names the library for this target.
+    pub built_name: &'static str,
+    pub extension: &'static str,
+    pub builder: Builder,
+}
+
+impl Target {
+    /// `TelephonyBridge_Lin64_1_0_0.so`
+    pub fn file_name(&self, version: &str) -> String {
+        format!(
+            "TelephonyBridge_{}_{}.{}",
+            self.short_name,
+            version.replace(['.', '-', '+'], "_"),
+            self.extension
+        )
+    }
+}
+
+/// Every target the package carries.
+pub const TARGETS: &[Target] = &[Target {
+    short_name: "Lin64",
+    triple: "x86_64-unknown-linux-gnu",
+    os: "Linux",
+    arch: "x86_64",
+    built_name: "libtelephony_bridge.so",
+    extension: "so",
+    builder: Builder::Cargo,
+}];
+
+pub struct Built<'a> {
+    pub target: &'a Target,
+    pub path: PathBuf,
+}
+
+fn xml_attr(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+pub fn manifest_xml(template: &str, version: &str, built: &[Built]) -> String {
+    let components: Vec<String> = built
+        .iter()
+        .map(|b| {
+            format!(
+                "  <component os=\"{}\" path=\"{}\" type=\"native\" arch=\"{}\"/>",
+                xml_attr(b.target.os),
+                xml_attr(&b.target.file_name(version)),
+                xml_attr(b.target.arch)
+            )
+        })
+        .collect();
+    template.replace("{{components}}", &components.join("\n"))
+}
+
+pub fn info_xml(template: &str, version: &str) -> String {
+    template.replace("{{version}}", &xml_attr(version))
+}
+
+/// Writes `<dist>/TelephonyBridge.zip` and returns its path.
+pub fn bundle(
+    manifest_dir: &Path,
+    dist: &Path,
+    version: &str,
+    built: &[Built],
+) -> Result<PathBuf, String> {
+    if built.is_empty() {
+        return Err("nothing was built".into());
+    }
+    let read = |name: &str| {
+        std::fs::read_to_string(manifest_dir.join(name))
+            .map_err(|e| format!("cannot read manifest/{name}: {e}"))
+    };
+    let manifest = manifest_xml(&read("MANIFEST.XML")?, version, built);
+    let info = info_xml(&read("INFO.XML")?, version);
+    std::fs::create_dir_all(dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
+    let zip_path = dist.join("TelephonyBridge.zip");
+    let file = std::fs::File::create(&zip_path)
+        .map_err(|e| format!("cannot create {}: {e}", zip_path.display()))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut add = |name: &str, bytes: &[u8]| -> Result<(), String> {
+        zip.start_file(name, options)
+            .and_then(|()| zip.write_all(bytes).map_err(Into::into))
+            .map_err(|e| format!("cannot write {name} into the zip: {e}"))
+    };
+    add("MANIFEST.XML", manifest.as_bytes())?;
+    add("INFO.XML", info.as_bytes())?;
+    for b in built {
+        let bytes =
+            std::fs::read(&b.path).map_err(|e| format!("cannot read {}: {e}", b.path.display()))?;
+        add(&b.target.file_name(version), &bytes)?;
+    }
+    zip.finish()
+        .map_err(|e| format!("cannot finish the zip: {e}"))?;
+    Ok(zip_path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    const WIN64: Target = Target {
+        short_name: "Win64",
+        triple: "x86_64-win7-windows-gnu",
+        os: "Windows",
+        arch: "x86_64",
+        built_name: "telephony_bridge.dll",
+        extension: "dll",
+        builder: Builder::Script("scripts/windows/build.sh"),
+    };
+
+    #[test]
+    fn file_names_carry_platform_and_version() {
+        assert_eq!(
+            TARGETS[0].file_name("1.0.0"),
+            "TelephonyBridge_Lin64_1_0_0.so"
+        );
+        assert_eq!(
+            WIN64.file_name("1.2.3-rc.1"),
+            "TelephonyBridge_Win64_1_2_3_rc_1.dll"
+        );
+    }
+
+    #[test]
+    fn the_zip_holds_manifest_info_and_every_binary() {
+        let dir = std::env::temp_dir().join(format!("tb-package-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let lin = dir.join("lib.so");
+        let win = dir.join("lib.dll");
+        std::fs::write(&lin, b"ELF").unwrap();
+        std::fs::write(&win, b"MZ").unwrap();
+        let built = [
+            Built {
+                target: &TARGETS[0],
+                path: lin,
+            },
+            Built {
+                target: &WIN64,
+                path: win,
+            },
+        ];
+        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifest");
+        let zip_path = bundle(&manifest_dir, &dir, "1.0.0", &built).unwrap();
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+        let mut text = |name: &str| {
+            let mut s = String::new();
+            zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+            s
+        };
+        let manifest = text("MANIFEST.XML");
+        assert!(manifest.contains(r#"<bundle xmlns="http://v8.1c.ru/8.2/addin/bundle">"#));
+        assert!(manifest.contains(
+            r#"<component os="Linux" path="TelephonyBridge_Lin64_1_0_0.so" type="native" arch="x86_64"/>"#
+        ));
+        assert!(manifest.contains(
+            r#"<component os="Windows" path="TelephonyBridge_Win64_1_0_0.dll" type="native" arch="x86_64"/>"#
+        ));
+        let info = text("INFO.XML");
+        assert!(info.contains(r#"progid="AddIn.TelephonyBridge""#));
+        assert!(info.contains(r#"version="1.0.0""#));
+        assert_eq!(text("TelephonyBridge_Win64_1_0_0.dll"), "MZ");
+        assert_eq!(text("TelephonyBridge_Lin64_1_0_0.so"), "ELF");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
