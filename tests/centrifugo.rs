@@ -760,3 +760,37 @@ fn websocket_and_api_go_through_an_http_connect_proxy() {
         "the proxy password is not shown"
     );
 }
+
+#[test]
+fn api_timeout_is_reported_with_the_limit() {
+    // A server that accepts the connection and never answers (no Centrifugo needed).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _hold = std::thread::spawn(move || {
+        let accepted: Vec<_> = listener.incoming().take(4).collect();
+        std::thread::sleep(Duration::from_secs(5));
+        drop(accepted);
+    });
+    let host = Host::load_default();
+    let api = host.create_with("Centrifugo", Mode::Server, "en_US");
+    api.set("ApiUrl", format!("http://127.0.0.1:{port}").as_str())
+        .unwrap();
+    api.set("ApiKey", "k").unwrap();
+    api.set("Таймаут", 0.5).unwrap();
+    assert_eq!(api.get("Timeout").unwrap(), Val::Num(0.5));
+    let started = Instant::now();
+    let error = api.call("Publish", &["a".into(), "{}".into()]).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        error.message().contains("did not answer within 0.5 s"),
+        "{}",
+        error.message()
+    );
+    assert!(api.set("Timeout", -1).is_err());
+    assert!(api
+        .set("ApiMode", "v9")
+        .unwrap_err()
+        .message()
+        .contains("modern"));
+    assert!(api.set("ApiUrl", "centrifugo:8000").is_err());
+}
