@@ -794,3 +794,41 @@ fn api_timeout_is_reported_with_the_limit() {
         .contains("modern"));
     assert!(api.set("ApiUrl", "centrifugo:8000").is_err());
 }
+
+#[test]
+fn auto_mode_finds_a_legacy_only_server() {
+    let Some(server) = start_server("25s") else {
+        return;
+    };
+    let front = server::LegacyOnlyFront::start(server.port);
+    let host = Host::load_default();
+    let api = host.create_with("Centrifugo", Mode::Server, "en_US");
+    api.set("ApiUrl", front.api_url().as_str()).unwrap();
+    api.set("ApiKey", API_KEY).unwrap();
+    // Modern mode against a v2–v4 style server: a clear 404 message.
+    let error = api.call("Info", &[]).unwrap_err();
+    assert!(
+        error.message().contains("no Centrifugo API"),
+        "{}",
+        error.message()
+    );
+    api.set("ApiMode", "auto").unwrap();
+    let result: Value = serde_json::from_str(
+        api.call("Publish", &["auto-legacy".into(), r#"{"n":1}"#.into()])
+            .unwrap()
+            .str(),
+    )
+    .unwrap();
+    assert_eq!(
+        result["offset"], 1,
+        "published once, through the legacy form"
+    );
+    let diagnostics: Value =
+        serde_json::from_str(api.call("Diagnostics", &[]).unwrap().str()).unwrap();
+    assert_eq!(diagnostics["state"]["api"]["detected_mode"], "legacy");
+    api.call("Publish", &["auto-legacy".into(), r#"{"n":2}"#.into()])
+        .unwrap();
+    let history: Value =
+        serde_json::from_str(api.call("History", &["auto-legacy".into()]).unwrap().str()).unwrap();
+    assert_eq!(history["publications"].as_array().unwrap().len(), 2);
+}

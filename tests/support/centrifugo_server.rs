@@ -387,3 +387,70 @@ impl ConnectProxy {
         ConnectProxy { port, requests }
     }
 }
+
+/// An HTTP front that behaves like Centrifugo v2–v4 for the API: `POST /api` reaches the real server,
+/// `POST /api/<method>` gets 404 (those versions had no such routes). One request per connection.
+pub struct LegacyOnlyFront {
+    pub port: u16,
+}
+
+impl LegacyOnlyFront {
+    pub fn start(target_port: u16) -> LegacyOnlyFront {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                std::thread::spawn(move || serve_legacy_only(client, target_port));
+            }
+        });
+        LegacyOnlyFront { port }
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+fn serve_legacy_only(mut client: TcpStream, target_port: u16) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let head_text = String::from_utf8_lossy(&head).to_string();
+    let path = head_text
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("")
+        .to_string();
+    let length: usize = head_text
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    if client.read_exact(&mut body).is_err() {
+        return;
+    }
+    if path != "/api" {
+        let _ = client.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 19\r\nConnection: close\r\n\r\n404 page not found\n");
+        return;
+    }
+    let Ok(mut server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+        return;
+    };
+    // Ask the server to close after its answer, so copying until EOF ends the exchange.
+    let head_text = head_text.replacen("\r\n", "\r\nConnection: close\r\n", 1);
+    let _ = server.write_all(head_text.as_bytes());
+    let _ = server.write_all(&body);
+    let mut answer = Vec::new();
+    let _ = server.read_to_end(&mut answer);
+    let _ = client.write_all(&answer);
+}
