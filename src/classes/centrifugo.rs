@@ -265,6 +265,17 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
+/// A different seed per object and process: with one shared seed every operator's 1C client would
+/// draw the same "random" reconnect delays and hit a restarted server in lockstep.
+fn jitter_seed() -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let local = 0u8;
+    nanos ^ (u64::from(std::process::id()) << 32) ^ (&local as *const u8 as u64)
+}
+
 /// `Каналы`: a JSON array (`["a","b"]`) or a comma/semicolon separated list.
 fn parse_channels(text: &str) -> Vec<String> {
     if let Ok(Json::Array(items)) = serde_json::from_str::<Json>(text) {
@@ -383,7 +394,10 @@ impl Centrifugo {
             let settings = Settings {
                 handshake_timeout: self.timeout,
                 proxy: self.proxy.clone(),
-                client: ClientConfig::default(),
+                client: ClientConfig {
+                    jitter_seed: jitter_seed(),
+                    ..ClientConfig::default()
+                },
             };
             let worker = WebSocketWorker::start(settings, sink).map_err(|e| {
                 AddinError::new(
