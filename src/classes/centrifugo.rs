@@ -587,7 +587,7 @@ impl AddinClass for Centrifugo {
             let status = w.status.lock().clone();
             json!({
                 "state": status.state.as_str(),
-                "url": status.url,
+                "url": status.url.split('?').next().unwrap_or(""),
                 "client_id": status.client_id,
                 "via_proxy": status.via_proxy,
                 "last_transport_error": status.last_transport_error,
