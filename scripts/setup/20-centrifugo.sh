@@ -6,7 +6,7 @@
 #   which `go install pkg@version` reads for its deprecation check; then the same tagged module is
 #   downloaded with `go mod download` and built from the module cache.
 # - Redis: Debian's redis-server (the two-node tests use the Redis engine). The system service is not needed:
-#   the tests start their own redis-server on a random loopback port.
+#   the tests start their own redis-server on a random loopback port. openssl (the TLS test's certificates).
 # - centrifuge-python (the official Python SDK) for the latency benchmark, into .tools/venv.
 #
 # Env: TB_TOOLS_DIR overrides .tools; TB_SKIP_PYTHON=1 skips the Python client.
@@ -44,19 +44,25 @@ if [ "$(installed_version)" != "$VERSION" ]; then
     [ "$(installed_version)" = "$VERSION" ] || fail "$BIN/centrifugo does not report v$VERSION"
 fi
 
-if ! command -v redis-server >/dev/null 2>&1; then
-    [ -r /etc/debian_version ] || fail "redis-server is missing: install Redis 6+ and run again"
-    SUDO=""
+apt_install() {
+    [ -r /etc/debian_version ] || fail "missing: $* — install them with your package manager and run again"
+    local sudo=""
     if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null 2>&1 || fail "redis-server is missing and there is no sudo: apt-get install redis-server"
-        SUDO="sudo"
+        command -v sudo >/dev/null 2>&1 || fail "missing: $* and there is no sudo: apt-get install $*"
+        sudo="sudo"
     fi
-    note "installing redis-server"
+    note "installing: $*"
     export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y -qq redis-server >/tmp/tb-20-centrifugo-apt.log 2>&1 || {
-        $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq redis-server >/tmp/tb-20-centrifugo-apt.log 2>&1
-    } || { tail -n 20 /tmp/tb-20-centrifugo-apt.log >&2; fail "apt-get install redis-server failed"; }
-fi
+    $sudo apt-get install -y -qq "$@" >/tmp/tb-20-centrifugo-apt.log 2>&1 || {
+        $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "$@" >/tmp/tb-20-centrifugo-apt.log 2>&1
+    } || { tail -n 20 /tmp/tb-20-centrifugo-apt.log >&2; fail "apt-get install $* failed"; }
+}
+
+# Redis for the two-node tests; openssl makes the certificates of the TLS test.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 command -v redis-server >/dev/null 2>&1 || fail "redis-server still missing after install"
 
 if [ "${TB_SKIP_PYTHON:-0}" != "1" ]; then
@@ -64,7 +70,11 @@ if [ "${TB_SKIP_PYTHON:-0}" != "1" ]; then
     if ! "$VENV/bin/python" -c "import centrifuge" >/dev/null 2>&1; then
         command -v python3 >/dev/null 2>&1 || fail "python3 is missing (needed for the centrifuge-python benchmark; TB_SKIP_PYTHON=1 skips it)"
         note "installing centrifuge-python into $VENV"
-        python3 -m venv "$VENV" >/dev/null 2>&1 || fail "python3 -m venv failed (apt-get install python3-venv)"
+        if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+            rm -rf "$VENV"
+            apt_install python3-venv
+            python3 -m venv "$VENV" >/dev/null 2>&1 || fail "python3 -m venv failed even with python3-venv installed"
+        fi
         "$VENV/bin/pip" install -q centrifuge-python >/tmp/tb-20-centrifugo-pip.log 2>&1 \
             || { tail -n 20 /tmp/tb-20-centrifugo-pip.log >&2; fail "pip install centrifuge-python failed"; }
     fi
