@@ -1,0 +1,494 @@
+//! Windows named pipe transport: `\\.\pipe\BuhphoneAgentAPI2_<Login>` opened with `FILE_FLAG_OVERLAPPED`.
+//!
+//! Why overlapped: on a pipe handle opened for synchronous I/O, Windows serialises operations on the handle, so a
+//! read waiting for the agent blocks every write until the agent happens to send something. Here no call ever
+//! waits inside the kernel on the handle: one read is always outstanding (its completion signals `read_event`),
+//! writes are issued alongside it with their own OVERLAPPED and event, and the worker sleeps in
+//! `WaitForMultipleObjects` on {read completed, woken by 1C thread} with the core's next deadline as timeout.
+//! Deadlock-free by construction rather than by timing, which matters because Wine does not reproduce the
+//! synchronous-handle blocking and so cannot catch a regression.
+
+use std::io;
+use std::ptr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use windows_sys::Win32::Foundation::{
+    CloseHandle, GetLastError, ERROR_BROKEN_PIPE, ERROR_IO_INCOMPLETE, ERROR_IO_PENDING,
+    ERROR_MORE_DATA, ERROR_NO_DATA, ERROR_PIPE_BUSY, ERROR_PIPE_NOT_CONNECTED, GENERIC_READ,
+    GENERIC_WRITE, HANDLE, INVALID_HANDLE_VALUE, WAIT_OBJECT_0, WAIT_TIMEOUT,
+};
+use windows_sys::Win32::Storage::FileSystem::{
+    CreateFileW, ReadFile, WriteFile, FILE_FLAG_OVERLAPPED, OPEN_EXISTING,
+};
+use windows_sys::Win32::System::Pipes::WaitNamedPipeW;
+use windows_sys::Win32::System::Threading::{
+    CreateEventW, SetEvent, WaitForMultipleObjects, WaitForSingleObject, INFINITE,
+};
+use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED};
+
+use super::{PipeOps, Readiness, READ_CHUNK};
+
+/// An owned kernel handle.
+struct OwnedHandle(HANDLE);
+
+// SAFETY: kernel handles are process-wide values; the event handles are used from several threads by design
+// (SetEvent is thread-safe), the pipe handle only from the worker.
+unsafe impl Send for OwnedHandle {}
+unsafe impl Sync for OwnedHandle {}
+
+impl Drop for OwnedHandle {
+    fn drop(&mut self) {
+        if !self.0.is_null() && self.0 != INVALID_HANDLE_VALUE {
+            // SAFETY: we own the handle and close it once.
+            unsafe { CloseHandle(self.0) };
+        }
+    }
+}
+
+fn last_error() -> io::Error {
+    // SAFETY: no preconditions.
+    io::Error::from_raw_os_error(unsafe { GetLastError() } as i32)
+}
+
+fn new_event(manual_reset: bool) -> io::Result<OwnedHandle> {
+    // SAFETY: null attributes and name are allowed.
+    let handle = unsafe { CreateEventW(ptr::null(), i32::from(manual_reset), 0, ptr::null()) };
+    if handle.is_null() {
+        Err(last_error())
+    } else {
+        Ok(OwnedHandle(handle))
+    }
+}
+
+fn millis(timeout: Option<Duration>) -> u32 {
+    match timeout {
+        None => INFINITE,
+        // Round up so a 0.4 ms deadline does not turn into a busy loop of zero-timeout waits.
+        Some(d) => u32::try_from(d.as_micros().div_ceil(1000))
+            .unwrap_or(INFINITE - 1)
+            .min(INFINITE - 1),
+    }
+}
+
+/// Interrupts the worker's [`AgentPipe::wait`] from any thread.
+#[derive(Clone)]
+pub struct Waker {
+    event: Arc<OwnedHandle>,
+}
+
+impl Waker {
+    pub fn wake(&self) {
+        // SAFETY: the event handle lives as long as this Arc.
+        unsafe { SetEvent(self.event.0) };
+    }
+}
+
+/// State that the kernel writes into while a read is outstanding: boxed so its address never moves.
+struct ReadSlot {
+    overlapped: OVERLAPPED,
+    buffer: Vec<u8>,
+    pending: bool,
+}
+
+struct Connection {
+    pipe: OwnedHandle,
+    read: Box<ReadSlot>,
+    read_event: OwnedHandle,
+    write: Box<OVERLAPPED>,
+    write_event: OwnedHandle,
+}
+
+// SAFETY: the raw pointers inside OVERLAPPED (the event handle) refer to kernel objects owned by this value; the
+// connection moves to the worker thread once and is used only there.
+unsafe impl Send for Connection {}
+
+impl Connection {
+    /// Make sure a read is outstanding. `Ok(false)`: the pipe is closed.
+    fn start_read(&mut self) -> io::Result<bool> {
+        if self.read.pending {
+            return Ok(true);
+        }
+        self.read.overlapped = OVERLAPPED::default();
+        self.read.overlapped.hEvent = self.read_event.0;
+        let slot = &mut *self.read;
+        // SAFETY: the buffer and OVERLAPPED are boxed and outlive the operation (Drop cancels and waits for it).
+        let ok = unsafe {
+            ReadFile(
+                self.pipe.0,
+                slot.buffer.as_mut_ptr(),
+                slot.buffer.len() as u32,
+                ptr::null_mut(),
+                &mut slot.overlapped,
+            )
+        };
+        if ok != 0 {
+            // Completed at once; the event is signalled and GetOverlappedResult reports the count.
+            slot.pending = true;
+            return Ok(true);
+        }
+        // SAFETY: no preconditions.
+        match unsafe { GetLastError() } {
+            ERROR_IO_PENDING | ERROR_MORE_DATA => {
+                slot.pending = true;
+                Ok(true)
+            }
+            ERROR_BROKEN_PIPE | ERROR_PIPE_NOT_CONNECTED | ERROR_NO_DATA => Ok(false),
+            code => Err(io::Error::from_raw_os_error(code as i32)),
+        }
+    }
+
+    /// The outstanding read has completed (its event fired): collect it.
+    fn finish_read(&mut self) -> io::Result<Readiness> {
+        let mut transferred: u32 = 0;
+        // SAFETY: the OVERLAPPED belongs to the read started on this handle.
+        let ok =
+            unsafe { GetOverlappedResult(self.pipe.0, &self.read.overlapped, &mut transferred, 0) };
+        if ok == 0 {
+            // SAFETY: no preconditions.
+            match unsafe { GetLastError() } {
+                ERROR_IO_INCOMPLETE => return Ok(Readiness::Idle),
+                ERROR_MORE_DATA => {} // message-mode pipe: the rest comes with the next read
+                ERROR_BROKEN_PIPE | ERROR_PIPE_NOT_CONNECTED | ERROR_NO_DATA => {
+                    self.read.pending = false;
+                    return Ok(Readiness::Closed);
+                }
+                code => {
+                    self.read.pending = false;
+                    return Err(io::Error::from_raw_os_error(code as i32));
+                }
+            }
+        }
+        self.read.pending = false;
+        let n = (transferred as usize).min(self.read.buffer.len());
+        if n == 0 {
+            return Ok(Readiness::Idle);
+        }
+        Ok(Readiness::Data(self.read.buffer[..n].to_vec()))
+    }
+
+    fn write_all(&mut self, mut bytes: &[u8], timeout: Duration) -> io::Result<()> {
+        let deadline = Instant::now() + timeout;
+        while !bytes.is_empty() {
+            *self.write = OVERLAPPED::default();
+            self.write.hEvent = self.write_event.0;
+            let chunk = bytes.len().min(u32::MAX as usize) as u32;
+            // SAFETY: `bytes` and the boxed OVERLAPPED outlive the operation: we wait for it (or cancel and wait)
+            // before returning.
+            let ok = unsafe {
+                WriteFile(
+                    self.pipe.0,
+                    bytes.as_ptr(),
+                    chunk,
+                    ptr::null_mut(),
+                    &mut *self.write,
+                )
+            };
+            if ok == 0 {
+                // SAFETY: no preconditions.
+                let code = unsafe { GetLastError() };
+                if code != ERROR_IO_PENDING {
+                    return Err(io::Error::from_raw_os_error(code as i32));
+                }
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                // SAFETY: valid event handle.
+                let waited =
+                    unsafe { WaitForSingleObject(self.write_event.0, millis(Some(remaining))) };
+                if waited == WAIT_TIMEOUT {
+                    let mut ignored = 0u32;
+                    // SAFETY: cancel our own write and wait for the cancellation before the buffer goes away.
+                    unsafe {
+                        CancelIoEx(self.pipe.0, &*self.write);
+                        GetOverlappedResult(self.pipe.0, &*self.write, &mut ignored, 1);
+                    }
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the agent did not take the command in time",
+                    ));
+                }
+            }
+            let mut written = 0u32;
+            // SAFETY: the write on this handle with this OVERLAPPED has completed or is waited for (bWait = 1).
+            let ok = unsafe { GetOverlappedResult(self.pipe.0, &*self.write, &mut written, 1) };
+            if ok == 0 {
+                return Err(last_error());
+            }
+            if written == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the pipe took no bytes",
+                ));
+            }
+            bytes = &bytes[(written as usize).min(bytes.len())..];
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if self.read.pending {
+            let mut ignored = 0u32;
+            // SAFETY: cancel the outstanding read and wait until the kernel no longer uses the buffer.
+            unsafe {
+                CancelIoEx(self.pipe.0, &self.read.overlapped);
+                GetOverlappedResult(self.pipe.0, &self.read.overlapped, &mut ignored, 1);
+            }
+            self.read.pending = false;
+        }
+    }
+}
+
+pub struct AgentPipe {
+    wake_event: Arc<OwnedHandle>,
+    connection: Option<Connection>,
+}
+
+impl PipeOps for AgentPipe {
+    fn create() -> io::Result<(Self, Waker)> {
+        // Auto-reset: one wake-up per SetEvent burst, cleared by the wait that sees it.
+        let wake_event = Arc::new(new_event(false)?);
+        Ok((
+            AgentPipe {
+                wake_event: wake_event.clone(),
+                connection: None,
+            },
+            Waker { event: wake_event },
+        ))
+    }
+
+    fn open(&mut self, address: &str, timeout: Duration) -> io::Result<()> {
+        self.close();
+        let wide: Vec<u16> = address.encode_utf16().chain(std::iter::once(0)).collect();
+        let deadline = Instant::now() + timeout;
+        let pipe = loop {
+            // SAFETY: `wide` is NUL-terminated; null security attributes and template are allowed.
+            let handle = unsafe {
+                CreateFileW(
+                    wide.as_ptr(),
+                    GENERIC_READ | GENERIC_WRITE,
+                    0,
+                    ptr::null(),
+                    OPEN_EXISTING,
+                    FILE_FLAG_OVERLAPPED,
+                    ptr::null_mut(),
+                )
+            };
+            if handle != INVALID_HANDLE_VALUE {
+                break OwnedHandle(handle);
+            }
+            // SAFETY: no preconditions.
+            let code = unsafe { GetLastError() };
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if code != ERROR_PIPE_BUSY || remaining.is_zero() {
+                return Err(io::Error::from_raw_os_error(code as i32));
+            }
+            // Every instance is busy: wait (bounded) for one to free up, then try again.
+            // SAFETY: `wide` is NUL-terminated.
+            unsafe { WaitNamedPipeW(wide.as_ptr(), millis(Some(remaining)).max(1)) };
+        };
+        self.connection = Some(Connection {
+            pipe,
+            read: Box::new(ReadSlot {
+                overlapped: OVERLAPPED::default(),
+                buffer: vec![0; READ_CHUNK],
+                pending: false,
+            }),
+            read_event: new_event(true)?,
+            write: Box::new(OVERLAPPED::default()),
+            write_event: new_event(true)?,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        // Drop cancels the outstanding read, then the handles close.
+        self.connection = None;
+    }
+
+    fn is_open(&self) -> bool {
+        self.connection.is_some()
+    }
+
+    fn write_all(&mut self, bytes: &[u8], timeout: Duration) -> io::Result<()> {
+        match self.connection.as_mut() {
+            Some(connection) => connection.write_all(bytes, timeout),
+            None => Err(io::Error::new(io::ErrorKind::NotConnected, "not connected")),
+        }
+    }
+
+    fn wait(&mut self, timeout: Option<Duration>) -> io::Result<Readiness> {
+        let wake = self.wake_event.0;
+        let Some(connection) = self.connection.as_mut() else {
+            // SAFETY: valid event handle.
+            unsafe { WaitForSingleObject(wake, millis(timeout)) };
+            return Ok(Readiness::Idle);
+        };
+        if !connection.start_read()? {
+            return Ok(Readiness::Closed);
+        }
+        let handles: [HANDLE; 2] = [connection.read_event.0, wake];
+        // SAFETY: both handles are valid events.
+        let signalled = unsafe { WaitForMultipleObjects(2, handles.as_ptr(), 0, millis(timeout)) };
+        if signalled == WAIT_OBJECT_0 {
+            connection.finish_read()
+        } else if signalled == WAIT_OBJECT_0 + 1 || signalled == WAIT_TIMEOUT {
+            Ok(Readiness::Idle)
+        } else {
+            Err(last_error())
+        }
+    }
+}
+
+impl Drop for AgentPipe {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against a synchronous named-pipe server in a thread (the way a simple agent would be written).
+    use super::*;
+    use std::sync::mpsc;
+    use windows_sys::Win32::Storage::FileSystem::PIPE_ACCESS_DUPLEX;
+    use windows_sys::Win32::System::Pipes::{
+        ConnectNamedPipe, CreateNamedPipeW, PIPE_READMODE_BYTE, PIPE_TYPE_BYTE, PIPE_WAIT,
+    };
+
+    fn pipe_name(tag: &str) -> String {
+        format!(r"\\.\pipe\tb-agent-test-{}-{tag}", std::process::id())
+    }
+
+    fn server(name: &str) -> OwnedHandle {
+        let wide: Vec<u16> = name.encode_utf16().chain(std::iter::once(0)).collect();
+        // SAFETY: valid NUL-terminated name, null security attributes.
+        let handle = unsafe {
+            CreateNamedPipeW(
+                wide.as_ptr(),
+                PIPE_ACCESS_DUPLEX,
+                PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT,
+                1,
+                65536,
+                65536,
+                0,
+                ptr::null(),
+            )
+        };
+        assert_ne!(
+            handle,
+            INVALID_HANDLE_VALUE,
+            "CreateNamedPipeW: {}",
+            last_error()
+        );
+        OwnedHandle(handle)
+    }
+
+    fn read_sync(handle: &OwnedHandle) -> Vec<u8> {
+        let mut buffer = vec![0u8; 4096];
+        let mut n = 0u32;
+        // SAFETY: synchronous read into a live buffer.
+        let ok = unsafe {
+            ReadFile(
+                handle.0,
+                buffer.as_mut_ptr(),
+                buffer.len() as u32,
+                &mut n,
+                ptr::null_mut(),
+            )
+        };
+        assert_ne!(ok, 0, "server ReadFile: {}", last_error());
+        buffer.truncate(n as usize);
+        buffer
+    }
+
+    fn write_sync(handle: &OwnedHandle, bytes: &[u8]) {
+        let mut n = 0u32;
+        // SAFETY: synchronous write from a live buffer.
+        let ok = unsafe {
+            WriteFile(
+                handle.0,
+                bytes.as_ptr(),
+                bytes.len() as u32,
+                &mut n,
+                ptr::null_mut(),
+            )
+        };
+        assert_ne!(ok, 0, "server WriteFile: {}", last_error());
+    }
+
+    #[test]
+    fn a_pending_read_never_blocks_a_write() {
+        let name = pipe_name("rw");
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (got_tx, got_rx) = mpsc::channel();
+        let (reply_tx, reply_rx) = mpsc::channel::<Vec<u8>>();
+        let server_name = name.clone();
+        let agent = std::thread::spawn(move || {
+            let pipe = server(&server_name);
+            ready_tx.send(()).unwrap();
+            // SAFETY: synchronous connect on our own pipe.
+            unsafe { ConnectNamedPipe(pipe.0, ptr::null_mut()) };
+            got_tx.send(read_sync(&pipe)).unwrap();
+            let reply = reply_rx.recv().unwrap();
+            write_sync(&pipe, &reply);
+            std::thread::sleep(Duration::from_millis(200));
+            drop(pipe); // the agent exits
+        });
+        ready_rx.recv().unwrap();
+        let (mut client, _waker) = AgentPipe::create().unwrap();
+        client.open(&name, Duration::from_secs(2)).unwrap();
+        // Nothing to read yet: the wait times out with a read left outstanding.
+        assert_eq!(
+            client.wait(Some(Duration::from_millis(100))).unwrap(),
+            Readiness::Idle
+        );
+        // The write goes out while that read is pending (a synchronous handle would block here).
+        let command = br#"<Command Action="EventSubscribe" ID="1" Mode="Softphone" Object="Call" Initiator="Self"></Command>"#;
+        client.write_all(command, Duration::from_secs(2)).unwrap();
+        assert_eq!(
+            got_rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+            command.to_vec()
+        );
+        reply_tx
+            .send(b"\x04\x00\x00\x00<\x00/\x00".to_vec())
+            .unwrap();
+        let mut received = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let closed = loop {
+            assert!(Instant::now() < deadline, "no close seen; got {received:?}");
+            match client.wait(Some(Duration::from_millis(100))).unwrap() {
+                Readiness::Data(bytes) => received.extend(bytes),
+                Readiness::Closed => break true,
+                Readiness::Idle => {}
+            }
+        };
+        assert!(closed);
+        assert_eq!(received, b"\x04\x00\x00\x00<\x00/\x00".to_vec());
+        agent.join().unwrap();
+    }
+
+    #[test]
+    fn the_waker_interrupts_a_wait_without_timeout() {
+        let (mut pipe, waker) = AgentPipe::create().unwrap();
+        let started = Instant::now();
+        let wake_later = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            waker.wake();
+        });
+        assert_eq!(pipe.wait(None).unwrap(), Readiness::Idle);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        wake_later.join().unwrap();
+    }
+
+    #[test]
+    fn opening_a_missing_pipe_fails_at_once() {
+        let (mut pipe, _waker) = AgentPipe::create().unwrap();
+        let started = Instant::now();
+        assert!(pipe
+            .open(&pipe_name("missing"), Duration::from_secs(2))
+            .is_err());
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(!pipe.is_open());
+    }
+}
