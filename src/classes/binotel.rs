@@ -12,7 +12,8 @@ use tb_calls::UtcOffset;
 
 use super::uiscom::{calls_error, optional_text, text, time_zone_error, timeout_from};
 use crate::native::{AddinClass, AddinError, ClassContext, MethodSpec, PropSpec, Value};
-use crate::transport::pbx_http::{display_url, join_url, PbxHttpClient, PbxResponse};
+use crate::transport::http::HttpResponse;
+use crate::transport::pbx_http::{display_url, failure_error, join_url, PbxHttpClient};
 
 const API_NAME: &str = "Binotel API";
 
@@ -136,7 +137,7 @@ pub struct Binotel {
 }
 
 impl Binotel {
-    fn post(&mut self, request: &ApiRequest) -> Result<(String, PbxResponse), AddinError> {
+    fn post(&mut self, request: &ApiRequest) -> Result<(String, HttpResponse), AddinError> {
         let url = join_url(&self.api_url, request.path);
         if self.http.is_none() {
             self.http = Some(PbxHttpClient::new(self.timeout, &self.proxy)?);
@@ -147,7 +148,7 @@ impl Binotel {
             .ok_or_else(|| AddinError::new("HTTP client unavailable", "HTTP-клиент недоступен"))?;
         let response = http
             .post_json(&url, &request.body)
-            .map_err(|f| f.to_addin_error(API_NAME, &url))?;
+            .map_err(|f| failure_error(&f, API_NAME, &url))?;
         let looks_json = response.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
         if !(200..300).contains(&response.status) && !looks_json {
             return Err(AddinError::new(

@@ -15,7 +15,7 @@ use tb_calls::{CallsError, UtcOffset};
 use crate::native::{
     AddinClass, AddinError, ClassContext, MethodSpec, ParamKind, ParamSpec, PropSpec, Value,
 };
-use crate::transport::pbx_http::{display_url, PbxHttpClient};
+use crate::transport::pbx_http::{display_url, failure_error, PbxHttpClient};
 
 /// Core errors keep their English and Russian texts.
 pub(super) fn calls_error(error: CallsError) -> AddinError {
@@ -197,7 +197,7 @@ impl UIScom {
             let response = self
                 .http()?
                 .post_json(&url, &request.body)
-                .map_err(|f| f.to_addin_error("UIS Call API", &url))?;
+                .map_err(|f| failure_error(&f, "UIS Call API", &url))?;
             if response.status >= 500
                 && serde_json::from_slice::<serde_json::Value>(&response.body).is_err()
             {
