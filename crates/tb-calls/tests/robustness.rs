@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use tb_calls::{binotel, connect, history, php, uiscom, CallsError, UtcOffset};
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
