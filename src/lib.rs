@@ -26,6 +26,21 @@ pub const CLASS_NAMES: &str = "ConnectAgent|Centrifugo|UIScom|Binotel";
 
 static CLASS_NAMES_UTF16: &[u16] = &addin1c::utf16_null!("ConnectAgent|Centrifugo|UIScom|Binotel");
 
+/// The member tables of every class in Markdown, as README.md shows them.
+pub fn members_reference() -> String {
+    use native::reference::{class_reference, common_reference};
+    let mut out = format!("#### Общие члены всех классов\n\n{}\n", common_reference());
+    for (name, table) in [
+        ("ConnectAgent", class_reference::<ConnectAgent>()),
+        ("Centrifugo", class_reference::<Centrifugo>()),
+        ("UIScom", class_reference::<UIScom>()),
+        ("Binotel", class_reference::<Binotel>()),
+    ] {
+        out.push_str(&format!("\n#### {name}\n\n{table}\n"));
+    }
+    out
+}
+
 /// # Safety
 /// Called by the platform; returns a static NUL-terminated UTF-16 string.
 #[no_mangle]

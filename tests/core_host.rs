@@ -185,7 +185,33 @@ fn failures_raise_an_exception_with_a_localized_message_mirrored_in_last_error()
         "Centrifugo.СгенерироватьТестовыеСобытия: параметр 1 (Количество) должен иметь тип Число, а не Строка"
     );
 
+    // Class methods get the same checks: the message names the parameter in the user's language.
+    let error = object
+        .call("Опубликовать", &[Val::Bool(true), Val::from("{}")])
+        .unwrap_err();
+    assert_eq!(
+        error.message(),
+        "Centrifugo.Опубликовать: параметр 1 (Канал) должен иметь тип Строка, а не Булево"
+    );
+    let error = object
+        .call("Publish", &[Val::from("calls"), Val::Undefined])
+        .unwrap_err();
+    assert_eq!(
+        error.message(),
+        "Centrifugo.Опубликовать: параметр 2 (Данные) обязателен"
+    );
+
     object.set_locale("en_US");
+    let error = object
+        .call(
+            "Опубликовать",
+            &[Val::from("calls"), Val::Num(1.0), Val::Bool(false)],
+        )
+        .unwrap_err();
+    assert_eq!(
+        error.message(),
+        "Centrifugo.Publish: parameter 3 (IdempotencyKey) must be a String, not Boolean"
+    );
     let error = object.set("EventQueueCapacity", 0).unwrap_err();
     assert_eq!(
         error.message(),

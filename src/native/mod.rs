@@ -7,6 +7,7 @@ mod component;
 mod error;
 pub mod fault;
 pub mod platform;
+pub mod reference;
 mod table;
 mod test_events;
 mod value;

@@ -127,8 +127,16 @@ impl PhpArray {
     }
 
     /// `ksort($a)` with PHP 8's default `SORT_REGULAR` comparison (stable, as PHP 8's sort is).
+    ///
+    /// PHP's comparison is not a total order (numeric and non-numeric strings compare differently, so
+    /// `"10" < "9a" < "9" < "10"` is possible), and `slice::sort_by` may panic on such input; a hand-written merge
+    /// sort never does. For every transitive key set — all real API parameters — the order is PHP's.
     pub fn ksort(&mut self) {
-        self.entries.sort_by(|(a, _), (b, _)| php_key_compare(a, b));
+        let entries = std::mem::take(&mut self.entries);
+        self.entries = merge_sort(
+            entries,
+            &|(a, _): &(PhpKey, PhpValue), (b, _): &(PhpKey, PhpValue)| php_key_compare(a, b),
+        );
     }
 
     /// What `json_encode` checks: keys exactly 0, 1, 2, ... in order.
@@ -698,6 +706,34 @@ fn php_numeric(text: &str) -> Option<PhpNumber> {
     normalized.parse::<f64>().ok().map(PhpNumber::Float)
 }
 
+/// Stable merge sort that tolerates an inconsistent comparison (it only ever asks "is right < left?").
+fn merge_sort<T>(mut items: Vec<T>, less: &impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+    if items.len() <= 1 {
+        return items;
+    }
+    let right = items.split_off(items.len() / 2);
+    let left = merge_sort(items, less);
+    let right = merge_sort(right, less);
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let mut left = left.into_iter().peekable();
+    let mut right = right.into_iter().peekable();
+    loop {
+        let take_right = match (left.peek(), right.peek()) {
+            (Some(l), Some(r)) => less(r, l) == Ordering::Less,
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            (None, None) => break,
+        };
+        let next = if take_right {
+            right.next()
+        } else {
+            left.next()
+        };
+        out.extend(next);
+    }
+    out
+}
+
 /// `zend_binary_strcmp`: bytes, then length.
 fn binary_cmp(a: &str, b: &str) -> Ordering {
     a.as_bytes().cmp(b.as_bytes())
@@ -962,6 +998,27 @@ mod tests {
             .collect();
         // 9 < 10 == "1e1" (numeric), ints vs non-numeric strings compare as strings: "9" < "B" < "_" < "a".
         assert_eq!(keys, ["9", "10", "1e1", "B", "_", "a", "b", "signature"]);
+    }
+
+    #[test]
+    fn ksort_survives_keys_php_cannot_order_consistently() {
+        // Numeric strings compare as numbers, mixed pairs as bytes: no total order exists. Found by cargo-fuzz.
+        let keys = [
+            "10", "9a", "9", "1e1", " 5", "z", "5 ", "-1", "", "0x1", ".5", "1.", "Z",
+        ];
+        let mut a = PhpArray::new();
+        for round in 0..40 {
+            for k in keys {
+                a.insert(
+                    PhpKey::Str(format!("{k}{}", "\u{0}".repeat(round % 3))),
+                    PhpValue::Int(round as i64),
+                );
+                a.insert(PhpKey::from_string(format!("{round}{k}")), PhpValue::Null);
+            }
+        }
+        let before = a.len();
+        a.ksort();
+        assert_eq!(a.len(), before);
     }
 
     #[test]

@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = value.to_php_json();
     }
     let text = String::from_utf8_lossy(data);
-    let (record, notification) = text.split_at(text.len() / 2);
+    let mut middle = text.len() / 2;
+    while !text.is_char_boundary(middle) {
+        middle -= 1;
+    }
+    let (record, notification) = text.split_at(middle);
     let _ = history::merge_into_history(record, notification, data.len() % 2 == 0, &history::MergeOptions::default());
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
         let _ = connect::normalize_call_event(&value, tz);

@@ -1,0 +1,246 @@
+//! Centrifugo figures on loopback, through the built add-in and the test host:
+//! - publish → ExternalEvent latency (median, p99) for the add-in, side by side with the official Python
+//!   client `centrifuge-python` receiving the same publications in the same run;
+//! - publishes per second through the HTTP API with keep-alive;
+//! - memory, threads and CPU of an idle connected client.
+//!
+//! Run: `scripts/setup/20-centrifugo.sh && cargo build --release --lib && cargo run --release --example centrifugo_bench`
+//! (the example loads target/release/libtelephony_bridge.so, which only `cargo build` puts there)
+//! (Linux: reads /proc/self for memory/threads/CPU.)
+
+#[path = "../tests/support/centrifugo_server.rs"]
+mod server;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use addin_host::{Host, Mode, Object};
+use serde_json::{json, Value};
+use server::{base_config, free_port, require, CentrifugoServer, API_KEY, HMAC_SECRET};
+
+const LATENCY_SAMPLES: usize = 1000;
+const THROUGHPUT_PUBLISHES: usize = 5000;
+
+fn wall_ns() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+fn token(user: &str) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    tb_centrifugo::jwt::connection_token(user, HMAC_SECRET, 3600, "", now).unwrap()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+fn proc_status(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// utime + stime of this process, in clock ticks (1/100 s on Linux).
+fn cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = stat.rsplit(')').next()?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Threads named by the add-in's WebSocket worker.
+fn worker_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .filter_map(Result::ok)
+                .filter(|t| {
+                    std::fs::read_to_string(t.path().join("comm"))
+                        .is_ok_and(|c| c.trim().starts_with("tb-centrifugo"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn wait_event(object: &Object, name: &str, timeout: Duration) -> Option<addin_host::Event> {
+    object.wait_event(timeout, |e| e.name == name)
+}
+
+fn main() {
+    let Some(binary) = require("centrifugo") else {
+        return;
+    };
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/python");
+    let server = CentrifugoServer::start(&binary, base_config(free_port(), "25s"));
+    let host = Host::load_default();
+    let baseline_rss = proc_status("VmRSS:");
+    let baseline_threads = proc_status("Threads:");
+
+    let api = host.create_with("Centrifugo", Mode::Server, "en_US");
+    api.set("ApiUrl", server.api_url().as_str()).unwrap();
+    api.set("ApiKey", API_KEY).unwrap();
+
+    let client = host.create("Centrifugo");
+    client
+        .call_proc(
+            "Connect",
+            &[server.ws_url().as_str().into(), token("bench").into()],
+        )
+        .unwrap();
+    wait_event(&client, "Connected", Duration::from_secs(10)).expect("connected");
+    client.call_proc("Subscribe", &["bench".into()]).unwrap();
+    wait_event(&client, "Subscribed", Duration::from_secs(10)).expect("subscribed");
+
+    // The official Python client on the same channel.
+    let mut python_child = if python.is_file() {
+        let child = Command::new(&python)
+            .arg(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("benches/centrifugo_python_subscriber.py"),
+            )
+            .args([
+                server.ws_url(),
+                token("python"),
+                "bench".to_string(),
+                LATENCY_SAMPLES.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the Python subscriber");
+        Some(child)
+    } else {
+        eprintln!(
+            "centrifuge-python missing ({}): run scripts/setup/20-centrifugo.sh",
+            python.display()
+        );
+        None
+    };
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    if let Some(child) = python_child.as_mut() {
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let ready = lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_default();
+        assert_eq!(ready, "READY", "Python subscriber did not start");
+    }
+
+    // Latency: one publication at a time, the add-in's ExternalEvent timed by a spinning host.
+    let mut addin = Vec::with_capacity(LATENCY_SAMPLES);
+    for n in 0..LATENCY_SAMPLES {
+        let sent = wall_ns();
+        let data = json!({"n": n, "t": sent as u64}).to_string();
+        api.call("Publish", &["bench".into(), data.as_str().into()])
+            .expect("publish");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            client.pump();
+            let events = client.take_events();
+            if let Some(event) = events.iter().find(|e| e.name == "Publication") {
+                let received = wall_ns();
+                let value: Value = serde_json::from_str(&event.data).unwrap();
+                assert_eq!(value["data"]["n"], n);
+                addin.push((received - sent) as f64 / 1000.0);
+                break;
+            }
+            assert!(Instant::now() < deadline, "publication {n} not received");
+            // Yield rather than spin: two cores are shared with Centrifugo, Python and the worker.
+            std::thread::yield_now();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut python_latencies: Vec<f64> = Vec::new();
+    if python_child.is_some() {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while python_latencies.len() < LATENCY_SAMPLES && Instant::now() < deadline {
+            if let Ok(line) = lines.recv_timeout(Duration::from_secs(1)) {
+                if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                    python_latencies.push(value["latency_us"].as_f64().unwrap_or(f64::NAN));
+                }
+            }
+        }
+    }
+    if let Some(mut child) = python_child {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    // Throughput: publishes per second on one keep-alive connection (no subscriber on the channel).
+    let started = Instant::now();
+    for n in 0..THROUGHPUT_PUBLISHES {
+        api.call(
+            "Publish",
+            &[
+                "throughput".into(),
+                json!({"n": n}).to_string().as_str().into(),
+            ],
+        )
+        .expect("publish");
+    }
+    let publishes_per_second = THROUGHPUT_PUBLISHES as f64 / started.elapsed().as_secs_f64();
+
+    // Idle connected client: memory, threads and CPU while nothing but pings happens. A second client
+    // object is created here so its cost can be told apart from the host's and the API object's.
+    client.pump();
+    client.take_events();
+    std::thread::sleep(Duration::from_millis(300));
+    let rss_before_second = proc_status("VmRSS:");
+    let workers_before_second = worker_threads();
+    let second = host.create("Centrifugo");
+    second
+        .call_proc(
+            "Connect",
+            &[server.ws_url().as_str().into(), token("idle").into()],
+        )
+        .unwrap();
+    wait_event(&second, "Connected", Duration::from_secs(10)).expect("connected");
+    second.call_proc("Subscribe", &["idle".into()]).unwrap();
+    wait_event(&second, "Subscribed", Duration::from_secs(10)).expect("subscribed");
+    std::thread::sleep(Duration::from_millis(300));
+    let rss_connected = proc_status("VmRSS:");
+    let threads_connected = proc_status("Threads:");
+    let workers_connected = worker_threads();
+    let idle_seconds = 10;
+    let cpu_before = cpu_ticks();
+    std::thread::sleep(Duration::from_secs(idle_seconds));
+    let cpu_after = cpu_ticks();
+
+    addin.sort_by(|a, b| a.total_cmp(b));
+    python_latencies.sort_by(|a, b| a.total_cmp(b));
+    let result = json!({
+        "samples": LATENCY_SAMPLES,
+        "addin_latency_us": {"median": percentile(&addin, 0.5), "p99": percentile(&addin, 0.99)},
+        "centrifuge_python_latency_us": {"samples": python_latencies.len(), "median": percentile(&python_latencies, 0.5), "p99": percentile(&python_latencies, 0.99)},
+        "http_api_publishes_per_second_keepalive": publishes_per_second.round(),
+        "process_rss_kib": {"host_only": baseline_rss, "before_second_client": rss_before_second, "after_second_client_connected": rss_connected},
+        "process_threads": {"host_only": baseline_threads, "total_with_two_clients": threads_connected},
+        "client_worker_threads": {"one_client": workers_before_second, "two_clients": workers_connected},
+        "idle_cpu_ticks_over_10s": cpu_after.zip(cpu_before).map(|(a, b)| a - b),
+    });
+    println!("{}", serde_json::to_string_pretty(&result).unwrap());
+    drop(second);
+    drop(client);
+    drop(api);
+    drop(server);
+}

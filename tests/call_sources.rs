@@ -1,0 +1,574 @@
+//! Classes UIScom and Binotel through the real built library and the platform-exact test host, with PBX API
+//! emulators on 127.0.0.1 speaking the wire formats (JSON-RPC 2.0 of UIS; Binotel-style signed JSON).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::thread;
+
+use addin_host::{Host, Mode, Val};
+use serde_json::{json, Value};
+use tb_calls::binotel;
+use tb_calls::php::{PhpKey, PhpValue};
+
+const SEED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/tb-calls/tests/data");
+
+fn seed(path: &str) -> String {
+    std::fs::read_to_string(format!("{SEED_DATA}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn json_of(val: &Val) -> Value {
+    serde_json::from_str(val.str()).expect("valid JSON")
+}
+
+/// One recorded request of an emulator.
+struct Seen {
+    path: String,
+    body: String,
+}
+
+/// A tiny HTTP/1.1 server: answers each request with `answer(path, body)` and closes; reports what it saw.
+fn emulator(
+    answer: impl Fn(&str, &str) -> (u16, String) + Send + 'static,
+) -> (String, mpsc::Receiver<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let (seen_tx, seen_rx) = mpsc::channel();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0u8; length];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let body = String::from_utf8_lossy(&body).into_owned();
+            let (status, reply) = answer(&path, &body);
+            let _ = seen_tx.send(Seen { path, body });
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    (address, seen_rx)
+}
+
+#[test]
+fn uiscom_normalizes_the_seed_templates_in_both_languages() {
+    let host = Host::load_default();
+    let object = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let event = json_of(
+        &object
+            .call(
+                "НормализоватьУведомление",
+                &[Val::from(seed("uiscom/in_answered.json")), Val::from("/in")],
+            )
+            .unwrap(),
+    );
+    let expected: Value = serde_json::from_str(&seed("uiscom/in_answered.expected.json")).unwrap();
+    assert_eq!(event, expected);
+    // The method is optional and inferred; English names work too.
+    let event = json_of(
+        &object
+            .call(
+                "NormalizeNotification",
+                &[Val::from(seed("uiscom/rec.json"))],
+            )
+            .unwrap(),
+    );
+    assert_eq!(event["event"], "finished");
+    assert_eq!(event["talk_sec"], 173);
+
+    // The time zone property moves naive times.
+    assert_eq!(object.get("ЧасовойПояс").unwrap(), Val::from("+03:00"));
+    object.set("TimeZone", "+05:00").unwrap();
+    let event = json_of(
+        &object
+            .call(
+                "NormalizeNotification",
+                &[Val::from(seed("uiscom/in_ringing.json")), Val::from("in")],
+            )
+            .unwrap(),
+    );
+    assert_eq!(event["started_at"], "2024-03-15T10:21:07.863+05:00");
+    let error = object.set("ЧасовойПояс", "Москва").unwrap_err();
+    assert_eq!(
+        error.message(),
+        "UIScom.ЧасовойПояс: часовой пояс \"Москва\" не распознан: ожидается смещение вида +03:00, -05:30, +0300 или Z"
+    );
+
+    // Errors: what is wrong, in the user's language.
+    let error = object
+        .call(
+            "НормализоватьУведомление",
+            &[Val::from("{\"direction\":\"in\"}"), Val::from("")],
+        )
+        .unwrap_err();
+    assert!(error.exception);
+    assert_eq!(
+        error.message(),
+        "UIScom.НормализоватьУведомление: уведомление UIScom: нет обязательного поля call_session_id (или оно пустое)"
+    );
+    let error = object
+        .call(
+            "НормализоватьУведомление",
+            &[Val::from("{}"), Val::from("hangup")],
+        )
+        .unwrap_err();
+    assert!(
+        error
+            .message()
+            .contains("неизвестный метод уведомления UIScom \"hangup\""),
+        "{}",
+        error.message()
+    );
+    object.set_locale("en_US");
+    let error = object
+        .call("NormalizeNotification", &[Val::from("<xml/>")])
+        .unwrap_err();
+    assert!(
+        error
+            .message()
+            .starts_with("UIScom.NormalizeNotification: UIScom notification: not JSON"),
+        "{}",
+        error.message()
+    );
+    assert_eq!(
+        object
+            .call("PhoneDigits", &[Val::from("+7 (926) 123-45-67")])
+            .unwrap(),
+        Val::from("79261234567")
+    );
+    assert_eq!(object.done().platform_calls_after_done, 0);
+    assert_eq!(host.leaked(), (0, 0));
+}
+
+#[test]
+fn uiscom_merge_into_history_follows_the_seed_rules() {
+    let host = Host::load_default();
+    let object = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let ringing = json_of(
+        &object
+            .call(
+                "ОбъединитьСИсторией",
+                &[
+                    Val::from(""),
+                    Val::from(seed("uiscom/in_ringing.json")),
+                    Val::Bool(true),
+                    Val::from("2024-03-15 10:21:08"),
+                ],
+            )
+            .unwrap(),
+    );
+    assert_eq!(ringing["is_new_record"], true);
+    assert_eq!(ringing["publish_to_extension"], false);
+    assert_eq!(ringing["record"]["Период"], "2024-03-15T10:21:08");
+    let previous = ringing["record"].to_string();
+    let answered = json_of(
+        &object
+            .call(
+                "MergeIntoHistory",
+                &[
+                    Val::from(previous),
+                    Val::from(seed("uiscom/in_answered.json")),
+                ],
+            )
+            .unwrap(),
+    );
+    assert_eq!(answered["publish_to_extension"], true);
+    assert_eq!(answered["publish"]["channel"], "101");
+    assert_eq!(answered["publish"]["data"]["text"], "79261234567");
+    // ДобавлятьСобытия = Ложь: the same record is updated.
+    let updated = json_of(
+        &object
+            .call(
+                "ОбъединитьСИсторией",
+                &[
+                    Val::from(answered["record"].to_string()),
+                    Val::from(seed("uiscom/rec.json")),
+                    Val::Bool(false),
+                ],
+            )
+            .unwrap(),
+    );
+    assert_eq!(updated["is_new_record"], false);
+    let error = object
+        .call(
+            "ОбъединитьСИсторией",
+            &[Val::from("{"), Val::from(seed("uiscom/rec.json"))],
+        )
+        .unwrap_err();
+    assert!(
+        error
+            .message()
+            .contains("запись истории звонков: это не JSON"),
+        "{}",
+        error.message()
+    );
+}
+
+#[test]
+fn uiscom_call_employee_speaks_json_rpc_and_never_shows_the_token() {
+    const TOKEN: &str = "uis-token-7f3a9c";
+    let (url, seen) = emulator(|_, body| {
+        let request: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        if request["params"]["contact"] == "70000000000" {
+            let error = json!({"jsonrpc": "2.0", "id": request["id"], "error": {"code": -32003,
+                "message": format!("Access token {TOKEN} has been blocked"),
+                "data": {"mnemonic": "access_token_blocked", "field": "access_token", "value": TOKEN}}});
+            return (200, error.to_string());
+        }
+        (200, json!({"jsonrpc": "2.0", "id": request["id"], "result": {"data": {"call_session_id": 3201990001u64}}}).to_string())
+    });
+    let host = Host::load_default();
+    let object = host.create_with("UIScom", Mode::Server, "ru_RU");
+    object
+        .set("АдресCallAPI", format!("{url}/v4.0").as_str())
+        .unwrap();
+    object.set("ТокенДоступа", TOKEN).unwrap();
+    let read = object.get("AccessToken").unwrap_err();
+    assert!(
+        read.reason.contains("not readable"),
+        "the token is write-only"
+    );
+
+    let session = object
+        .call(
+            "ПозвонитьСотруднику",
+            &[
+                Val::from("25"),
+                Val::from("79261234567"),
+                Val::from("74951234567"),
+                Val::from("101"),
+                Val::from("{\"external_id\":\"order-7\"}"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(session, Val::from("3201990001"));
+    let request = seen.recv().expect("the emulator saw the request");
+    assert_eq!(request.path, "/v4.0");
+    let body: Value = serde_json::from_str(&request.body).unwrap();
+    assert_eq!(body["jsonrpc"], "2.0");
+    assert_eq!(body["method"], "start.employee_call");
+    assert_eq!(body["params"]["access_token"], TOKEN);
+    assert_eq!(
+        body["params"]["employee"],
+        json!({"id": 25, "phone_number": "101"})
+    );
+    assert_eq!(body["params"]["virtual_phone_number"], "74951234567");
+    assert_eq!(body["params"]["external_id"], "order-7");
+
+    let session = object
+        .call(
+            "SimpleCall",
+            &[Val::from("74950000001"), Val::from("79261234567")],
+        )
+        .unwrap();
+    assert_eq!(session, Val::from("3201990001"));
+    let body: Value = serde_json::from_str(&seen.recv().unwrap().body).unwrap();
+    assert_eq!(body["method"], "start.simple_call");
+    assert_eq!(body["params"]["operator"], "74950000001");
+
+    let error = object
+        .call(
+            "ПозвонитьСотруднику",
+            &[Val::from("25"), Val::from("70000000000")],
+        )
+        .unwrap_err();
+    let message = error.message();
+    assert!(
+        message.starts_with("UIScom.ПозвонитьСотруднику: UIS Call API вернул ошибку -32003"),
+        "{message}"
+    );
+    assert!(message.contains("access_token_blocked"), "{message}");
+    assert!(!message.contains(TOKEN), "{message}");
+    let diagnostics = object.call("Diagnostics", &[]).unwrap();
+    assert!(!diagnostics.str().contains(TOKEN));
+    assert_eq!(json_of(&diagnostics)["state"]["api_failures"], 1);
+
+    // Nobody listening: a clear network error, not a hang.
+    object.set("CallApiUrl", "http://127.0.0.1:9/v4.0").unwrap();
+    object.set("Таймаут", 3).unwrap();
+    let error = object
+        .call(
+            "ПозвонитьСотруднику",
+            &[Val::from("25"), Val::from("79261234567")],
+        )
+        .unwrap_err();
+    assert!(
+        error.message().contains("UIS Call API недоступен"),
+        "{}",
+        error.message()
+    );
+}
+
+#[test]
+fn binotel_parses_pushes_and_signs_like_php() {
+    let host = Host::load_default();
+    let object = host.create_with("Binotel", Mode::Server, "ru_RU");
+    let form = seed("binotel/received_incoming.form");
+    let event = json_of(
+        &object
+            .call("РазобратьPush", &[Val::from(form.as_str())])
+            .unwrap(),
+    );
+    let expected: Value =
+        serde_json::from_str(&seed("binotel/received_incoming_form.expected.json")).unwrap();
+    assert_eq!(event, expected);
+    let event = json_of(
+        &object
+            .call(
+                "ParsePush",
+                &[
+                    Val::from(seed("binotel/hangup_noanswer.json")),
+                    Val::from("application/json"),
+                ],
+            )
+            .unwrap(),
+    );
+    assert_eq!(event["event"], "lost");
+    assert_eq!(event["lost_reason"], "no_answer");
+
+    let vectors: Value = serde_json::from_str(&seed("signature_vectors.json")).unwrap();
+    let vector = vectors["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "seed call-details response")
+        .unwrap();
+    let error = object
+        .call("Подпись", &[Val::from(vector["input"].as_str().unwrap())])
+        .unwrap_err();
+    assert_eq!(
+        error.message(),
+        "Binotel.Подпись: Секрет не задан: без него нельзя подписать или проверить подпись"
+    );
+    object
+        .set("Секрет", vector["secret"].as_str().unwrap())
+        .unwrap();
+    assert!(object.get("Secret").is_err(), "the secret is write-only");
+    let signature = object
+        .call("Sign", &[Val::from(vector["input"].as_str().unwrap())])
+        .unwrap();
+    assert_eq!(signature, Val::from(vector["signature"].as_str().unwrap()));
+
+    // The body is signed as sent: nested key order counts, so the text is edited, not re-serialized.
+    let input = vector["input"].as_str().unwrap();
+    let seed_signature = "26da6eb7bbfa1ae8a7a999669bdcff6b";
+    let signed = input.replace(seed_signature, vector["signature"].as_str().unwrap());
+    assert_eq!(
+        object
+            .call("ПроверитьПодпись", &[Val::from(signed.as_str())])
+            .unwrap(),
+        Val::Bool(true)
+    );
+    let tampered = signed.replace("\"success\"", "\"tampered\"");
+    assert_eq!(
+        object
+            .call("VerifySignature", &[Val::from(tampered)])
+            .unwrap(),
+        Val::Bool(false)
+    );
+    let mut reordered: Value = serde_json::from_str(&signed).unwrap();
+    reordered["signature"] = vector["signature"].clone();
+    assert_eq!(
+        object
+            .call("VerifySignature", &[Val::from(reordered.to_string())])
+            .unwrap(),
+        Val::Bool(false),
+        "nested keys re-sorted by a JSON library change what PHP hashes"
+    );
+    let error = object
+        .call(
+            "ПроверитьПодпись",
+            &[Val::from("{\"a\":"), Val::from("application/json")],
+        )
+        .unwrap_err();
+    assert!(
+        error.message().contains("это не JSON"),
+        "{}",
+        error.message()
+    );
+    let error = object
+        .call(
+            "РазобратьPush",
+            &[Val::from("requestType=ringing&generalCallID=1")],
+        )
+        .unwrap_err();
+    assert!(
+        error
+            .message()
+            .contains("неизвестный тип push-запроса Binotel"),
+        "{}",
+        error.message()
+    );
+    assert_eq!(host.leaked(), (0, 0));
+}
+
+/// A Binotel-style PBX: checks each request's signature with the secret and signs its answers (or, for the
+/// `bad` key, signs them with another secret).
+fn pbx_emulator(secret: &'static str) -> (String, mpsc::Receiver<Seen>) {
+    emulator(move |path, body| {
+        let Ok(request) =
+            binotel::decode_body(body.as_bytes(), binotel::BodyFormat::Json, "request")
+        else {
+            return (
+                400,
+                "{\"status\":\"error\",\"code\":\"400\",\"message\":\"bad JSON\"}".into(),
+            );
+        };
+        if binotel::verify(&request, secret, "request").is_err() {
+            return (
+                200,
+                "{\"status\":\"error\",\"code\":\"120\",\"message\":\"Wrong signature\"}".into(),
+            );
+        }
+        let answer_secret = match request.get(&PhpKey::Str("key".into())) {
+            Some(PhpValue::Str(k)) if k == "bad" => "not the secret",
+            _ => secret,
+        };
+        let reply = match path {
+            "/api/2.0/stats/call-details.json" => {
+                let seed_reply = std::fs::read_to_string(format!(
+                    "{SEED_DATA}/binotel/call_details_response.seed.json"
+                ))
+                .unwrap_or_default();
+                let mut message =
+                    binotel::decode_body(seed_reply.as_bytes(), binotel::BodyFormat::Json, "seed")
+                        .unwrap_or_default();
+                message.remove(&PhpKey::Str("signature".into()));
+                message
+            }
+            "/api/2.0/stats/call-record.json" => {
+                let text = r#"{"status":"success","url":"https://cdn.example.com/74/744924436.mp3?Expires=1&Signature=2R%3D"}"#;
+                binotel::decode_body(text.as_bytes(), binotel::BodyFormat::Json, "reply")
+                    .unwrap_or_default()
+            }
+            "/api/2.0/calls/ext-to-phone.json" => {
+                let text = r#"{"status":"success","generalCallID":"744924999"}"#;
+                binotel::decode_body(text.as_bytes(), binotel::BodyFormat::Json, "reply")
+                    .unwrap_or_default()
+            }
+            _ => return (404, "not found".into()),
+        };
+        (
+            200,
+            binotel::sign_response(reply, answer_secret).unwrap_or_default(),
+        )
+    })
+}
+
+#[test]
+fn binotel_api_calls_verify_signatures_both_ways() {
+    const SECRET: &str = "pbx-secret-Ключ";
+    let (url, seen) = pbx_emulator(SECRET);
+    let host = Host::load_default();
+    let object = host.create_with("Binotel", Mode::Server, "ru_RU");
+    let error = object
+        .call("ДеталиЗвонков", &[Val::from("[744924436]")])
+        .unwrap_err();
+    assert!(
+        error.message().contains("не задан АдресAPI"),
+        "{}",
+        error.message()
+    );
+    object
+        .set("АдресAPI", format!("{url}/api/2.0/").as_str())
+        .unwrap();
+    object.set("Ключ", "701151-a3a9ca8").unwrap();
+    object.set("Secret", SECRET).unwrap();
+
+    let events = json_of(
+        &object
+            .call("ДеталиЗвонков", &[Val::from("[744924436]")])
+            .unwrap(),
+    );
+    let expected: Value =
+        serde_json::from_str(&seed("binotel/call_details_response.expected.json")).unwrap();
+    assert_eq!(events, expected);
+    let request = seen.recv().unwrap();
+    let body: Value = serde_json::from_str(&request.body).unwrap();
+    assert_eq!(
+        body["generalCallID"],
+        json!([744924436]),
+        "ids keep their JSON type"
+    );
+    assert_eq!(body["key"], "701151-a3a9ca8");
+
+    let url_of_record = object
+        .call("CallRecordUrl", &[Val::from("744924436")])
+        .unwrap();
+    assert_eq!(
+        url_of_record,
+        Val::from("https://cdn.example.com/74/744924436.mp3?Expires=1&Signature=2R%3D")
+    );
+    assert_eq!(seen.recv().unwrap().path, "/api/2.0/stats/call-record.json");
+    let call = object
+        .call(
+            "ПозвонитьСВнутреннего",
+            &[Val::from("902"), Val::from("0639798793")],
+        )
+        .unwrap();
+    assert_eq!(call, Val::from("744924999"));
+    let body: Value = serde_json::from_str(&seen.recv().unwrap().body).unwrap();
+    assert_eq!(
+        (body["ext_number"].as_str(), body["phone_number"].as_str()),
+        (Some("902"), Some("0639798793"))
+    );
+
+    // The PBX answers with a signature made with another secret: a clear error.
+    object.set("Key", "bad").unwrap();
+    let error = object
+        .call("СсылкаНаЗапись", &[Val::from("744924436")])
+        .unwrap_err();
+    assert_eq!(
+        error.message(),
+        "Binotel.СсылкаНаЗапись: ответ Binotel API: подпись (signature) не совпала: проверьте Секрет и что тело не изменялось по пути"
+    );
+    // We sign with the wrong secret: the PBX's error comes through.
+    object.set("Key", "701151-a3a9ca8").unwrap();
+    object.set("Секрет", "wrong").unwrap();
+    object.set_locale("en_US");
+    let error = object
+        .call("CallDetails", &[Val::from("[744924436]")])
+        .unwrap_err();
+    assert_eq!(
+        error.message(),
+        "Binotel.CallDetails: Binotel API returned error 120: Wrong signature"
+    );
+    assert!(!error.message().contains("wrong") && !error.message().contains(SECRET));
+    let error = object
+        .call("CallDetails", &[Val::from("{\"a\":1}")])
+        .unwrap_err();
+    assert!(
+        error.message().contains("generalCallID"),
+        "{}",
+        error.message()
+    );
+    let diagnostics = object.call("Diagnostics", &[]).unwrap();
+    assert!(!diagnostics.str().contains("wrong") && !diagnostics.str().contains(SECRET));
+    assert_eq!(object.done().platform_calls_after_done, 0);
+}
