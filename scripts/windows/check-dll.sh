@@ -10,9 +10,15 @@
 # Fails unless the export table names, undecorated (no leading '_', no '@N'), every entry point
 # the platform looks up: GetClassNames, GetClassObject, DestroyObject, SetPlatformCapabilities,
 # GetAttachType.
+# Fails when it imports a function or API-set DLL that Windows 7 does not have.
 set -uo pipefail
 
 REQUIRED_EXPORTS=(GetClassNames GetClassObject DestroyObject SetPlatformCapabilities GetAttachType)
+# Imports that do not exist on Windows 7 (Windows 8 and later); a dependency calling one directly
+# would make the DLL fail to load there. (Found through GetProcAddress at run time is fine.)
+NOT_ON_WINDOWS_7='^(GetSystemTimePreciseAsFileTime|WaitOnAddress|WakeByAddressSingle|WakeByAddressAll|GetOverlappedResultEx|CreateFile2|SetThreadDescription|GetThreadDescription|ProcessPrng|GetCurrentThreadStackLimits|PrefetchVirtualMemory|SetDefaultDllDirectories|AddDllDirectory|GetSystemFirmwareTable|CreateFileMapping2|MapViewOfFile3|VirtualAlloc2)$'
+NOT_ON_WINDOWS_7_DLLS='^(bcryptprimitives|api-ms-win-core-synch-l1-2-0|api-ms-win-core-.*-l1-2-[1-9]|vcruntime.*)\.dll$'
+
 FORBIDDEN_IMPORTS='^(libgcc.*|libwinpthread.*|libstdc\+\+.*|msvcr[0-9].*|msvcp.*|vcruntime.*|ucrtbase.*|api-ms-win-crt-.*)\.dll$'
 
 [ $# -ge 1 ] || { echo "usage: check-dll.sh <file.dll>..." >&2; exit 2; }
@@ -46,6 +52,21 @@ for dll in "$@"; do
         fi
     done <<<"$imports"
 
+    while IFS= read -r imp; do
+        [ -n "$imp" ] || continue
+        if printf '%s\n' "$imp" | grep -Eiq "$NOT_ON_WINDOWS_7_DLLS"; then
+            errors+=("imports $imp, which Windows 7 does not have")
+        fi
+    done <<<"$imports"
+    # Imported function names: the rows under each "DLL Name:" in objdump -p.
+    imported_functions=$(printf '%s\n' "$dump" \
+        | sed -n '/^[[:space:]]*DLL Name:/,/^$/p' \
+        | sed -n 's/^[[:space:]]*[0-9a-f]\{1,\}[[:space:]]\{1,\}[0-9]\{1,\}[[:space:]]\{1,\}\([A-Za-z_][A-Za-z0-9_@]*\)$/\1/p' | sort -u)
+    while IFS= read -r fn; do
+        [ -n "$fn" ] || continue
+        errors+=("imports $fn, which Windows 7 does not have")
+    done < <(printf '%s\n' "$imported_functions" | grep -E "$NOT_ON_WINDOWS_7" || true)
+
     # Names in the "[Ordinal/Name Pointer] Table" section of objdump -p.
     exports=$(printf '%s\n' "$dump" \
         | sed -n '/^\[Ordinal\/Name Pointer\] Table/,/^$/p' \
@@ -65,7 +86,7 @@ for dll in "$@"; do
         for e in "${errors[@]}"; do echo "FAIL $dll: $e" >&2; done
         status=1
     else
-        echo "ok   $dll ($format, $(stat -c %s "$dll") bytes; imports: $(echo $imports | tr ' ' ','))"
+        echo "ok   $dll ($format, $(stat -c %s "$dll") bytes; $(printf '%s\n' "$imported_functions" | grep -c .) functions from: $(echo $imports | tr ' ' ','))"
     fi
 done
 exit $status
