@@ -23,16 +23,19 @@ const M_CALL_DETAILS: usize = 3;
 const M_CALL_RECORD_URL: usize = 4;
 const M_EXT_TO_PHONE: usize = 5;
 
+/// A push exactly as the PBX sent it: ParsePush and VerifySignature read the same two things.
+const PUSH_AS_RECEIVED: &[ParamSpec] = &[
+    ParamSpec::text("Body", "Тело"),
+    ParamSpec::optional_text("ContentType", "ТипСодержимого"),
+];
+
 const METHODS: &[MethodSpec] = &[
     MethodSpec {
         en: "ParsePush",
         ru: "РазобратьPush",
         aliases: &[],
         returns: true,
-        params: &[
-            ParamSpec::text("Body", "Тело"),
-            ParamSpec::optional_text("ContentType", "ТипСодержимого"),
-        ],
+        params: PUSH_AS_RECEIVED,
     },
     MethodSpec {
         en: "Sign",
@@ -46,10 +49,7 @@ const METHODS: &[MethodSpec] = &[
         ru: "ПроверитьПодпись",
         aliases: &[],
         returns: true,
-        params: &[
-            ParamSpec::text("Body", "Тело"),
-            ParamSpec::optional_text("ContentType", "ТипСодержимого"),
-        ],
+        params: PUSH_AS_RECEIVED,
     },
     MethodSpec {
         en: "CallDetails",
