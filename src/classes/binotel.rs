@@ -4,16 +4,15 @@
 //!
 //! The API calls are synchronous (the 1C method waits for the answer, bounded by Таймаут); no thread is started.
 
-use std::time::Duration;
-
 use serde_json::json;
 use tb_calls::binotel::{self as core, ApiRequest};
 use tb_calls::UtcOffset;
 
-use super::uiscom::{calls_error, optional_text, text, time_zone_error, timeout_from};
-use crate::native::{AddinClass, AddinError, ClassContext, MethodSpec, PropSpec, Value};
+use super::pbx_http_settings::{PbxHttpSettings, PROXY_PROP, TIMEOUT_PROP};
+use super::uiscom::{calls_error, time_zone_error};
+use crate::native::{AddinClass, AddinError, ClassContext, MethodSpec, ParamSpec, PropSpec, Value};
 use crate::transport::http::HttpResponse;
-use crate::transport::pbx_http::{display_url, failure_error, join_url, PbxHttpClient};
+use crate::transport::pbx_http::{display_url, failure_error, join_url, status_error};
 
 const API_NAME: &str = "Binotel API";
 
@@ -24,54 +23,57 @@ const M_CALL_DETAILS: usize = 3;
 const M_CALL_RECORD_URL: usize = 4;
 const M_EXT_TO_PHONE: usize = 5;
 
+/// A push exactly as the PBX sent it: ParsePush and VerifySignature read the same two things.
+const PUSH_AS_RECEIVED: &[ParamSpec] = &[
+    ParamSpec::text("Body", "Тело"),
+    ParamSpec::optional_text("ContentType", "ТипСодержимого"),
+];
+
 const METHODS: &[MethodSpec] = &[
     MethodSpec {
         en: "ParsePush",
         ru: "РазобратьPush",
         aliases: &[],
         returns: true,
-        params: &[
-            text("Body", "Тело"),
-            optional_text("ContentType", "ТипСодержимого"),
-        ],
+        params: PUSH_AS_RECEIVED,
     },
     MethodSpec {
         en: "Sign",
         ru: "Подпись",
         aliases: &[],
         returns: true,
-        params: &[text("ParamsJSON", "ПараметрыJSON")],
+        params: &[ParamSpec::text("ParamsJSON", "ПараметрыJSON")],
     },
     MethodSpec {
         en: "VerifySignature",
         ru: "ПроверитьПодпись",
         aliases: &[],
         returns: true,
-        params: &[
-            text("Body", "Тело"),
-            optional_text("ContentType", "ТипСодержимого"),
-        ],
+        params: PUSH_AS_RECEIVED,
     },
     MethodSpec {
         en: "CallDetails",
         ru: "ДеталиЗвонков",
         aliases: &[],
         returns: true,
-        params: &[text("IDsJSON", "ИдентификаторыJSON")],
+        params: &[ParamSpec::text("IDsJSON", "ИдентификаторыJSON")],
     },
     MethodSpec {
         en: "CallRecordUrl",
         ru: "СсылкаНаЗапись",
         aliases: &[],
         returns: true,
-        params: &[text("CallID", "ИдентификаторЗвонка")],
+        params: &[ParamSpec::text("CallID", "ИдентификаторЗвонка")],
     },
     MethodSpec {
         en: "ExtToPhone",
         ru: "ПозвонитьСВнутреннего",
         aliases: &[],
         returns: true,
-        params: &[text("Extension", "Внутренний"), text("Phone", "Телефон")],
+        params: &[
+            ParamSpec::text("Extension", "Внутренний"),
+            ParamSpec::text("Phone", "Телефон"),
+        ],
     },
 ];
 
@@ -83,43 +85,13 @@ const P_TIMEOUT: usize = 4;
 const P_PROXY: usize = 5;
 
 const PROPS: &[PropSpec] = &[
-    PropSpec {
-        en: "ApiUrl",
-        ru: "АдресAPI",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "Key",
-        ru: "Ключ",
-        readable: true,
-        writable: true,
-    },
+    PropSpec::read_write("ApiUrl", "АдресAPI"),
+    PropSpec::read_write("Key", "Ключ"),
     // Write-only: the secret signs everything and never comes back out.
-    PropSpec {
-        en: "Secret",
-        ru: "Секрет",
-        readable: false,
-        writable: true,
-    },
-    PropSpec {
-        en: "TimeZone",
-        ru: "ЧасовойПояс",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "Timeout",
-        ru: "Таймаут",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "Proxy",
-        ru: "Прокси",
-        readable: true,
-        writable: true,
-    },
+    PropSpec::write_only("Secret", "Секрет"),
+    PropSpec::read_write("TimeZone", "ЧасовойПояс"),
+    TIMEOUT_PROP,
+    PROXY_PROP,
 ];
 
 pub struct Binotel {
@@ -128,9 +100,7 @@ pub struct Binotel {
     key: String,
     secret: String,
     time_zone: UtcOffset,
-    timeout: Duration,
-    proxy: String,
-    http: Option<PbxHttpClient>,
+    http: PbxHttpSettings,
     pushes: u64,
     api_calls: u64,
     api_failures: u64,
@@ -139,30 +109,14 @@ pub struct Binotel {
 impl Binotel {
     fn post(&mut self, request: &ApiRequest) -> Result<(String, HttpResponse), AddinError> {
         let url = join_url(&self.api_url, request.path);
-        if self.http.is_none() {
-            self.http = Some(PbxHttpClient::new(self.timeout, &self.proxy)?);
-        }
-        let http = self
+        let response = self
             .http
-            .as_ref()
-            .ok_or_else(|| AddinError::new("HTTP client unavailable", "HTTP-клиент недоступен"))?;
-        let response = http
+            .client()?
             .post_json(&url, &request.body)
             .map_err(|f| failure_error(&f, API_NAME, &url))?;
         let looks_json = response.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
         if !(200..300).contains(&response.status) && !looks_json {
-            return Err(AddinError::new(
-                format!(
-                    "{API_NAME} answered HTTP {} ({})",
-                    response.status,
-                    display_url(&url)
-                ),
-                format!(
-                    "{API_NAME} ответил HTTP {} ({})",
-                    response.status,
-                    display_url(&url)
-                ),
-            ));
+            return Err(status_error(API_NAME, response.status, &url));
         }
         Ok((url, response))
     }
@@ -219,9 +173,7 @@ impl AddinClass for Binotel {
             key: String::new(),
             secret: String::new(),
             time_zone: UtcOffset::MOSCOW,
-            timeout: Duration::from_secs(15),
-            proxy: String::new(),
-            http: None,
+            http: PbxHttpSettings::new(),
             pushes: 0,
             api_calls: 0,
             api_failures: 0,
@@ -285,8 +237,8 @@ impl AddinClass for Binotel {
             P_API_URL => Ok(Value::from(self.api_url.clone())),
             P_KEY => Ok(Value::from(self.key.clone())),
             P_TIME_ZONE => Ok(Value::from(self.time_zone.to_string())),
-            P_TIMEOUT => Ok(Value::Num(self.timeout.as_secs() as f64)),
-            P_PROXY => Ok(Value::from(display_url(&self.proxy))),
+            P_TIMEOUT => Ok(self.http.timeout_value()),
+            P_PROXY => Ok(self.http.proxy_value()),
             _ => Err(AddinError::new(
                 "the property is write-only",
                 "свойство только для записи",
@@ -304,14 +256,8 @@ impl AddinClass for Binotel {
                 self.time_zone = UtcOffset::parse(value.as_str())
                     .map_err(|_| time_zone_error(value.as_str()))?;
             }
-            P_TIMEOUT => {
-                self.timeout = timeout_from(value)?;
-                self.http = None;
-            }
-            P_PROXY => {
-                self.proxy = value.as_str().trim().to_string();
-                self.http = None;
-            }
+            P_TIMEOUT => self.http.set_timeout(value)?,
+            P_PROXY => self.http.set_proxy(value),
             _ => return Err(AddinError::new("no such property", "нет такого свойства")),
         }
         Ok(())
@@ -323,7 +269,7 @@ impl AddinClass for Binotel {
             "key_set": !self.key.is_empty(),
             "secret_set": !self.secret.is_empty(),
             "time_zone": self.time_zone.to_string(),
-            "timeout_sec": self.timeout.as_secs(),
+            "timeout_sec": self.http.timeout().as_secs(),
             "pushes": self.pushes,
             "api_calls": self.api_calls,
             "api_failures": self.api_failures,

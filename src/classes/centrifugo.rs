@@ -32,31 +32,6 @@ const M_SUBSCRIBE: usize = 9;
 const M_UNSUBSCRIBE: usize = 10;
 const M_SET_TOKEN: usize = 11;
 
-const fn text(en: &'static str, ru: &'static str) -> ParamSpec {
-    ParamSpec {
-        en,
-        ru,
-        kind: ParamKind::Str,
-        default: None,
-    }
-}
-const fn optional_text(en: &'static str, ru: &'static str) -> ParamSpec {
-    ParamSpec {
-        en,
-        ru,
-        kind: ParamKind::Str,
-        default: Some(Value::Str(String::new())),
-    }
-}
-const fn number(en: &'static str, ru: &'static str) -> ParamSpec {
-    ParamSpec {
-        en,
-        ru,
-        kind: ParamKind::Num,
-        default: None,
-    }
-}
-
 const METHODS: &[MethodSpec] = &[
     MethodSpec {
         en: "Publish",
@@ -64,9 +39,9 @@ const METHODS: &[MethodSpec] = &[
         aliases: &[],
         returns: true,
         params: &[
-            text("Channel", "Канал"),
-            text("Data", "Данные"),
-            optional_text("IdempotencyKey", "КлючИдемпотентности"),
+            ParamSpec::text("Channel", "Канал"),
+            ParamSpec::text("Data", "Данные"),
+            ParamSpec::optional_text("IdempotencyKey", "КлючИдемпотентности"),
         ],
     },
     MethodSpec {
@@ -75,9 +50,9 @@ const METHODS: &[MethodSpec] = &[
         aliases: &[],
         returns: true,
         params: &[
-            text("Channels", "Каналы"),
-            text("Data", "Данные"),
-            optional_text("IdempotencyKey", "КлючИдемпотентности"),
+            ParamSpec::text("Channels", "Каналы"),
+            ParamSpec::text("Data", "Данные"),
+            ParamSpec::optional_text("IdempotencyKey", "КлючИдемпотентности"),
         ],
     },
     MethodSpec {
@@ -86,7 +61,7 @@ const METHODS: &[MethodSpec] = &[
         aliases: &[],
         returns: true,
         params: &[
-            text("Channel", "Канал"),
+            ParamSpec::text("Channel", "Канал"),
             ParamSpec {
                 en: "Limit",
                 ru: "Лимит",
@@ -100,7 +75,7 @@ const METHODS: &[MethodSpec] = &[
         ru: "Присутствие",
         aliases: &[],
         returns: true,
-        params: &[text("Channel", "Канал")],
+        params: &[ParamSpec::text("Channel", "Канал")],
     },
     MethodSpec {
         en: "Info",
@@ -115,10 +90,10 @@ const METHODS: &[MethodSpec] = &[
         aliases: &[],
         returns: true,
         params: &[
-            text("User", "Пользователь"),
-            text("Secret", "Секрет"),
-            number("LifetimeSec", "СрокЖизниСек"),
-            optional_text("ExtraJSON", "ДопДанныеJSON"),
+            ParamSpec::text("User", "Пользователь"),
+            ParamSpec::text("Secret", "Секрет"),
+            ParamSpec::number("LifetimeSec", "СрокЖизниСек"),
+            ParamSpec::optional_text("ExtraJSON", "ДопДанныеJSON"),
         ],
     },
     MethodSpec {
@@ -127,10 +102,10 @@ const METHODS: &[MethodSpec] = &[
         aliases: &[],
         returns: true,
         params: &[
-            text("User", "Пользователь"),
-            text("Channel", "Канал"),
-            text("Secret", "Секрет"),
-            number("LifetimeSec", "СрокЖизниСек"),
+            ParamSpec::text("User", "Пользователь"),
+            ParamSpec::text("Channel", "Канал"),
+            ParamSpec::text("Secret", "Секрет"),
+            ParamSpec::number("LifetimeSec", "СрокЖизниСек"),
         ],
     },
     MethodSpec {
@@ -138,7 +113,10 @@ const METHODS: &[MethodSpec] = &[
         ru: "Подключиться",
         aliases: &[],
         returns: false,
-        params: &[text("Url", "Адрес"), optional_text("Token", "Токен")],
+        params: &[
+            ParamSpec::text("Url", "Адрес"),
+            ParamSpec::optional_text("Token", "Токен"),
+        ],
     },
     MethodSpec {
         en: "Disconnect",
@@ -152,21 +130,24 @@ const METHODS: &[MethodSpec] = &[
         ru: "Подписаться",
         aliases: &[],
         returns: false,
-        params: &[text("Channel", "Канал"), optional_text("Token", "Токен")],
+        params: &[
+            ParamSpec::text("Channel", "Канал"),
+            ParamSpec::optional_text("Token", "Токен"),
+        ],
     },
     MethodSpec {
         en: "Unsubscribe",
         ru: "Отписаться",
         aliases: &[],
         returns: false,
-        params: &[text("Channel", "Канал")],
+        params: &[ParamSpec::text("Channel", "Канал")],
     },
     MethodSpec {
         en: "SetToken",
         ru: "УстановитьТокен",
         aliases: &[],
         returns: false,
-        params: &[text("Token", "Токен")],
+        params: &[ParamSpec::text("Token", "Токен")],
     },
 ];
 
@@ -179,49 +160,14 @@ const P_STATE: usize = 5;
 const P_PROXY: usize = 6;
 
 const PROPS: &[PropSpec] = &[
-    PropSpec {
-        en: "ApiUrl",
-        ru: "АдресAPI",
-        readable: true,
-        writable: true,
-    },
+    PropSpec::read_write("ApiUrl", "АдресAPI"),
     // Readable so 1C's debugger does not fail on it, but it only ever shows whether a key is set.
-    PropSpec {
-        en: "ApiKey",
-        ru: "КлючAPI",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "ApiMode",
-        ru: "РежимAPI",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "Timeout",
-        ru: "Таймаут",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "Connected",
-        ru: "Подключено",
-        readable: true,
-        writable: false,
-    },
-    PropSpec {
-        en: "State",
-        ru: "Состояние",
-        readable: true,
-        writable: false,
-    },
-    PropSpec {
-        en: "Proxy",
-        ru: "Прокси",
-        readable: true,
-        writable: true,
-    },
+    PropSpec::read_write("ApiKey", "КлючAPI"),
+    PropSpec::read_write("ApiMode", "РежимAPI"),
+    PropSpec::read_write("Timeout", "Таймаут"),
+    PropSpec::read_only("Connected", "Подключено"),
+    PropSpec::read_only("State", "Состояние"),
+    PropSpec::read_write("Proxy", "Прокси"),
 ];
 
 #[derive(Default)]

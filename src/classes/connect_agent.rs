@@ -20,7 +20,7 @@ use tb_connect::{
 };
 
 use crate::native::{
-    AddinClass, AddinError, ClassContext, Lang, MethodSpec, ParamKind, ParamSpec, PropSpec, Value,
+    AddinClass, AddinError, ClassContext, Lang, MethodSpec, ParamSpec, PropSpec, Value,
 };
 use crate::transport::agent_pipe::{default_address, AgentPipe, PipeOps, Readiness, Waker};
 
@@ -35,25 +35,6 @@ const STOP_WAIT: Duration = Duration::from_millis(1500);
 const DEFAULT_COMMAND_TIMEOUT_MS: f64 = 10_000.0;
 /// One day: anything longer is surely a unit mistake (seconds vs milliseconds is the usual one).
 const MAX_COMMAND_TIMEOUT_MS: f64 = 86_400_000.0;
-
-fn p(en: &'static str, ru: &'static str) -> ParamSpec {
-    ParamSpec {
-        en,
-        ru,
-        kind: ParamKind::Str,
-        default: None,
-    }
-}
-
-const fn method(en: &'static str, ru: &'static str, params: &'static [ParamSpec]) -> MethodSpec {
-    MethodSpec {
-        en,
-        ru,
-        aliases: &[],
-        params,
-        returns: true,
-    }
-}
 
 const NO_PARAMS: &[ParamSpec] = &[];
 
@@ -77,50 +58,37 @@ const M_SUBSCRIBE: usize = 15;
 const M_UNSUBSCRIBE: usize = 16;
 
 static METHODS: std::sync::LazyLock<Vec<MethodSpec>> = std::sync::LazyLock::new(|| {
-    let uuid = || p("UUID", "UUID");
+    let uuid = || ParamSpec::text("UUID", "UUID");
     let leak =
         |params: Vec<ParamSpec>| -> &'static [ParamSpec] { Box::leak(params.into_boxed_slice()) };
     let subscription_params = || {
         leak(vec![
-            p("Mode", "Режим"),
-            p("Object", "Объект"),
-            ParamSpec {
-                en: "Initiator",
-                ru: "Инициатор",
-                kind: ParamKind::Str,
-                default: Some(Value::Str(String::new())),
-            },
+            ParamSpec::text("Mode", "Режим"),
+            ParamSpec::text("Object", "Объект"),
+            ParamSpec::optional_text("Initiator", "Инициатор"),
         ])
     };
     let driver = |d: DriverSubscription, subscribe: bool| {
         let [ru_sub, en_sub, ru_unsub, en_unsub] = d.method_names();
         if subscribe {
-            method(en_sub, ru_sub, NO_PARAMS)
+            MethodSpec::function(en_sub, ru_sub, NO_PARAMS)
         } else {
-            method(en_unsub, ru_unsub, NO_PARAMS)
+            MethodSpec::function(en_unsub, ru_unsub, NO_PARAMS)
         }
     };
     let mut softphone_unsubscribe = driver(DriverSubscription::Softphone, false);
     softphone_unsubscribe.aliases = &["UnSubscribeFromEvents_Softphone"];
     vec![
-        MethodSpec {
-            en: "ConnectToAgent",
-            ru: "ПодключитьсяКАгенту",
-            aliases: &[],
-            params: leak(vec![p("Login", "Логин")]),
-            returns: true,
-        },
-        MethodSpec {
-            en: "CloseConnectToAgent",
-            ru: "ЗакрытьПодключение",
-            aliases: &[],
-            params: NO_PARAMS,
-            returns: false,
-        },
-        method(
+        MethodSpec::function(
+            "ConnectToAgent",
+            "ПодключитьсяКАгенту",
+            leak(vec![ParamSpec::text("Login", "Логин")]),
+        ),
+        MethodSpec::procedure("CloseConnectToAgent", "ЗакрытьПодключение", NO_PARAMS),
+        MethodSpec::function(
             "ChangeOnlineStatus",
             "УстановитьОнлайнСтатус",
-            leak(vec![uuid(), p("Status", "Статус")]),
+            leak(vec![uuid(), ParamSpec::text("Status", "Статус")]),
         ),
         driver(DriverSubscription::OnlineStatus, true),
         driver(DriverSubscription::OnlineStatus, false),
@@ -132,27 +100,27 @@ static METHODS: std::sync::LazyLock<Vec<MethodSpec>> = std::sync::LazyLock::new(
         driver(DriverSubscription::ClientsCall, false),
         driver(DriverSubscription::AllCall, true),
         driver(DriverSubscription::AllCall, false),
-        method(
+        MethodSpec::function(
             "Call_Softphone",
             "ПозвонитьВ_Софтфон",
-            leak(vec![uuid(), p("Number", "Номер")]),
+            leak(vec![uuid(), ParamSpec::text("Number", "Номер")]),
         ),
-        method(
+        MethodSpec::function(
             "SendMessage",
             "ОтправитьСообщение",
             leak(vec![
                 uuid(),
-                p("Mode", "Режим"),
-                p("Recipient", "Получатель"),
-                p("Text", "Текст"),
+                ParamSpec::text("Mode", "Режим"),
+                ParamSpec::text("Recipient", "Получатель"),
+                ParamSpec::text("Text", "Текст"),
             ]),
         ),
-        method(
+        MethodSpec::function(
             "SubscribeToEvents",
             "ПодписатьсяНаСобытия",
             subscription_params(),
         ),
-        method(
+        MethodSpec::function(
             "UnSubscribeFromEvents",
             "ОтписатьсяОтСобытий",
             subscription_params(),
@@ -167,36 +135,11 @@ const P_AUTO_RECONNECT: usize = 3;
 const P_COMMAND_TIMEOUT: usize = 4;
 
 const PROPS: &[PropSpec] = &[
-    PropSpec {
-        en: "Login",
-        ru: "Логин",
-        readable: true,
-        writable: false,
-    },
-    PropSpec {
-        en: "Connected",
-        ru: "Подключено",
-        readable: true,
-        writable: false,
-    },
-    PropSpec {
-        en: "PipeAddress",
-        ru: "АдресКанала",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "AutoReconnect",
-        ru: "АвтоПереподключение",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "CommandTimeout",
-        ru: "ТаймаутКоманды",
-        readable: true,
-        writable: true,
-    },
+    PropSpec::read_only("Login", "Логин"),
+    PropSpec::read_only("Connected", "Подключено"),
+    PropSpec::read_write("PipeAddress", "АдресКанала"),
+    PropSpec::read_write("AutoReconnect", "АвтоПереподключение"),
+    PropSpec::read_write("CommandTimeout", "ТаймаутКоманды"),
 ];
 
 fn driver_subscription(method: usize) -> Option<(DriverSubscription, bool)> {

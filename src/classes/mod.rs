@@ -3,6 +3,7 @@
 mod binotel;
 mod centrifugo;
 mod connect_agent;
+mod pbx_http_settings;
 mod uiscom;
 
 pub use binotel::Binotel;

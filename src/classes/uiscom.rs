@@ -4,18 +4,17 @@
 //! Everything but the Call API is pure (`tb-calls`); the Call API is one synchronous HTTP request per call, so the
 //! class starts no thread.
 
-use std::time::Duration;
-
 use serde_json::json;
 use tb_calls::history::{merge_into_history, MergeOptions};
 use tb_calls::uis_call_api::{self, EmployeeCall, SimpleCall};
 use tb_calls::uiscom::{self as core, UiscomMethod};
 use tb_calls::{CallsError, UtcOffset};
 
+use super::pbx_http_settings::{PbxHttpSettings, PROXY_PROP, TIMEOUT_PROP};
 use crate::native::{
     AddinClass, AddinError, ClassContext, MethodSpec, ParamKind, ParamSpec, PropSpec, Value,
 };
-use crate::transport::pbx_http::{display_url, failure_error, PbxHttpClient};
+use crate::transport::pbx_http::{display_url, failure_error, status_error};
 
 /// Core errors keep their English and Russian texts.
 pub(super) fn calls_error(error: CallsError) -> AddinError {
@@ -26,37 +25,6 @@ pub(super) fn time_zone_error(given: &str) -> AddinError {
     calls_error(CallsError::InvalidTimeZone {
         given: given.to_string(),
     })
-}
-
-/// `Таймаут`: whole seconds from 1 to 600.
-pub(super) fn timeout_from(value: &Value) -> Result<Duration, AddinError> {
-    match value.as_f64() {
-        Some(s) if s.fract() == 0.0 && (1.0..=600.0).contains(&s) => {
-            Ok(Duration::from_secs(s as u64))
-        }
-        _ => Err(AddinError::new(
-            "must be a whole Number of seconds from 1 to 600",
-            "должно быть целым Числом секунд от 1 до 600",
-        )),
-    }
-}
-
-pub(super) const fn text(en: &'static str, ru: &'static str) -> ParamSpec {
-    ParamSpec {
-        en,
-        ru,
-        kind: ParamKind::Str,
-        default: None,
-    }
-}
-
-pub(super) const fn optional_text(en: &'static str, ru: &'static str) -> ParamSpec {
-    ParamSpec {
-        en,
-        ru,
-        kind: ParamKind::Str,
-        default: Some(Value::Str(String::new())),
-    }
 }
 
 const M_NORMALIZE: usize = 0;
@@ -71,7 +39,10 @@ const METHODS: &[MethodSpec] = &[
         ru: "НормализоватьУведомление",
         aliases: &[],
         returns: true,
-        params: &[text("Body", "Тело"), optional_text("Method", "Метод")],
+        params: &[
+            ParamSpec::text("Body", "Тело"),
+            ParamSpec::optional_text("Method", "Метод"),
+        ],
     },
     MethodSpec {
         en: "MergeIntoHistory",
@@ -79,15 +50,15 @@ const METHODS: &[MethodSpec] = &[
         aliases: &[],
         returns: true,
         params: &[
-            text("RecordJSON", "ЗаписьJSON"),
-            text("NotificationJSON", "УведомлениеJSON"),
+            ParamSpec::text("RecordJSON", "ЗаписьJSON"),
+            ParamSpec::text("NotificationJSON", "УведомлениеJSON"),
             ParamSpec {
                 en: "AddEvents",
                 ru: "ДобавлятьСобытия",
                 kind: ParamKind::Bool,
                 default: Some(Value::Bool(true)),
             },
-            optional_text("ReceivedAt", "ВремяПолучения"),
+            ParamSpec::optional_text("ReceivedAt", "ВремяПолучения"),
         ],
     },
     MethodSpec {
@@ -96,11 +67,11 @@ const METHODS: &[MethodSpec] = &[
         aliases: &[],
         returns: true,
         params: &[
-            text("EmployeeID", "ИдСотрудника"),
-            text("Phone", "Телефон"),
-            optional_text("VirtualNumber", "ВиртуальныйНомер"),
-            optional_text("EmployeeNumber", "НомерСотрудника"),
-            optional_text("ExtraParamsJSON", "ДопПараметрыJSON"),
+            ParamSpec::text("EmployeeID", "ИдСотрудника"),
+            ParamSpec::text("Phone", "Телефон"),
+            ParamSpec::optional_text("VirtualNumber", "ВиртуальныйНомер"),
+            ParamSpec::optional_text("EmployeeNumber", "НомерСотрудника"),
+            ParamSpec::optional_text("ExtraParamsJSON", "ДопПараметрыJSON"),
         ],
     },
     MethodSpec {
@@ -109,10 +80,10 @@ const METHODS: &[MethodSpec] = &[
         aliases: &[],
         returns: true,
         params: &[
-            text("OperatorNumber", "НомерОператора"),
-            text("Phone", "Телефон"),
-            optional_text("VirtualNumber", "ВиртуальныйНомер"),
-            optional_text("ExtraParamsJSON", "ДопПараметрыJSON"),
+            ParamSpec::text("OperatorNumber", "НомерОператора"),
+            ParamSpec::text("Phone", "Телефон"),
+            ParamSpec::optional_text("VirtualNumber", "ВиртуальныйНомер"),
+            ParamSpec::optional_text("ExtraParamsJSON", "ДопПараметрыJSON"),
         ],
     },
     MethodSpec {
@@ -120,7 +91,7 @@ const METHODS: &[MethodSpec] = &[
         ru: "ЦифрыНомера",
         aliases: &[],
         returns: true,
-        params: &[text("Number", "Номер")],
+        params: &[ParamSpec::text("Number", "Номер")],
     },
 ];
 
@@ -131,37 +102,12 @@ const P_TIMEOUT: usize = 3;
 const P_PROXY: usize = 4;
 
 const PROPS: &[PropSpec] = &[
-    PropSpec {
-        en: "TimeZone",
-        ru: "ЧасовойПояс",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "CallApiUrl",
-        ru: "АдресCallAPI",
-        readable: true,
-        writable: true,
-    },
+    PropSpec::read_write("TimeZone", "ЧасовойПояс"),
+    PropSpec::read_write("CallApiUrl", "АдресCallAPI"),
     // Write-only: the token is a credential and never comes back out.
-    PropSpec {
-        en: "AccessToken",
-        ru: "ТокенДоступа",
-        readable: false,
-        writable: true,
-    },
-    PropSpec {
-        en: "Timeout",
-        ru: "Таймаут",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "Proxy",
-        ru: "Прокси",
-        readable: true,
-        writable: true,
-    },
+    PropSpec::write_only("AccessToken", "ТокенДоступа"),
+    TIMEOUT_PROP,
+    PROXY_PROP,
 ];
 
 pub struct UIScom {
@@ -169,9 +115,7 @@ pub struct UIScom {
     time_zone: UtcOffset,
     call_api_url: String,
     access_token: String,
-    timeout: Duration,
-    proxy: String,
-    http: Option<PbxHttpClient>,
+    http: PbxHttpSettings,
     next_request_id: u64,
     normalized: u64,
     merged: u64,
@@ -180,39 +124,19 @@ pub struct UIScom {
 }
 
 impl UIScom {
-    fn http(&mut self) -> Result<&PbxHttpClient, AddinError> {
-        if self.http.is_none() {
-            self.http = Some(PbxHttpClient::new(self.timeout, &self.proxy)?);
-        }
-        // Just filled above.
-        self.http
-            .as_ref()
-            .ok_or_else(|| AddinError::new("HTTP client unavailable", "HTTP-клиент недоступен"))
-    }
-
     fn rpc(&mut self, request: uis_call_api::RpcRequest) -> Result<Value, AddinError> {
         let url = self.call_api_url.clone();
         self.api_calls += 1;
         let result = (|| {
             let response = self
-                .http()?
+                .http
+                .client()?
                 .post_json(&url, &request.body)
                 .map_err(|f| failure_error(&f, "UIS Call API", &url))?;
             if response.status >= 500
                 && serde_json::from_slice::<serde_json::Value>(&response.body).is_err()
             {
-                return Err(AddinError::new(
-                    format!(
-                        "UIS Call API answered HTTP {} ({})",
-                        response.status,
-                        display_url(&url)
-                    ),
-                    format!(
-                        "UIS Call API ответил HTTP {} ({})",
-                        response.status,
-                        display_url(&url)
-                    ),
-                ));
+                return Err(status_error("UIS Call API", response.status, &url));
             }
             uis_call_api::parse_call_response(&response.body, &request.id, &self.access_token)
                 .map(|started| Value::from(started.call_session_id))
@@ -257,9 +181,7 @@ impl AddinClass for UIScom {
             time_zone: UtcOffset::MOSCOW,
             call_api_url: uis_call_api::DEFAULT_URL.to_string(),
             access_token: String::new(),
-            timeout: Duration::from_secs(15),
-            proxy: String::new(),
-            http: None,
+            http: PbxHttpSettings::new(),
             next_request_id: 0,
             normalized: 0,
             merged: 0,
@@ -326,8 +248,8 @@ impl AddinClass for UIScom {
         match prop {
             P_TIME_ZONE => Ok(Value::from(self.time_zone.to_string())),
             P_CALL_API_URL => Ok(Value::from(self.call_api_url.clone())),
-            P_TIMEOUT => Ok(Value::Num(self.timeout.as_secs() as f64)),
-            P_PROXY => Ok(Value::from(display_url(&self.proxy))),
+            P_TIMEOUT => Ok(self.http.timeout_value()),
+            P_PROXY => Ok(self.http.proxy_value()),
             _ => Err(AddinError::new(
                 "the property is write-only",
                 "свойство только для записи",
@@ -350,14 +272,8 @@ impl AddinClass for UIScom {
                 };
             }
             P_ACCESS_TOKEN => self.access_token = value.as_str().trim().to_string(),
-            P_TIMEOUT => {
-                self.timeout = timeout_from(value)?;
-                self.http = None;
-            }
-            P_PROXY => {
-                self.proxy = value.as_str().trim().to_string();
-                self.http = None;
-            }
+            P_TIMEOUT => self.http.set_timeout(value)?,
+            P_PROXY => self.http.set_proxy(value),
             _ => return Err(AddinError::new("no such property", "нет такого свойства")),
         }
         Ok(())
@@ -368,7 +284,7 @@ impl AddinClass for UIScom {
             "time_zone": self.time_zone.to_string(),
             "call_api_url": display_url(&self.call_api_url),
             "access_token_set": !self.access_token.is_empty(),
-            "timeout_sec": self.timeout.as_secs(),
+            "timeout_sec": self.http.timeout().as_secs(),
             "normalized": self.normalized,
             "merged": self.merged,
             "api_calls": self.api_calls,

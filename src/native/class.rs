@@ -37,6 +37,39 @@ pub struct ParamSpec {
     pub default: Option<Value>,
 }
 
+// `const` so the member tables stay plain statics the README generator and the boundary read as they are.
+impl ParamSpec {
+    /// A required Строка.
+    pub const fn text(en: &'static str, ru: &'static str) -> ParamSpec {
+        ParamSpec {
+            en,
+            ru,
+            kind: ParamKind::Str,
+            default: None,
+        }
+    }
+
+    /// A Строка the caller may leave out; it then arrives empty.
+    pub const fn optional_text(en: &'static str, ru: &'static str) -> ParamSpec {
+        ParamSpec {
+            en,
+            ru,
+            kind: ParamKind::Str,
+            default: Some(Value::Str(String::new())),
+        }
+    }
+
+    /// A required Число.
+    pub const fn number(en: &'static str, ru: &'static str) -> ParamSpec {
+        ParamSpec {
+            en,
+            ru,
+            kind: ParamKind::Num,
+            default: None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct MethodSpec {
     pub en: &'static str,
@@ -48,12 +81,77 @@ pub struct MethodSpec {
     pub returns: bool,
 }
 
+// For tables built at run time (ConnectAgent's): a `const` table cannot pass a non-empty `&[ParamSpec ..]` to a
+// function, because that temporary is not given the `'static` lifetime a struct literal's field gets.
+impl MethodSpec {
+    /// A Функция with no alias names.
+    pub const fn function(
+        en: &'static str,
+        ru: &'static str,
+        params: &'static [ParamSpec],
+    ) -> MethodSpec {
+        MethodSpec {
+            en,
+            ru,
+            aliases: &[],
+            params,
+            returns: true,
+        }
+    }
+
+    /// A Процедура with no alias names.
+    pub const fn procedure(
+        en: &'static str,
+        ru: &'static str,
+        params: &'static [ParamSpec],
+    ) -> MethodSpec {
+        MethodSpec {
+            en,
+            ru,
+            aliases: &[],
+            params,
+            returns: false,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct PropSpec {
     pub en: &'static str,
     pub ru: &'static str,
     pub readable: bool,
     pub writable: bool,
+}
+
+impl PropSpec {
+    pub const fn read_write(en: &'static str, ru: &'static str) -> PropSpec {
+        PropSpec {
+            en,
+            ru,
+            readable: true,
+            writable: true,
+        }
+    }
+
+    /// State the object reports; 1C cannot assign it.
+    pub const fn read_only(en: &'static str, ru: &'static str) -> PropSpec {
+        PropSpec {
+            en,
+            ru,
+            readable: true,
+            writable: false,
+        }
+    }
+
+    /// For credentials: they go in and never come back out.
+    pub const fn write_only(en: &'static str, ru: &'static str) -> PropSpec {
+        PropSpec {
+            en,
+            ru,
+            readable: false,
+            writable: true,
+        }
+    }
 }
 
 /// One 1C class: `Новый("AddIn.TelephonyBridge.<NAME>")`.

@@ -50,6 +50,15 @@ pub fn failure_error(failure: &HttpFailure, api: &str, url: &str) -> AddinError 
     }
 }
 
+/// A localized error for an HTTP status that carries no API answer the parser could read.
+pub fn status_error(api: &str, status: u16, url: &str) -> AddinError {
+    let where_to = display_url(url);
+    AddinError::new(
+        format!("{api} answered HTTP {status} ({where_to})"),
+        format!("{api} ответил HTTP {status} ({where_to})"),
+    )
+}
+
 /// `base` + `/` + `path`, with exactly one slash between them.
 pub fn join_url(base: &str, path: &str) -> String {
     format!(

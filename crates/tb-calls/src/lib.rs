@@ -23,4 +23,4 @@ pub mod uiscom;
 
 pub use error::CallsError;
 pub use model::{CallEvent, Customer, Direction, Employee, EventKind, Source};
-pub use time::UtcOffset;
+pub use time::{civil_from_days, UtcOffset};

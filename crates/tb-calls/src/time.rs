@@ -335,7 +335,9 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// (year, month, day) of a day counted from 1970-01-01, proleptic Gregorian (H. Hinnant's algorithm). Public
+/// because the add-in's log timestamps need the same calendar and should not carry a second copy of it.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
