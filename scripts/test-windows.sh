@@ -49,9 +49,9 @@ for arch in "${arches[@]}"; do
     echo "== Windows $arch: tests under Wine"
     # The host loads the library through this path (a Wine path: drive Z: is the Unix root).
     # CI is unset for the Windows binaries: the tests that need an external Linux program
-    # (Centrifugo, Redis, openssl) cannot start it from inside Wine (std::process gets no process
-    # handle for a Unix executable), and with CI set they would fail instead of skipping. Those
-    # servers are exercised by the Linux run; under Wine the emulator-based tests run.
+    # (Centrifugo, Redis, openssl) cannot drive it from inside Wine (Wine starts a Unix executable
+    # without its arguments), so on Windows they skip (tests/support/centrifugo_server.rs) and
+    # are exercised by the Linux run; under Wine the emulator-based tests run.
     env -u CI TB_ADDIN_PATH="Z:$(echo "$dll" | tr / '\\')" \
         scripts/windows/build.sh "$triple" test --release --no-fail-fast -p telephony-bridge --lib --tests -- "$@" \
         || status=1

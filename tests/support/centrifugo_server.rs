@@ -18,6 +18,11 @@ pub const API_KEY: &str = "test-api-key-5f1c";
 pub const HMAC_SECRET: &str = "test-hmac-secret-9a7d";
 
 fn tool(name: &str) -> Option<PathBuf> {
+    // The servers and tools come from scripts/setup as Linux programs. A Windows test binary runs
+    // under Wine, which starts them without their arguments, so these tests run in the Linux pass.
+    if cfg!(windows) {
+        return None;
+    }
     let local = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(".tools/bin")
         .join(name);
@@ -34,7 +39,7 @@ fn tool(name: &str) -> Option<PathBuf> {
 pub fn require(name: &str) -> Option<PathBuf> {
     match tool(name) {
         Some(path) => Some(path),
-        None if std::env::var_os("CI").is_some() => {
+        None if std::env::var_os("CI").is_some() && !cfg!(windows) => {
             panic!("{name} is not installed (CI is set, so this is a failure): run scripts/setup/20-centrifugo.sh")
         }
         None => {
