@@ -925,6 +925,16 @@ impl<'h> Object<'h> {
         self.state().errors.lock()[mark..].to_vec()
     }
 
+    /// The exception 1C code would see: the AddErrors since `mark`, or the platform's own reason.
+    fn failure(&self, member: String, mark: usize, reason: &str) -> CallError {
+        CallError {
+            member,
+            errors: self.errors_since(mark),
+            exception: true,
+            reason: reason.to_string(),
+        }
+    }
+
     /// `Объект.Метод(args...)` used as a function (or as a procedure when it has no result).
     /// Omitted trailing parameters are filled with GetParamDefValue like the platform does.
     pub fn call(&self, method: &str, args: &[Val]) -> Result<Val, CallError> {
@@ -951,12 +961,7 @@ impl<'h> Object<'h> {
     /// A call by method number, as the platform makes it once it has resolved the name.
     pub fn call_index(&self, index: usize, args: &[Val], as_func: bool) -> Result<Val, CallError> {
         let mark = self.state().errors.lock().len();
-        let fail = |reason: &str| CallError {
-            member: format!("#{index}"),
-            errors: self.errors_since(mark),
-            exception: true,
-            reason: reason.to_string(),
-        };
+        let fail = |reason: &str| self.failure(format!("#{index}"), mark, reason);
         let n = self.n_params(index);
         if args.len() > n {
             return Err(fail(
@@ -1017,47 +1022,27 @@ impl<'h> Object<'h> {
 
     pub fn get(&self, prop: &str) -> Result<Val, CallError> {
         let mark = self.state().errors.lock().len();
-        let fail = |reason: &str| CallError {
-            member: prop.to_string(),
-            errors: self.errors_since(mark),
-            exception: true,
-            reason: reason.to_string(),
-        };
+        let fail = |reason: &str| self.failure(prop.to_string(), mark, reason);
         let Some(index) = self.find_prop(prop) else {
             return Err(fail("Поле объекта не обнаружено (property not found)"));
         };
         if !unsafe { (self.ext().is_prop_readable)(self.extender(), index as c_long) } {
             return Err(fail("Свойство недоступно для чтения (not readable)"));
         }
-        let mut value = TVariant::empty();
-        let ok = unsafe { (self.ext().get_prop_val)(self.extender(), index as c_long, &mut value) };
-        let value = self.take_variant(&mut value);
-        if ok {
-            Ok(value)
-        } else {
-            Err(fail("the add-in returned false"))
-        }
+        self.get_unchecked(index)
+            .ok_or_else(|| fail("the add-in returned false"))
     }
 
     pub fn set(&self, prop: &str, value: impl Into<Val>) -> Result<(), CallError> {
         let mark = self.state().errors.lock().len();
-        let fail = |reason: &str| CallError {
-            member: prop.to_string(),
-            errors: self.errors_since(mark),
-            exception: true,
-            reason: reason.to_string(),
-        };
+        let fail = |reason: &str| self.failure(prop.to_string(), mark, reason);
         let Some(index) = self.find_prop(prop) else {
             return Err(fail("Поле объекта не обнаружено (property not found)"));
         };
         if !unsafe { (self.ext().is_prop_writable)(self.extender(), index as c_long) } {
             return Err(fail("Свойство недоступно для записи (read-only)"));
         }
-        let mut variant = self.make_variant(&value.into());
-        let ok =
-            unsafe { (self.ext().set_prop_val)(self.extender(), index as c_long, &mut variant) };
-        self.take_variant(&mut variant);
-        if ok {
+        if self.set_unchecked(index, value.into()) {
             Ok(())
         } else {
             Err(fail("the add-in returned false"))
