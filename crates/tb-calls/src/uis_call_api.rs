@@ -141,17 +141,17 @@ pub fn employee_call_request(
     }
     let mut params = Map::new();
     params.insert("first_call".into(), Value::String("employee".into()));
-    if let Some(v) = call
-        .virtual_phone_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    {
-        params.insert("virtual_phone_number".into(), Value::String(v.to_string()));
-    }
+    insert_virtual_number(&mut params, call.virtual_phone_number.as_deref());
     params.insert("contact".into(), Value::String(contact));
     params.insert("employee".into(), Value::Object(employee));
     build(id, "start.employee_call", params, &call.extra, access_token)
+}
+
+/// The optional `virtual_phone_number` both starts accept; blank means "let UIS choose".
+fn insert_virtual_number(params: &mut Map<String, Value>, number: Option<&str>) {
+    if let Some(v) = number.map(str::trim).filter(|v| !v.is_empty()) {
+        params.insert("virtual_phone_number".into(), Value::String(v.to_string()));
+    }
 }
 
 /// The `start.simple_call` request with JSON-RPC `id`.
@@ -164,14 +164,7 @@ pub fn simple_call_request(
     let contact = require(&call.contact, "contact")?;
     let mut params = Map::new();
     params.insert("first_call".into(), Value::String("operator".into()));
-    if let Some(v) = call
-        .virtual_phone_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    {
-        params.insert("virtual_phone_number".into(), Value::String(v.to_string()));
-    }
+    insert_virtual_number(&mut params, call.virtual_phone_number.as_deref());
     params.insert("contact".into(), Value::String(contact));
     params.insert("operator".into(), Value::String(operator));
     build(id, "start.simple_call", params, &call.extra, access_token)
