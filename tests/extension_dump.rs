@@ -991,3 +991,141 @@ fn the_card_opens_once_per_call_and_two_notifications_in_one_second_are_two_reco
         finished["record"]["ИдСессии"]
     );
 }
+
+#[test]
+fn config_dump_info_lists_every_object_under_its_uuid() {
+    let info = parse(&dump().join("ConfigDumpInfo.xml"));
+    let mut entries = Vec::new();
+    info.descendants("Metadata", &mut entries);
+    let by_name: BTreeMap<&str, &str> = entries
+        .iter()
+        .map(|m| (m.attrs["name"].as_str(), m.attrs["id"].as_str()))
+        .collect();
+    for (kind, name) in listed_objects() {
+        let uuid = object(&kind, &name).attrs["uuid"].clone();
+        assert_eq!(
+            by_name.get(format!("{kind}.{name}").as_str()).copied(),
+            Some(uuid.as_str()),
+            "ConfigDumpInfo.xml: {kind}.{name}"
+        );
+    }
+    let cfg = configuration();
+    assert_eq!(
+        by_name.get("Configuration.TelephonyBridge").copied(),
+        Some(cfg.attrs["uuid"].as_str())
+    );
+}
+
+#[test]
+fn every_role_right_names_an_object_of_the_extension() {
+    let listed: BTreeSet<String> = listed_objects()
+        .into_iter()
+        .map(|(kind, name)| format!("{kind}.{name}"))
+        .collect();
+    for (_, role) in listed_objects().into_iter().filter(|(k, _)| k == "Role") {
+        let rights = parse(&dump().join(format!("Roles/{role}/Ext/Rights.xml")));
+        assert_eq!(rights.name, "Rights");
+        let objects: Vec<&Node> = rights.children_named("object").collect();
+        assert!(!objects.is_empty(), "{role}: no rights");
+        for o in objects {
+            let name = o
+                .child("name")
+                .map(|n| n.text.trim().to_string())
+                .unwrap_or_default();
+            let mut parts = name.split('.');
+            let top = format!(
+                "{}.{}",
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or("")
+            );
+            assert!(
+                listed.contains(&top),
+                "{role}: right on unknown object {name}"
+            );
+            if let Some(rest) = name.strip_prefix(&format!("{top}.")) {
+                // HTTPService.<S>.URLTemplate.<T>.Method.<M>: that template and method exist.
+                let service = object("HTTPService", top.trim_start_matches("HTTPService."));
+                let found = service
+                    .child("ChildObjects")
+                    .into_iter()
+                    .flat_map(|c| c.children_named("URLTemplate"))
+                    .any(|t| {
+                        let tname = t
+                            .path(&["Properties", "Name"])
+                            .map(|n| n.text.as_str())
+                            .unwrap_or("");
+                        t.child("ChildObjects")
+                            .into_iter()
+                            .flat_map(|c| c.children_named("Method"))
+                            .any(|m| {
+                                let mname = m
+                                    .path(&["Properties", "Name"])
+                                    .map(|n| n.text.as_str())
+                                    .unwrap_or("");
+                                rest == format!("URLTemplate.{tname}.Method.{mname}")
+                            })
+                    });
+                assert!(found, "{role}: right on unknown {name}");
+            }
+            assert!(
+                o.children_named("right").count() > 0,
+                "{role}: {name} without rights"
+            );
+        }
+    }
+    // The webhook user may call every HTTP method and nothing of the operators' forms.
+    let webhooks = read(&dump().join("Roles/ТБ_ВебхукиТелефонии/Ext/Rights.xml"));
+    assert!(webhooks.contains("HTTPService.ТБ_Asterisk.URLTemplate.Push.Method.POST"));
+    assert!(!webhooks.contains("CommonForm."));
+    assert!(
+        !webhooks.contains("ТБ_ЗащищенныеНастройки"),
+        "secrets are read in privileged mode only"
+    );
+}
+
+#[test]
+fn every_form_item_shows_an_attribute_of_its_form() {
+    for (_, name) in listed_objects()
+        .into_iter()
+        .filter(|(k, _)| k == "CommonForm")
+    {
+        let form = parse(&dump().join(format!("CommonForms/{name}/Ext/Form.xml")));
+        let attributes: BTreeMap<String, BTreeSet<String>> = form
+            .child("Attributes")
+            .map(|a| {
+                a.children_named("Attribute")
+                    .map(|attr| {
+                        let columns = attr
+                            .child("Columns")
+                            .map(|c| {
+                                c.children_named("Column")
+                                    .map(|c| c.attrs["name"].clone())
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        (attr.attrs["name"].clone(), columns)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut paths = Vec::new();
+        form.descendants("DataPath", &mut paths);
+        assert!(!paths.is_empty());
+        for p in paths {
+            let path = p.text.trim();
+            let (attribute, column) = match path.split_once('.') {
+                Some((a, c)) => (a, Some(c)),
+                None => (path, None),
+            };
+            let columns = attributes.get(attribute).unwrap_or_else(|| {
+                panic!("CommonForm.{name}: DataPath {path}: no attribute {attribute}")
+            });
+            if let Some(column) = column {
+                assert!(
+                    columns.contains(column),
+                    "CommonForm.{name}: DataPath {path}: no column {column}"
+                );
+            }
+        }
+    }
+}
