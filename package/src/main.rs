@@ -1,12 +1,14 @@
 //! `cargo run --release -p package`: builds the add-in for every target this machine can build
 //! and writes `target/dist/TelephonyBridge.zip` — the file a 1C developer stores as the common
-//! template. Binary names carry platform and version so a 1C client never runs a stale cached
+//! template — and the loadable configuration extension around it (`extension.rs`). Binary names carry platform and version so a 1C client never runs a stale cached
 //! build of another version.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use package::{bundle, check_script, Built, Target, TARGETS};
+
+mod extension;
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -88,7 +90,21 @@ fn main() -> ExitCode {
                 let size = std::fs::metadata(&b.path).map(|m| m.len()).unwrap_or(0);
                 println!("  {} ({} bytes)", b.target.file_name(version), size);
             }
-            ExitCode::SUCCESS
+            match extension::write(&root.join("bsl-examples").join("extension"), &zip, &dist) {
+                Ok(written) => {
+                    println!(
+                        "package: wrote {} and {} ({} files)",
+                        written.dir.display(),
+                        written.zip.display(),
+                        written.files
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("package: the configuration extension: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Err(e) => {
             eprintln!("package: {e}");

@@ -22,8 +22,14 @@
 //! - ДобавлятьСобытия = Ложь: the same record (Период = the call start) is updated;
 //! - a lost outgoing call: the previous record is found by `call_session_id` alone and its Канал is NOT overwritten
 //!   (the lost-call template has no extension);
+//! - a notification that carries no number at all (a Binotel-style `hangupTheCall` has only the call id) is matched
+//!   by its call id alone and keeps the previous record's Канал too, so the end of the call still reaches the
+//!   operator;
 //! - a filled Канал means: publish to that operator's Centrifugo channel (`user` = `UIScom`, `text` = the caller's
-//!   number when the talk starts, the whole body when the call ends).
+//!   number when the talk starts, the whole body when the call ends);
+//! - `popup` (in the result and in the published data) is true only for the first publication of a call to an
+//!   operator (the previous record of the call had another or no Канал): the client opens the caller's card once
+//!   per call, not once per event (ringing, then answered, would otherwise open two windows).
 //!
 //! Period: the seed takes the notification time from the 1C server clock. A pure function has no clock, so the
 //! caller may pass it (`received_at`); without it the event's own latest time is used (finish, else start).
@@ -84,6 +90,8 @@ pub struct HistoryMerge {
     pub publish_to_extension: bool,
     pub record: HistoryRecord,
     pub publish: Option<Publication>,
+    /// This is the first publication of the call to this operator: open the card (later events only update it).
+    pub popup: bool,
     /// The normalized event the record was made from.
     pub event: CallEvent,
 }
@@ -162,11 +170,13 @@ pub fn merge_into_history(
 
     let lost_outgoing = event.lost && event.direction == Some(Direction::Out);
     let number = event.virtual_number.clone().unwrap_or_default();
+    // Binotel's hangupTheCall names only the call: nothing to compare but the call id.
+    let number_missing = number.trim().is_empty();
     let same_key = |p: &PreviousRecord| {
         let same_session = p.session_id.as_deref().map(str::trim) == Some(event.call_id.trim());
         let same_number = p.number.as_deref().and_then(phone_digits) == phone_digits(&number)
             || p.number.as_deref().unwrap_or_default().trim() == number.trim();
-        same_session && (same_number || lost_outgoing)
+        same_session && (same_number || lost_outgoing || number_missing)
     };
     let previous = previous.filter(same_key);
 
@@ -179,7 +189,7 @@ pub fn merge_into_history(
         .unwrap_or_default();
     let channel = match (&event.extension, &previous) {
         (Some(ext), _) => ext.clone(),
-        (None, Some(p)) if lost_outgoing => p.channel.clone().unwrap_or_default(),
+        (None, Some(p)) if lost_outgoing || number_missing => p.channel.clone().unwrap_or_default(),
         _ => String::new(),
     };
     let calling_number = raw_fields
@@ -255,6 +265,11 @@ pub fn merge_into_history(
     };
     let call_ended =
         matches!(event.event, EventKind::Finished | EventKind::Lost) && event.finished_at.is_some();
+    let popup = !channel.is_empty()
+        && previous
+            .as_ref()
+            .and_then(|p| p.channel.as_deref())
+            .is_none_or(|c| c.trim() != channel.trim());
     let publish = (!channel.is_empty()).then(|| {
         let mut event_without_raw = serde_json::to_value(&event).unwrap_or(Value::Null);
         if let Some(object) = event_without_raw.as_object_mut() {
@@ -266,6 +281,7 @@ pub fn merge_into_history(
                 "user": PUBLISH_USER,
                 "text": if call_ended { body.clone() } else { calling_number.clone() },
                 "call": event_without_raw,
+                "popup": popup,
             }),
         }
     });
@@ -274,6 +290,7 @@ pub fn merge_into_history(
         publish_to_extension: publish.is_some(),
         record,
         publish,
+        popup,
         event,
     })
 }

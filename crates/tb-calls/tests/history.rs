@@ -193,3 +193,83 @@ fn bad_inputs_are_clear_errors() {
         assert!(json.get(key).is_some(), "{key}");
     }
 }
+
+fn binotel(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/binotel")
+        .join(name);
+    let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let content_type = if name.ends_with(".form") {
+        "application/x-www-form-urlencoded"
+    } else {
+        "application/json"
+    };
+    tb_calls::binotel::parse_push(&body, content_type, UtcOffset::UTC)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .to_json_string()
+}
+
+#[test]
+fn a_hangup_without_a_number_is_found_by_its_call_id_and_reaches_the_operator() {
+    let received = MergeOptions {
+        received_at: Some("2024-03-15 10:21:08".into()),
+        ..options()
+    };
+    let ringing = merge("", &binotel("received_incoming.json"), true, &received);
+    assert_eq!(ringing.record.channel, "801");
+    assert!(ringing.popup, "the first event of the call opens the card");
+    let hangup = merge(
+        &record_json(&ringing),
+        &binotel("hangup.form"),
+        true,
+        &received,
+    );
+    assert_eq!(
+        hangup.record.channel, "801",
+        "Канал comes from the call's record"
+    );
+    assert_eq!(hangup.record.number, "0443334000");
+    assert!(hangup.publish_to_extension);
+    assert_eq!(hangup.event.event.as_str(), "finished");
+    assert!(
+        !hangup.popup,
+        "the end of the call updates the card, it opens none"
+    );
+    // Without the call's record there is nobody to tell.
+    let orphan = merge("", &binotel("hangup.form"), true, &received);
+    assert!(!orphan.publish_to_extension);
+}
+
+#[test]
+fn the_card_opens_once_per_call_and_operator() {
+    let ringing = merge("", &body("in_ringing"), true, &options());
+    assert!(!ringing.popup, "no operator yet: nothing to open");
+    let answered = merge(
+        &record_json(&ringing),
+        &body("in_answered"),
+        true,
+        &options(),
+    );
+    assert!(answered.popup);
+    assert_eq!(
+        answered.publish.as_ref().map(|p| p.data["popup"].clone()),
+        Some(json!(true))
+    );
+    let finished = merge(&record_json(&answered), &body("rec"), true, &options());
+    assert!(finished.publish_to_extension);
+    assert!(!finished.popup);
+    assert_eq!(
+        finished.publish.as_ref().map(|p| p.data["popup"].clone()),
+        Some(json!(false))
+    );
+    // Another operator picks the call up (a transfer): their card opens.
+    let mut previous: Value = serde_json::from_str(&record_json(&answered)).unwrap_or(Value::Null);
+    previous["Канал"] = json!("555");
+    let transferred = merge(
+        &previous.to_string(),
+        &body("in_answered"),
+        true,
+        &options(),
+    );
+    assert!(transferred.popup);
+}

@@ -1,0 +1,1131 @@
+//! The configuration extension kept as a Designer dump in `bsl-examples/extension/`: its XML parses, every object
+//! sits where Configuration.xml lists it, the contract's objects are there, HTTP-service and form handlers exist in
+//! their modules, and every add-in member the BSL calls exists in the built add-in's member tables (through the
+//! platform-exact test host). The history, hangup and duplicate-popup rules the extension relies on are checked
+//! through the add-in's own methods, as the extension's server code calls them.
+//!
+//! Add-in objects are found by a naming rule the extension's modules follow (see the header of
+//! ТБ_ТелефонияКлиент): a variable holding one is named КомпонентаЦентрифуга (Centrifugo), КомпонентаUIS (UIScom),
+//! КомпонентаBinotel (Binotel) or КомпонентаКоннект (ConnectAgent); any other identifier starting with
+//! «Компонента» fails the test, so a call cannot hide behind another name.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use addin_host::{Host, Mode, Val};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use serde_json::Value;
+
+const FORMAT_VERSION: &str = "2.13";
+
+fn dump() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("bsl-examples/extension")
+}
+
+fn files(ext: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                walk(&path, ext, out);
+            } else if path.extension().is_some_and(|x| x == ext) {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&dump(), ext, &mut out);
+    out.sort();
+    out
+}
+
+fn read(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.trim_start_matches('\u{feff}').to_string()
+}
+
+fn rel(path: &Path) -> String {
+    path.strip_prefix(dump())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// A small element tree: enough to walk a dump file.
+#[derive(Debug, Default, Clone)]
+struct Node {
+    name: String,
+    attrs: BTreeMap<String, String>,
+    text: String,
+    children: Vec<Node>,
+}
+
+impl Node {
+    fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+    fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+    fn path(&self, names: &[&str]) -> Option<&Node> {
+        names.iter().try_fold(self, |node, name| node.child(name))
+    }
+    fn descendants<'a>(&'a self, name: &'a str, out: &mut Vec<&'a Node>) {
+        for c in &self.children {
+            if c.name == name {
+                out.push(c);
+            }
+            c.descendants(name, out);
+        }
+    }
+}
+
+fn local(name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name).into_owned();
+    match name.split_once(':') {
+        Some((_, local)) => local.to_string(),
+        None => name,
+    }
+}
+
+/// Parses a whole document (quick-xml checks that end tags match) into a tree.
+fn parse(path: &Path) -> Node {
+    let text = read(path);
+    let mut reader = Reader::from_str(&text);
+    let mut stack = vec![Node::default()];
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let mut node = Node {
+                    name: local(e.name().as_ref()),
+                    ..Node::default()
+                };
+                for a in e.attributes() {
+                    let a = a.unwrap_or_else(|err| panic!("{}: attribute: {err}", rel(path)));
+                    node.attrs.insert(
+                        local(a.key.as_ref()),
+                        a.unescape_value()
+                            .map(|v| v.into_owned())
+                            .unwrap_or_default(),
+                    );
+                }
+                stack.push(node);
+            }
+            Ok(Event::Empty(e)) => {
+                let mut node = Node {
+                    name: local(e.name().as_ref()),
+                    ..Node::default()
+                };
+                for a in e.attributes() {
+                    let a = a.unwrap_or_else(|err| panic!("{}: attribute: {err}", rel(path)));
+                    node.attrs.insert(
+                        local(a.key.as_ref()),
+                        a.unescape_value()
+                            .map(|v| v.into_owned())
+                            .unwrap_or_default(),
+                    );
+                }
+                stack.last_mut().expect("open element").children.push(node);
+            }
+            Ok(Event::Text(t)) => {
+                let value = t
+                    .decode()
+                    .map(|v| v.into_owned())
+                    .unwrap_or_else(|err| panic!("{}: text: {err}", rel(path)));
+                let value = quick_xml::escape::unescape(&value)
+                    .map(|v| v.into_owned())
+                    .unwrap_or_else(|err| panic!("{}: entity: {err}", rel(path)));
+                stack
+                    .last_mut()
+                    .expect("open element")
+                    .text
+                    .push_str(&value);
+            }
+            Ok(Event::GeneralRef(r)) => {
+                let name = String::from_utf8_lossy(r.as_ref()).into_owned();
+                let value = match name.as_str() {
+                    "lt" => "<",
+                    "gt" => ">",
+                    "amp" => "&",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    other => panic!("{}: unknown entity &{other};", rel(path)),
+                };
+                stack.last_mut().expect("open element").text.push_str(value);
+            }
+            Ok(Event::End(_)) => {
+                let node = stack.pop().expect("open element");
+                stack.last_mut().expect("parent").children.push(node);
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!(
+                "{}: not well-formed XML at {}: {e}",
+                rel(path),
+                reader.buffer_position()
+            ),
+        }
+    }
+    assert_eq!(stack.len(), 1, "{}: unclosed elements", rel(path));
+    let mut document = stack.pop().expect("document");
+    assert_eq!(
+        document.children.len(),
+        1,
+        "{}: one root element",
+        rel(path)
+    );
+    document.children.remove(0)
+}
+
+fn configuration() -> Node {
+    parse(&dump().join("Configuration.xml"))
+        .child("Configuration")
+        .expect("Configuration element")
+        .clone()
+}
+
+/// (kind, name) of every object Configuration.xml lists.
+fn listed_objects() -> Vec<(String, String)> {
+    configuration()
+        .child("ChildObjects")
+        .expect("ChildObjects")
+        .children
+        .iter()
+        .map(|c| (c.name.clone(), c.text.trim().to_string()))
+        .collect()
+}
+
+fn folder(kind: &str) -> &'static str {
+    match kind {
+        "Language" => "Languages",
+        "Subsystem" => "Subsystems",
+        "Role" => "Roles",
+        "CommonTemplate" => "CommonTemplates",
+        "CommonModule" => "CommonModules",
+        "HTTPService" => "HTTPServices",
+        "Constant" => "Constants",
+        "CommonForm" => "CommonForms",
+        "InformationRegister" => "InformationRegisters",
+        other => panic!("Configuration.xml lists a {other}, which this test does not know"),
+    }
+}
+
+/// The object element of `<kind>/<name>.xml` (checked to be the one its file name says).
+fn object(kind: &str, name: &str) -> Node {
+    let path = dump().join(folder(kind)).join(format!("{name}.xml"));
+    assert!(
+        path.is_file(),
+        "{} listed in Configuration.xml is missing",
+        rel(&path)
+    );
+    let root = parse(&path);
+    assert_eq!(root.name, "MetaDataObject", "{}", rel(&path));
+    let element = root
+        .child(kind)
+        .unwrap_or_else(|| panic!("{}: no <{kind}> element", rel(&path)))
+        .clone();
+    let declared = element
+        .path(&["Properties", "Name"])
+        .map(|n| n.text.trim().to_string());
+    assert_eq!(declared.as_deref(), Some(name), "{}: Name", rel(&path));
+    element
+}
+
+#[test]
+fn every_xml_file_of_the_dump_parses_and_carries_the_format_version() {
+    let all = files("xml");
+    assert!(all.len() > 30, "only {} XML files", all.len());
+    for path in &all {
+        let root = parse(path);
+        let version = root.attrs.get("version").map(String::as_str);
+        assert_eq!(
+            version,
+            Some(FORMAT_VERSION),
+            "{}: version of <{}>",
+            rel(path),
+            root.name
+        );
+    }
+}
+
+#[test]
+fn configuration_xml_describes_the_add_on_extension_and_lists_every_object_file() {
+    let cfg = configuration();
+    let prop = |name: &str| {
+        cfg.path(&["Properties", name])
+            .map(|n| n.text.trim().to_string())
+            .unwrap_or_else(|| panic!("Configuration.xml: no {name}"))
+    };
+    assert_eq!(prop("Name"), "TelephonyBridge");
+    assert_eq!(prop("ObjectBelonging"), "Adopted");
+    assert_eq!(prop("ConfigurationExtensionPurpose"), "AddOn");
+    assert_eq!(prop("NamePrefix"), "ТБ_");
+    assert_eq!(
+        prop("ConfigurationExtensionCompatibilityMode"),
+        "Version8_3_18"
+    );
+    assert_eq!(
+        prop("KeepMappingToExtendedConfigurationObjectsByIDs"),
+        "false"
+    );
+    assert_eq!(
+        prop("Version"),
+        env!("CARGO_PKG_VERSION"),
+        "extension version = crate version"
+    );
+    assert!(cfg
+        .path(&["Properties", "Synonym", "item", "content"])
+        .is_some_and(|n| n.text == "TelephonyBridge: телефония в 1С"));
+
+    let listed = listed_objects();
+    let mut uuids = BTreeSet::new();
+    assert!(uuids.insert(cfg.attrs["uuid"].clone()));
+    for (kind, name) in &listed {
+        let element = object(kind, name);
+        let uuid = element.attrs.get("uuid").cloned().unwrap_or_default();
+        assert_eq!(uuid.len(), 36, "{kind}.{name}: uuid");
+        assert!(uuids.insert(uuid), "{kind}.{name}: uuid is not unique");
+        let adopted = element
+            .path(&["Properties", "ObjectBelonging"])
+            .is_some_and(|n| n.text == "Adopted");
+        if kind == "Language" {
+            assert!(
+                adopted,
+                "the language is adopted from the base configuration"
+            );
+            assert!(element
+                .path(&["Properties", "ExtendedConfigurationObject"])
+                .is_some());
+        } else {
+            assert!(!adopted, "{kind}.{name} is the extension's own object");
+            assert!(
+                name.starts_with("ТБ_"),
+                "{kind}.{name} carries the prefix ТБ_"
+            );
+        }
+    }
+
+    // No object file that Configuration.xml does not list.
+    let listed_files: BTreeSet<String> = listed
+        .iter()
+        .map(|(kind, name)| format!("{}/{name}.xml", folder(kind)))
+        .collect();
+    for path in files("xml") {
+        let r = rel(&path);
+        if r.matches('/').count() == 1 {
+            assert!(
+                listed_files.contains(&r),
+                "{r} is not listed in Configuration.xml"
+            );
+        }
+    }
+
+    // What each kind needs beside its XML.
+    let need = |p: String| assert!(dump().join(&p).is_file(), "{p} is missing");
+    for (kind, name) in &listed {
+        match kind.as_str() {
+            "CommonModule" => need(format!("CommonModules/{name}/Ext/Module.bsl")),
+            "HTTPService" => need(format!("HTTPServices/{name}/Ext/Module.bsl")),
+            "CommonForm" => {
+                need(format!("CommonForms/{name}/Ext/Form.xml"));
+                need(format!("CommonForms/{name}/Ext/Form/Module.bsl"));
+            }
+            "Role" => need(format!("Roles/{name}/Ext/Rights.xml")),
+            "Subsystem" => {
+                need(format!("Subsystems/{name}/Ext/Help.xml"));
+                need(format!("Subsystems/{name}/Ext/Help/ru.html"));
+            }
+            _ => {}
+        }
+    }
+    need("Ext/ManagedApplicationModule.bsl".into());
+    need("ConfigDumpInfo.xml".into());
+}
+
+#[test]
+fn the_dump_holds_the_objects_of_the_naming_contract() {
+    let listed: BTreeSet<(String, String)> = listed_objects().into_iter().collect();
+    let contract = [
+        ("CommonTemplate", "ТБ_TelephonyBridge"),
+        ("CommonTemplate", "ТБ_ШаблоныУведомленийUIS"),
+        ("CommonModule", "ТБ_ТелефонияКлиент"),
+        ("CommonModule", "ТБ_ТелефонияВызовСервера"),
+        ("CommonModule", "ТБ_ТелефонияСервер"),
+        ("CommonModule", "ТБ_ТелефонияHTTPСервисы"),
+        ("HTTPService", "ТБ_UIScom"),
+        ("HTTPService", "ТБ_Asterisk"),
+        ("InformationRegister", "ТБ_ИсторияЗвонков"),
+        ("InformationRegister", "ТБ_НастройкиПользователей"),
+        ("InformationRegister", "ТБ_ЗащищенныеНастройки"),
+        ("Constant", "ТБ_ИспользоватьТелефонию"),
+        ("Constant", "ТБ_АдресCentrifugoAPI"),
+        ("Constant", "ТБ_АдресCentrifugoWebSocket"),
+        ("Constant", "ТБ_ИсточникЗвонков"),
+        ("CommonForm", "ТБ_НастройкиТелефонии"),
+        ("CommonForm", "ТБ_ПанельТелефонии"),
+        ("CommonForm", "ТБ_ВходящийЗвонок"),
+        ("CommonForm", "ТБ_ИсторияЗвонков"),
+        ("Role", "ТБ_ОператорТелефонии"),
+        ("Role", "ТБ_АдминистраторТелефонии"),
+        ("Role", "ТБ_ВебхукиТелефонии"),
+        ("Subsystem", "ТБ_Телефония"),
+        ("Language", "Русский"),
+    ];
+    for (kind, name) in contract {
+        assert!(
+            listed.contains(&(kind.to_string(), name.to_string())),
+            "{kind}.{name} is missing"
+        );
+    }
+    // The template holding the add-in package: binary data, and absent from the source tree (the package writes it).
+    let template = object("CommonTemplate", "ТБ_TelephonyBridge");
+    assert_eq!(
+        template
+            .path(&["Properties", "TemplateType"])
+            .map(|n| n.text.as_str()),
+        Some("BinaryData")
+    );
+    assert!(!dump()
+        .join("CommonTemplates/ТБ_TelephonyBridge/Ext/Template.bin")
+        .exists());
+    // The UIS notification templates: a text template, the same text as docs/uis-notification-templates.md.
+    let text = object("CommonTemplate", "ТБ_ШаблоныУведомленийUIS");
+    assert_eq!(
+        text.path(&["Properties", "TemplateType"])
+            .map(|n| n.text.as_str()),
+        Some("TextDocument")
+    );
+    let template_text =
+        read(&dump().join("CommonTemplates/ТБ_ШаблоныУведомленийUIS/Ext/Template.txt"));
+    let docs =
+        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/uis-notification-templates.md"));
+    assert!(
+        docs.contains(&template_text),
+        "docs/uis-notification-templates.md carries the template text verbatim"
+    );
+    for field in [
+        "extension_phone_number",
+        "/in",
+        "/out",
+        "/rec",
+        "call_session_id",
+    ] {
+        assert!(
+            template_text.contains(field),
+            "the UIS templates use {field}"
+        );
+    }
+
+    // The call history keeps seed 000's dimensions and a sequence within the second.
+    let history = object("InformationRegister", "ТБ_ИсторияЗвонков");
+    let fields = |kind: &str| -> Vec<String> {
+        history
+            .child("ChildObjects")
+            .map(|c| {
+                c.children_named(kind)
+                    .filter_map(|d| d.path(&["Properties", "Name"]).map(|n| n.text.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        history
+            .path(&["Properties", "InformationRegisterPeriodicity"])
+            .map(|n| n.text.as_str()),
+        Some("Second")
+    );
+    let dimensions = fields("Dimension");
+    for d in ["ИдСессии", "Номер", "Входящий", "НомерВСекунде"] {
+        assert!(dimensions.iter().any(|x| x == d), "dimension {d}");
+    }
+    let resources = fields("Resource");
+    for r in [
+        "ИмяСобытия",
+        "ВызываемыйНомер",
+        "ЗвонящийНомер",
+        "Канал",
+        "ВремяНачала",
+        "СсылкаНаЗапись",
+        "Пропущенный",
+    ] {
+        assert!(resources.iter().any(|x| x == r), "resource {r}");
+    }
+    assert!(fields("Attribute").iter().any(|x| x == "ТелоЗапроса"));
+}
+
+/// Procedure and function names declared in a BSL module (lowercase: BSL is case-insensitive).
+fn declared_methods(module: &Path) -> BTreeSet<String> {
+    read(module)
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let rest = [
+                "Асинх Процедура ",
+                "Асинх Функция ",
+                "Процедура ",
+                "Функция ",
+            ]
+            .iter()
+            .find_map(|kw| line.strip_prefix(kw))?;
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            Some(name.to_lowercase())
+        })
+        .collect()
+}
+
+#[test]
+fn every_http_service_method_has_its_handler_in_the_module() {
+    let expected_templates: BTreeMap<&str, (&str, Vec<&str>)> = BTreeMap::from([
+        (
+            "ТБ_UIScom",
+            (
+                "tb-uiscom",
+                vec!["/{Токен}/in", "/{Токен}/out", "/{Токен}/rec", "/ping"],
+            ),
+        ),
+        ("ТБ_Asterisk", ("tb-asterisk", vec!["/push"])),
+    ]);
+    for (kind, name) in listed_objects()
+        .into_iter()
+        .filter(|(k, _)| k == "HTTPService")
+    {
+        let service = object(&kind, &name);
+        let (root, templates) = &expected_templates[name.as_str()];
+        assert_eq!(
+            service
+                .path(&["Properties", "RootURL"])
+                .map(|n| n.text.as_str()),
+            Some(*root)
+        );
+        let module = dump().join(format!("HTTPServices/{name}/Ext/Module.bsl"));
+        let declared = declared_methods(&module);
+        let mut seen_templates = Vec::new();
+        let mut handlers = 0;
+        for template in service
+            .child("ChildObjects")
+            .expect("URL templates")
+            .children_named("URLTemplate")
+        {
+            seen_templates.push(
+                template
+                    .path(&["Properties", "Template"])
+                    .map(|n| n.text.clone())
+                    .unwrap_or_default(),
+            );
+            for method in template
+                .child("ChildObjects")
+                .expect("methods")
+                .children_named("Method")
+            {
+                let handler = method
+                    .path(&["Properties", "Handler"])
+                    .map(|n| n.text.trim().to_string())
+                    .unwrap_or_default();
+                assert!(
+                    declared.contains(&handler.to_lowercase()),
+                    "HTTPService.{name}: handler {handler} is not declared in {}",
+                    rel(&module)
+                );
+                handlers += 1;
+            }
+        }
+        assert_eq!(
+            &seen_templates, templates,
+            "HTTPService.{name}: URL templates"
+        );
+        assert!(handlers >= templates.len());
+    }
+}
+
+#[test]
+fn every_form_event_and_command_has_its_handler_in_the_form_module() {
+    for (_, name) in listed_objects()
+        .into_iter()
+        .filter(|(k, _)| k == "CommonForm")
+    {
+        let form = parse(&dump().join(format!("CommonForms/{name}/Ext/Form.xml")));
+        assert_eq!(form.name, "Form");
+        let module = dump().join(format!("CommonForms/{name}/Ext/Form/Module.bsl"));
+        let declared = declared_methods(&module);
+        let mut handlers = Vec::new();
+        form.descendants("Event", &mut handlers);
+        form.descendants("Action", &mut handlers);
+        assert!(!handlers.is_empty(), "{name}: no handlers");
+        for h in handlers {
+            assert!(
+                declared.contains(&h.text.trim().to_lowercase()),
+                "CommonForm.{name}: handler {} is not declared in {}",
+                h.text,
+                rel(&module)
+            );
+        }
+        // Every command a button names is declared in the form.
+        let commands: BTreeSet<String> = form
+            .child("Commands")
+            .map(|c| {
+                c.children_named("Command")
+                    .map(|c| c.attrs["name"].clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut buttons = Vec::new();
+        form.descendants("CommandName", &mut buttons);
+        for b in buttons {
+            let command = b.text.trim().trim_start_matches("Form.Command.");
+            assert!(
+                commands.contains(command),
+                "CommonForm.{name}: button for unknown command {command}"
+            );
+        }
+    }
+}
+
+/// One use of an add-in object in the BSL.
+#[derive(Debug)]
+struct AddinUse {
+    file: String,
+    line: usize,
+    variable: String,
+    member: String,
+    /// Followed by `(`: a method call; the number of arguments given.
+    args: Option<usize>,
+}
+
+/// Strips a `//` comment that is not inside a string literal.
+fn code_part(line: &str) -> String {
+    let mut in_string = false;
+    let chars: Vec<char> = line.chars().collect();
+    for i in 0..chars.len() {
+        if chars[i] == '"' {
+            in_string = !in_string;
+        } else if !in_string && chars[i] == '/' && chars.get(i + 1) == Some(&'/') {
+            return chars[..i].iter().collect();
+        }
+    }
+    line.to_string()
+}
+
+/// Blanks string literals (keeping the quotes), so identifiers inside texts are not taken for code.
+fn without_strings(code: &str) -> String {
+    let mut out = String::new();
+    let mut in_string = false;
+    for c in code.chars() {
+        if c == '"' {
+            in_string = !in_string;
+            out.push(c);
+        } else {
+            out.push(if in_string { ' ' } else { c });
+        }
+    }
+    out
+}
+
+/// Top-level arguments of the call whose `(` is at `open` in the module text (0 for `()`).
+fn count_args(text: &[char], open: usize) -> usize {
+    let (mut depth, mut in_string, mut args, mut any) = (0usize, false, 1usize, false);
+    for &c in &text[open..] {
+        match c {
+            '"' => in_string = !in_string,
+            _ if in_string => {}
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return if any { args } else { 0 };
+                }
+            }
+            ',' if depth == 1 => args += 1,
+            _ => {}
+        }
+        if depth >= 1 && !c.is_whitespace() && c != '(' {
+            any = true;
+        }
+    }
+    panic!("unbalanced call");
+}
+
+const ADDIN_VARIABLES: &[(&str, &str)] = &[
+    ("КомпонентаЦентрифуга", "Centrifugo"),
+    ("КомпонентаUIS", "UIScom"),
+    ("КомпонентаBinotel", "Binotel"),
+    ("КомпонентаКоннект", "ConnectAgent"),
+];
+
+fn addin_uses(module: &Path) -> Vec<AddinUse> {
+    let source = read(module);
+    // The module without comments and string contents, kept line by line.
+    let code: String = source
+        .lines()
+        .map(|l| without_strings(&code_part(l)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let chars: Vec<char> = code.chars().collect();
+    let mut uses = Vec::new();
+    let mut i = 0;
+    let mut line = 1;
+    while i < chars.len() {
+        if chars[i] == '\n' {
+            line += 1;
+        }
+        let starts_word = chars[i].is_alphabetic()
+            && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'));
+        if !starts_word {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+            i += 1;
+        }
+        let word: String = chars[start..i].iter().collect();
+        if !word.starts_with("Компонента") {
+            continue;
+        }
+        assert!(
+            ADDIN_VARIABLES.iter().any(|(v, _)| *v == word),
+            "{}:{line}: «{word}»: add-in objects live only in КомпонентаЦентрифуга/UIS/Binotel/Коннект",
+            rel(module)
+        );
+        if chars.get(i) != Some(&'.') {
+            continue;
+        }
+        let member_start = i + 1;
+        let mut j = member_start;
+        while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+            j += 1;
+        }
+        let member: String = chars[member_start..j].iter().collect();
+        let mut k = j;
+        while k < chars.len() && chars[k] == ' ' {
+            k += 1;
+        }
+        let args = (chars.get(k) == Some(&'(')).then(|| count_args(&chars, k));
+        uses.push(AddinUse {
+            file: rel(module),
+            line,
+            variable: word,
+            member,
+            args,
+        });
+        i = j;
+    }
+    uses
+}
+
+#[test]
+fn every_add_in_member_the_extension_calls_exists_in_the_add_in() {
+    let host = Host::load_default();
+    let objects: BTreeMap<&str, _> = ADDIN_VARIABLES
+        .iter()
+        .map(|(_, class)| (*class, host.create_with(class, Mode::Client, "ru_RU")))
+        .collect();
+    let class_of = |variable: &str| {
+        ADDIN_VARIABLES
+            .iter()
+            .find(|(v, _)| *v == variable)
+            .map(|(_, c)| *c)
+            .expect("known variable")
+    };
+    let client_modules = [
+        "CommonModules/ТБ_ТелефонияКлиент/Ext/Module.bsl",
+        "Ext/ManagedApplicationModule.bsl",
+    ];
+    let mut checked = 0;
+    let mut async_calls = 0;
+    for module in files("bsl") {
+        let r = rel(&module);
+        let text = read(&module);
+        // Objects are created under the variable named for their class.
+        for (n, l) in text.lines().enumerate() {
+            if let Some(pos) = l.find("\"AddIn.TelephonyBridge.") {
+                let class: String = l[pos + 23..].chars().take_while(|c| *c != '"').collect();
+                assert!(
+                    telephony_bridge::CLASS_NAMES.split('|').any(|c| c == class),
+                    "{r}:{}: unknown class {class}",
+                    n + 1
+                );
+                let variable = ADDIN_VARIABLES
+                    .iter()
+                    .find(|(_, c)| *c == class)
+                    .map(|(v, _)| *v)
+                    .expect("every class has a variable name");
+                assert!(
+                    l[..pos].contains(&format!("{variable} = Новый(")),
+                    "{r}:{}: a {class} object goes into {variable}",
+                    n + 1
+                );
+            }
+        }
+        let is_client = client_modules.contains(&r.as_str());
+        if is_client {
+            assert!(
+                !text.contains("ПодключитьВнешнююКомпоненту("),
+                "{r}: the client attaches only with ПодключитьВнешнююКомпонентуАсинх"
+            );
+        }
+        assert!(
+            !text.contains("ТипПодключенияВнешнейКомпоненты"),
+            "{r}: ТипПодключенияВнешнейКомпоненты needs 8.3.21, the extension supports 8.3.20"
+        );
+        for u in addin_uses(&module) {
+            assert!(
+                r.starts_with("CommonModules/"),
+                "{}:{}: only common modules hold add-in objects (forms use ТБ_ТелефонияКлиент)",
+                u.file,
+                u.line
+            );
+            let object = &objects[class_of(&u.variable)];
+            let (kind, name) = if let Some(m) = u.member.strip_prefix("НачатьВызов") {
+                ("method", m)
+            } else if let Some(p) = u.member.strip_prefix("НачатьПолучение") {
+                ("property", p)
+            } else if let Some(p) = u.member.strip_prefix("НачатьУстановку") {
+                ("property", p)
+            } else {
+                assert!(
+                    !is_client,
+                    "{}:{}: {}.{} is a synchronous add-in call in client code: use НачатьВызов{}",
+                    u.file, u.line, u.variable, u.member, u.member
+                );
+                (
+                    if u.args.is_some() {
+                        "method"
+                    } else {
+                        "property"
+                    },
+                    u.member.as_str(),
+                )
+            };
+            if kind == "method" {
+                let index = object.find_method(name).unwrap_or_else(|| {
+                    panic!(
+                        "{}:{}: {} has no method {name} (called as {}.{})",
+                        u.file,
+                        u.line,
+                        class_of(&u.variable),
+                        u.variable,
+                        u.member
+                    )
+                });
+                let names = object.method_names();
+                assert!(
+                    names
+                        .iter()
+                        .any(|(_, ru)| ru.to_lowercase() == name.to_lowercase()),
+                    "{}:{}: {name} is not the Russian name of the method (the BSL is in Russian)",
+                    u.file,
+                    u.line
+                );
+                // НачатьВызов passes the notification first.
+                let given = u.args.unwrap_or(0) - usize::from(u.member.starts_with("НачатьВызов"));
+                let total = object.n_params(index);
+                let required = (0..total)
+                    .filter(|&p| object.param_default(index, p).is_none())
+                    .count();
+                assert!(
+                    (required..=total).contains(&given),
+                    "{}:{}: {name} takes {required}..{total} parameters, the BSL passes {given}",
+                    u.file,
+                    u.line
+                );
+                if u.member.starts_with("НачатьВызов") {
+                    async_calls += 1;
+                }
+            } else {
+                assert!(
+                    object.find_prop(name).is_some(),
+                    "{}:{}: {} has no property {name}",
+                    u.file,
+                    u.line,
+                    class_of(&u.variable)
+                );
+                assert!(
+                    object
+                        .prop_names()
+                        .iter()
+                        .any(|(_, ru, _, _)| ru.to_lowercase() == name.to_lowercase()),
+                    "{}:{}: {name} is not the Russian name of the property",
+                    u.file,
+                    u.line
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} add-in uses found: the naming rule is not being followed"
+    );
+    assert!(
+        async_calls >= 5,
+        "only {async_calls} asynchronous add-in calls in client code"
+    );
+}
+
+#[test]
+fn every_bsl_module_of_the_extension_parses() {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_bsl::LANGUAGE.into())
+        .expect("the BSL grammar loads");
+    let modules = files("bsl");
+    assert!(modules.len() >= 10);
+    for module in modules {
+        let source = read(&module);
+        let tree = parser.parse(&source, None).expect("a tree");
+        assert!(
+            !tree.root_node().has_error(),
+            "{}: syntax error (tree-sitter-bsl)",
+            rel(&module)
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// The rules the server module relies on, through the add-in's own methods (as ТБ_ТелефонияСервер calls them).
+// ------------------------------------------------------------------------------------------------------------------
+
+const SEED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/tb-calls/tests/data");
+
+fn seed(path: &str) -> String {
+    std::fs::read_to_string(format!("{SEED_DATA}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn json(val: &Val) -> Value {
+    serde_json::from_str(val.str()).expect("JSON")
+}
+
+#[test]
+fn a_binotel_hangup_without_a_number_reaches_the_operator_of_the_call() {
+    let host = Host::load_default();
+    let binotel = host.create_with("Binotel", Mode::Server, "ru_RU");
+    let uis = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let push = |body: &str, content_type: &str| {
+        binotel
+            .call("РазобратьPush", &[Val::from(body), Val::from(content_type)])
+            .unwrap_or_else(|e| panic!("{}", e.message()))
+    };
+    let merge = |record: &str, event: &Val| {
+        json(
+            &uis.call(
+                "ОбъединитьСИсторией",
+                &[
+                    Val::from(record),
+                    event.clone(),
+                    Val::Bool(true),
+                    Val::from("2024-03-15 10:21:08"),
+                ],
+            )
+            .unwrap_or_else(|e| panic!("{}", e.message())),
+        )
+    };
+    let ringing = merge(
+        "",
+        &push(&seed("binotel/received_incoming.json"), "application/json"),
+    );
+    assert_eq!(ringing["record"]["Канал"], "801");
+    assert_eq!(ringing["popup"], true);
+    let hangup_event = push(
+        &seed("binotel/hangup.form"),
+        "application/x-www-form-urlencoded",
+    );
+    assert!(
+        json(&hangup_event)["virtual_number"].is_null(),
+        "the hangup names no number"
+    );
+    let hangup = merge(&ringing["record"].to_string(), &hangup_event);
+    assert_eq!(hangup["record"]["Канал"], "801", "found by the call id");
+    assert_eq!(hangup["publish_to_extension"], true);
+    assert_eq!(hangup["publish"]["channel"], "801");
+    assert_eq!(hangup["publish"]["data"]["call"]["event"], "finished");
+    assert_eq!(hangup["popup"], false);
+}
+
+#[test]
+fn the_card_opens_once_per_call_and_two_notifications_in_one_second_are_two_records() {
+    let host = Host::load_default();
+    let uis = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let merge = |record: &str, body: &str| {
+        json(
+            &uis.call(
+                "ОбъединитьСИсторией",
+                &[
+                    Val::from(record),
+                    Val::from(body),
+                    Val::Bool(true),
+                    Val::from("2024-03-15 10:21:08"),
+                ],
+            )
+            .unwrap_or_else(|e| panic!("{}", e.message())),
+        )
+    };
+    let ringing = merge("", &seed("uiscom/in_ringing.json"));
+    assert_eq!(ringing["popup"], false, "no operator yet");
+    let answered = merge(
+        &ringing["record"].to_string(),
+        &seed("uiscom/in_answered.json"),
+    );
+    assert_eq!(
+        answered["popup"], true,
+        "the first event that names the operator opens the card"
+    );
+    assert_eq!(answered["publish"]["data"]["popup"], true);
+    let finished = merge(&answered["record"].to_string(), &seed("uiscom/rec.json"));
+    assert_eq!(finished["publish_to_extension"], true);
+    assert_eq!(
+        finished["popup"], false,
+        "later events of the call only update the card"
+    );
+    assert_eq!(finished["publish"]["data"]["popup"], false);
+    // Same second, same call: both are new records with the same Период — so the register needs the
+    // НомерВСекунде dimension (checked above) to keep both.
+    assert_eq!(answered["is_new_record"], true);
+    assert_eq!(finished["is_new_record"], true);
+    assert_eq!(answered["record"]["Период"], finished["record"]["Период"]);
+    assert_eq!(
+        answered["record"]["ИдСессии"],
+        finished["record"]["ИдСессии"]
+    );
+}
+
+#[test]
+fn config_dump_info_lists_every_object_under_its_uuid() {
+    let info = parse(&dump().join("ConfigDumpInfo.xml"));
+    let mut entries = Vec::new();
+    info.descendants("Metadata", &mut entries);
+    let by_name: BTreeMap<&str, &str> = entries
+        .iter()
+        .map(|m| (m.attrs["name"].as_str(), m.attrs["id"].as_str()))
+        .collect();
+    for (kind, name) in listed_objects() {
+        let uuid = object(&kind, &name).attrs["uuid"].clone();
+        assert_eq!(
+            by_name.get(format!("{kind}.{name}").as_str()).copied(),
+            Some(uuid.as_str()),
+            "ConfigDumpInfo.xml: {kind}.{name}"
+        );
+    }
+    let cfg = configuration();
+    assert_eq!(
+        by_name.get("Configuration.TelephonyBridge").copied(),
+        Some(cfg.attrs["uuid"].as_str())
+    );
+}
+
+#[test]
+fn every_role_right_names_an_object_of_the_extension() {
+    let listed: BTreeSet<String> = listed_objects()
+        .into_iter()
+        .map(|(kind, name)| format!("{kind}.{name}"))
+        .collect();
+    for (_, role) in listed_objects().into_iter().filter(|(k, _)| k == "Role") {
+        let rights = parse(&dump().join(format!("Roles/{role}/Ext/Rights.xml")));
+        assert_eq!(rights.name, "Rights");
+        let objects: Vec<&Node> = rights.children_named("object").collect();
+        assert!(!objects.is_empty(), "{role}: no rights");
+        for o in objects {
+            let name = o
+                .child("name")
+                .map(|n| n.text.trim().to_string())
+                .unwrap_or_default();
+            let mut parts = name.split('.');
+            let top = format!(
+                "{}.{}",
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or("")
+            );
+            assert!(
+                listed.contains(&top),
+                "{role}: right on unknown object {name}"
+            );
+            if let Some(rest) = name.strip_prefix(&format!("{top}.")) {
+                // HTTPService.<S>.URLTemplate.<T>.Method.<M>: that template and method exist.
+                let service = object("HTTPService", top.trim_start_matches("HTTPService."));
+                let found = service
+                    .child("ChildObjects")
+                    .into_iter()
+                    .flat_map(|c| c.children_named("URLTemplate"))
+                    .any(|t| {
+                        let tname = t
+                            .path(&["Properties", "Name"])
+                            .map(|n| n.text.as_str())
+                            .unwrap_or("");
+                        t.child("ChildObjects")
+                            .into_iter()
+                            .flat_map(|c| c.children_named("Method"))
+                            .any(|m| {
+                                let mname = m
+                                    .path(&["Properties", "Name"])
+                                    .map(|n| n.text.as_str())
+                                    .unwrap_or("");
+                                rest == format!("URLTemplate.{tname}.Method.{mname}")
+                            })
+                    });
+                assert!(found, "{role}: right on unknown {name}");
+            }
+            assert!(
+                o.children_named("right").count() > 0,
+                "{role}: {name} without rights"
+            );
+        }
+    }
+    // The webhook user may call every HTTP method and nothing of the operators' forms.
+    let webhooks = read(&dump().join("Roles/ТБ_ВебхукиТелефонии/Ext/Rights.xml"));
+    assert!(webhooks.contains("HTTPService.ТБ_Asterisk.URLTemplate.Push.Method.POST"));
+    assert!(!webhooks.contains("CommonForm."));
+    assert!(
+        !webhooks.contains("ТБ_ЗащищенныеНастройки"),
+        "secrets are read in privileged mode only"
+    );
+}
+
+#[test]
+fn every_form_item_shows_an_attribute_of_its_form() {
+    for (_, name) in listed_objects()
+        .into_iter()
+        .filter(|(k, _)| k == "CommonForm")
+    {
+        let form = parse(&dump().join(format!("CommonForms/{name}/Ext/Form.xml")));
+        let attributes: BTreeMap<String, BTreeSet<String>> = form
+            .child("Attributes")
+            .map(|a| {
+                a.children_named("Attribute")
+                    .map(|attr| {
+                        let columns = attr
+                            .child("Columns")
+                            .map(|c| {
+                                c.children_named("Column")
+                                    .map(|c| c.attrs["name"].clone())
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        (attr.attrs["name"].clone(), columns)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut paths = Vec::new();
+        form.descendants("DataPath", &mut paths);
+        assert!(!paths.is_empty());
+        for p in paths {
+            let path = p.text.trim();
+            let (attribute, column) = match path.split_once('.') {
+                Some((a, c)) => (a, Some(c)),
+                None => (path, None),
+            };
+            let columns = attributes.get(attribute).unwrap_or_else(|| {
+                panic!("CommonForm.{name}: DataPath {path}: no attribute {attribute}")
+            });
+            if let Some(column) = column {
+                assert!(
+                    columns.contains(column),
+                    "CommonForm.{name}: DataPath {path}: no column {column}"
+                );
+            }
+        }
+    }
+}
