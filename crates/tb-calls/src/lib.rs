@@ -10,6 +10,8 @@
 //!
 //! Nothing here touches a socket, a thread or the system clock; the add-in's classes do the HTTP.
 
+#![forbid(unsafe_code)]
+
 pub mod binotel;
 pub mod connect;
 pub mod error;

@@ -17,6 +17,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use crate::error::CallsError;
+use tb_prims::percent::{decode_lossy, Plus};
 
 /// PHP's default `json_decode` depth limit: arrays/objects nested deeper are an error there too.
 pub const MAX_DEPTH: usize = 512;
@@ -776,44 +777,11 @@ pub fn decode_form(body: &[u8]) -> Result<PhpArray, CallsError> {
             Some(i) => (&pair[..i], &pair[i + 1..]),
             None => (pair, &b""[..]),
         };
-        let name = percent_decode(name);
-        let value = percent_decode(value);
+        let name = decode_lossy(name, Plus::Space);
+        let value = decode_lossy(value, Plus::Space);
         insert_form_value(&mut root, &name, value)?;
     }
     Ok(root)
-}
-
-fn percent_decode(bytes: &[u8]) -> String {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len()
-                && hex_val(bytes[i + 1]).is_some()
-                && hex_val(bytes[i + 2]).is_some() =>
-            {
-                let (hi, lo) = (
-                    hex_val(bytes[i + 1]).unwrap_or(0),
-                    hex_val(bytes[i + 2]).unwrap_or(0),
-                );
-                out.push(hi << 4 | lo);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 fn insert_form_value(root: &mut PhpArray, name: &str, value: String) -> Result<(), CallsError> {

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-use crate::backoff::{self, Jitter};
 use crate::protocol::{
     self, CodeReason, ConnectResult, Publication, Push, RefreshResult, Reply, ReplyError,
     SubscribeResult,
 };
 use crate::Error;
+use tb_prims::{BackoffPolicy, SplitMix64};
 
 /// Client-side codes for `Disconnected` (same numbers as centrifuge-js, so the SDK docs apply).
 pub mod codes {
@@ -309,7 +309,7 @@ pub struct Client {
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
     outgoing: Vec<String>,
-    jitter: Jitter,
+    jitter: SplitMix64,
     reconnect_step: u32,
     ping_interval: Option<Duration>,
     send_pong: bool,
@@ -333,7 +333,7 @@ impl fmt::Debug for Client {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Client {
-        let jitter = Jitter::new(config.jitter_seed);
+        let jitter = SplitMix64::new(config.jitter_seed);
         Client {
             config,
             phase: Phase::Idle,
@@ -718,15 +718,20 @@ impl Client {
     }
 
     fn schedule_reconnect(&mut self, now: Instant) {
-        let delay = backoff::delay(
-            self.reconnect_step,
-            self.config.min_reconnect_delay,
-            self.config.max_reconnect_delay,
-            &mut self.jitter,
-        );
+        let delay = self
+            .reconnect_policy()
+            .delay(self.reconnect_step, &mut self.jitter);
         self.reconnect_step = self.reconnect_step.saturating_add(1);
         self.stats.reconnect_attempts += 1;
         self.phase = Phase::WaitingReconnect { at: now + delay };
+    }
+
+    /// Reconnects and resubscribes back off alike: full jitter between the configured bounds, as centrifuge-js.
+    fn reconnect_policy(&self) -> BackoffPolicy {
+        BackoffPolicy::full_jitter(
+            self.config.min_reconnect_delay,
+            self.config.max_reconnect_delay,
+        )
     }
 
     fn arm_ping_deadline(&mut self, now: Instant) {
@@ -951,6 +956,7 @@ impl Client {
     }
 
     fn subscribe_failed(&mut self, channel: &str, error: ReplyError, now: Instant) {
+        let policy = self.reconnect_policy();
         let Some(sub) = self.subs.get_mut(channel) else {
             return;
         };
@@ -967,12 +973,7 @@ impl Client {
             });
         } else if error.code < 100 || error.temporary {
             sub.phase = SubPhase::Pending;
-            let delay = backoff::delay(
-                sub.attempts,
-                self.config.min_reconnect_delay,
-                self.config.max_reconnect_delay,
-                &mut self.jitter,
-            );
+            let delay = policy.delay(sub.attempts, &mut self.jitter);
             sub.attempts = sub.attempts.saturating_add(1);
             sub.resubscribe_at = Some(now + delay);
         } else {

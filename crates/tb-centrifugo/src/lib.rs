@@ -7,8 +7,9 @@
 //!
 //! No sockets, threads, sleeps or system clock: the add-in's transports do the I/O.
 
+#![forbid(unsafe_code)]
+
 pub mod api;
-pub mod backoff;
 pub mod client;
 mod error;
 pub mod jwt;

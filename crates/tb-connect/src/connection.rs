@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-use crate::backoff::{Backoff, BackoffPolicy, SeededRng};
 use crate::command::Command;
 use crate::error::ConnectError;
 use crate::frame::{FrameDecoder, DEFAULT_DESYNC_LIMIT, DEFAULT_MAX_BODY};
 use crate::message::{parse_message, AgentEvent, AgentMessage, CommandResult};
 use crate::model::SubscriptionKey;
+use tb_prims::{Backoff, BackoffPolicy, SplitMix64};
 
 /// Settings of a [`ConnectCore`].
 #[derive(Debug, Clone)]
@@ -364,7 +364,7 @@ pub struct ConnectCore {
     wanted: bool,
     decoder: FrameDecoder,
     backoff: Backoff,
-    ids: SeededRng,
+    ids: SplitMix64,
     subscriptions: Vec<ActiveSubscription>,
     pending: HashMap<String, VecDeque<Pending>>,
     queued: VecDeque<Queued>,
@@ -385,7 +385,7 @@ impl ConnectCore {
             wanted: false,
             decoder,
             backoff,
-            ids: SeededRng::new(seed ^ 0x5DEE_CE66_D1CE_5EED),
+            ids: SplitMix64::new(seed ^ 0x5DEE_CE66_D1CE_5EED),
             subscriptions: Vec::new(),
             pending: HashMap::new(),
             queued: VecDeque::new(),
@@ -1512,7 +1512,7 @@ mod tests {
                 initial: ms(100),
                 max: ms(1000),
                 multiplier: 2.0,
-                jitter: 0.0,
+                jitter: tb_prims::Jitter::Proportional(0.0),
             },
             ..CoreConfig::default()
         });
@@ -1568,7 +1568,7 @@ mod tests {
                 initial: ms(100),
                 max: ms(10_000),
                 multiplier: 2.0,
-                jitter: 0.0,
+                jitter: tb_prims::Jitter::Proportional(0.0),
             },
             stable_after: ms(5000),
             ..CoreConfig::default()

@@ -18,11 +18,11 @@
 //!   [`command::unverified`].
 //! - [`model`]: modes, objects, initiators, subscription keys and the 1C driver's subscription methods.
 //! - [`agent_error`]: the agent's documented `CommandResult` error constants with explanations.
-//! - [`backoff`]: capped exponential reconnect backoff with seeded jitter; seeded IDs.
 //! - [`connection`]: the connection state machine tying it together.
 
+#![forbid(unsafe_code)]
+
 pub mod agent_error;
-pub mod backoff;
 pub mod command;
 pub mod connection;
 pub mod error;
@@ -40,3 +40,4 @@ pub use error::ConnectError;
 pub use frame::{decode_utf16le, encode_agent_frame, Frame, FrameDecoder};
 pub use message::{parse_message, AgentEvent, AgentMessage, CommandResult};
 pub use model::{DriverSubscription, EventObject, Initiator, Mode, OnlineStatus, SubscriptionKey};
+pub use tb_prims::BackoffPolicy;
