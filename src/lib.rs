@@ -6,6 +6,7 @@
 //! ExternalEvent, `log` the only writer of the log file.
 
 pub mod classes;
+pub mod driver;
 pub mod events;
 pub mod log;
 pub mod native;

@@ -10,9 +10,9 @@ use tb_calls::UtcOffset;
 
 use super::pbx_http_settings::{PbxHttpSettings, PROXY_PROP, TIMEOUT_PROP};
 use super::uiscom::{calls_error, time_zone_error};
+use crate::driver::http::join_url;
 use crate::native::{AddinClass, AddinError, ClassContext, MethodSpec, ParamSpec, PropSpec, Value};
-use crate::transport::http::HttpResponse;
-use crate::transport::pbx_http::{display_url, failure_error, join_url, status_error};
+use tb_prims::redact::without_query;
 
 const API_NAME: &str = "Binotel API";
 
@@ -107,20 +107,6 @@ pub struct Binotel {
 }
 
 impl Binotel {
-    fn post(&mut self, request: &ApiRequest) -> Result<(String, HttpResponse), AddinError> {
-        let url = join_url(&self.api_url, request.path);
-        let response = self
-            .http
-            .client()?
-            .post_json(&url, &request.body)
-            .map_err(|f| failure_error(&f, API_NAME, &url))?;
-        let looks_json = response.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-        if !(200..300).contains(&response.status) && !looks_json {
-            return Err(status_error(API_NAME, response.status, &url));
-        }
-        Ok((url, response))
-    }
-
     /// Runs one API exchange and keeps the counters and the log.
     fn api<T>(
         &mut self,
@@ -135,9 +121,11 @@ impl Binotel {
         }
         let request = request.map_err(calls_error)?;
         self.api_calls += 1;
-        let result = self.post(&request).and_then(|(_, response)| {
-            parse(&response.body, &self.secret, self.time_zone).map_err(calls_error)
-        });
+        let url = join_url(&self.api_url, request.path);
+        let result = self
+            .http
+            .post_json(API_NAME, &url, &request.body)
+            .and_then(|body| parse(&body, &self.secret, self.time_zone).map_err(calls_error));
         match &result {
             Ok(_) => self
                 .ctx
@@ -265,7 +253,7 @@ impl AddinClass for Binotel {
 
     fn diagnostics(&self) -> serde_json::Value {
         json!({
-            "api_url": display_url(&self.api_url),
+            "api_url": without_query(&self.api_url),
             "key_set": !self.key.is_empty(),
             "secret_set": !self.secret.is_empty(),
             "time_zone": self.time_zone.to_string(),

@@ -13,11 +13,12 @@ use tb_centrifugo::{
     ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, ClientConfig, Event, State,
 };
 
+use crate::driver::centrifugo::{CentrifugoWorker, Command, Settings};
+use crate::driver::http::{HttpError, HttpRunner};
+use crate::driver::DriverError;
 use crate::native::{
     AddinClass, AddinError, ClassContext, MethodSpec, ParamKind, ParamSpec, PropSpec, Value,
 };
-use crate::transport::http::{HttpClient, HttpFailure};
-use crate::transport::websocket::{Command, Settings, WebSocketWorker};
 
 const M_PUBLISH: usize = 0;
 const M_BROADCAST: usize = 1;
@@ -185,11 +186,58 @@ pub struct Centrifugo {
     api_mode: ApiMode,
     /// What `auto` found out (kept while the URL stays the same).
     api_known_mode: ApiMode,
-    timeout: Duration,
+    /// The API's HTTP runner; its timeout also bounds one WebSocket connect attempt.
+    http: HttpRunner,
+    /// The Прокси property, shared with the client thread (which reads it at each connect attempt).
     proxy: Arc<Mutex<String>>,
-    http: Option<HttpClient>,
-    worker: Option<WebSocketWorker>,
+    worker: Option<CentrifugoWorker>,
     counters: ApiCounters,
+}
+
+/// The client's events become ExternalEvent `TelephonyBridge.Centrifugo`; the notable ones are logged too.
+fn event_sink(ctx: &ClassContext) -> Box<dyn FnMut(&Event) + Send> {
+    let ctx = ctx.clone();
+    Box::new(move |event: &Event| {
+        match event {
+            Event::Error {
+                kind,
+                code,
+                message,
+                channel,
+            } => ctx.log.warn(
+                "Centrifugo client error",
+                json!({"type": kind, "code": code, "message": message, "channel": channel}),
+            ),
+            Event::Disconnected {
+                code,
+                reason,
+                will_reconnect,
+            } => ctx.log.info(
+                "Centrifugo disconnected",
+                json!({"code": code, "reason": reason, "reconnect": will_reconnect}),
+            ),
+            Event::Connected { client_id, .. } => ctx
+                .log
+                .info("Centrifugo connected", json!({"client": client_id})),
+            _ => {}
+        }
+        ctx.events.send(event.name(), event.to_json());
+    })
+}
+
+/// A failed client thread raises an `Error` event of type `internal`, in the user's language.
+fn failure_report(ctx: &ClassContext) -> impl FnOnce(&DriverError) + Send + 'static {
+    let ctx = ctx.clone();
+    move |error: &DriverError| {
+        let (en, ru) = error.texts();
+        ctx.log
+            .error("Centrifugo client thread failed", json!({ "error": en }));
+        let message = ctx.lang().pick(&en, &ru).to_string();
+        ctx.events.send(
+            "Error",
+            json!({"type": "internal", "code": 0, "message": message, "channel": ""}),
+        );
+    }
 }
 
 fn core_error(e: tb_centrifugo::Error) -> AddinError {
@@ -241,21 +289,6 @@ fn parse_channels(text: &str) -> Vec<String> {
 }
 
 impl Centrifugo {
-    fn http(&mut self) -> Result<&HttpClient, AddinError> {
-        if self.http.is_none() {
-            let proxy = self.proxy.lock().clone();
-            let proxy = if proxy.trim() == "-" || proxy.eq_ignore_ascii_case("none") {
-                String::new()
-            } else {
-                proxy
-            };
-            let client =
-                HttpClient::new(self.timeout, &proxy).map_err(|e| AddinError::new(e.clone(), e))?;
-            self.http = Some(client);
-        }
-        Ok(self.http.as_ref().expect("set above"))
-    }
-
     fn api(&mut self, command: ApiCommand) -> Result<Value, AddinError> {
         self.counters.calls += 1;
         let started = Instant::now();
@@ -283,27 +316,23 @@ impl Centrifugo {
         }
         let config = ApiConfig::new(&self.api_url, self.api_key.clone(), self.api_mode)?;
         let (mut call, mut request) = ApiCall::start(&config, command, self.api_known_mode)?;
-        let timeout_ms = self.timeout.as_millis() as u64;
         loop {
-            let http = self.http().map_err(|e| tb_centrifugo::Error::Unreachable {
-                url: request.url.clone(),
-                reason: e.en,
-            })?;
-            let response = match http.post(&request.url, &request.headers, &request.body) {
-                Ok(response) => response,
-                Err(HttpFailure::Timeout) => {
-                    return Err(tb_centrifugo::Error::Timeout {
+            let response = self
+                .http
+                .post(&request.url, &request.headers, &request.body)
+                .map_err(|error| match error {
+                    HttpError::Timeout { url, timeout } => tb_centrifugo::Error::Timeout {
+                        url,
+                        milliseconds: timeout.as_millis() as u64,
+                    },
+                    HttpError::Unreachable { url, reason } => {
+                        tb_centrifugo::Error::Unreachable { url, reason }
+                    }
+                    other => tb_centrifugo::Error::Unreachable {
                         url: request.url.clone(),
-                        milliseconds: timeout_ms,
-                    })
-                }
-                Err(HttpFailure::Unreachable(reason)) => {
-                    return Err(tb_centrifugo::Error::Unreachable {
-                        url: request.url.clone(),
-                        reason,
-                    })
-                }
-            };
+                        reason: other.texts("Centrifugo API").0,
+                    },
+                })?;
             match call.handle_response(&config, &request.url, response.status, &response.body) {
                 ApiStep::Send(next) => request = next,
                 ApiStep::Done(result) => {
@@ -316,44 +345,32 @@ impl Centrifugo {
         }
     }
 
-    fn worker(&mut self) -> Result<&WebSocketWorker, AddinError> {
+    fn worker(&mut self) -> Result<&CentrifugoWorker, AddinError> {
         if self.worker.is_none() {
-            let ctx = self.ctx.clone();
-            let sink =
-                Box::new(move |event: &Event| {
-                    match event {
-                    Event::Error { kind, code, message, channel } => ctx.log.warn(
-                        "Centrifugo client error",
-                        json!({"type": kind, "code": code, "message": message, "channel": channel}),
-                    ),
-                    Event::Disconnected { code, reason, will_reconnect } => ctx.log.info(
-                        "Centrifugo disconnected",
-                        json!({"code": code, "reason": reason, "reconnect": will_reconnect}),
-                    ),
-                    Event::Connected { client_id, .. } => {
-                        ctx.log.info("Centrifugo connected", json!({"client": client_id}))
-                    }
-                    _ => {}
-                }
-                    ctx.events.send(event.name(), event.to_json());
-                });
             let settings = Settings {
-                handshake_timeout: self.timeout,
+                handshake_timeout: self.http.timeout(),
                 proxy: self.proxy.clone(),
                 client: ClientConfig {
                     jitter_seed: jitter_seed(),
                     ..ClientConfig::default()
                 },
             };
-            let worker = WebSocketWorker::start(settings, sink).map_err(|e| {
-                AddinError::new(
-                    format!("cannot start the client thread: {e}"),
-                    format!("не удалось запустить поток клиента: {e}"),
-                )
-            })?;
+            let worker = CentrifugoWorker::start(
+                settings,
+                event_sink(&self.ctx),
+                failure_report(&self.ctx),
+            )?;
             self.worker = Some(worker);
         }
         Ok(self.worker.as_ref().expect("set above"))
+    }
+
+    /// Hands a command to the client thread, if it was started; says so if it failed.
+    fn tell(&self, command: Command) -> Result<(), AddinError> {
+        match &self.worker {
+            Some(worker) => Ok(worker.send(command)?),
+            None => Ok(()),
+        }
     }
 
     fn state(&self) -> State {
@@ -382,9 +399,8 @@ impl AddinClass for Centrifugo {
             api_key: ApiKey::default(),
             api_mode: ApiMode::Modern,
             api_known_mode: ApiMode::Auto,
-            timeout: Duration::from_secs(10),
+            http: HttpRunner::new(Duration::from_secs(10)),
             proxy: Arc::new(Mutex::new(String::new())),
-            http: None,
             worker: None,
             counters: ApiCounters::default(),
         }
@@ -432,13 +448,11 @@ impl AddinClass for Centrifugo {
                 let url = str_arg(args, 0).trim().to_string();
                 tb_centrifugo::validate_websocket_url(&url).map_err(core_error)?;
                 let token = str_arg(args, 1).to_string();
-                self.worker()?.send(Command::Connect { url, token });
+                self.worker()?.send(Command::Connect { url, token })?;
                 Ok(Value::Empty)
             }
             M_DISCONNECT => {
-                if let Some(worker) = &self.worker {
-                    worker.send(Command::Disconnect);
-                }
+                self.tell(Command::Disconnect)?;
                 Ok(Value::Empty)
             }
             M_SUBSCRIBE => {
@@ -449,19 +463,17 @@ impl AddinClass for Centrifugo {
                     }));
                 }
                 let token = str_arg(args, 1).to_string();
-                self.worker()?.send(Command::Subscribe { channel, token });
+                self.worker()?.send(Command::Subscribe { channel, token })?;
                 Ok(Value::Empty)
             }
             M_UNSUBSCRIBE => {
                 let channel = str_arg(args, 0).trim().to_string();
-                if let Some(worker) = &self.worker {
-                    worker.send(Command::Unsubscribe { channel });
-                }
+                self.tell(Command::Unsubscribe { channel })?;
                 Ok(Value::Empty)
             }
             M_SET_TOKEN => {
                 let token = str_arg(args, 0).to_string();
-                self.worker()?.send(Command::SetToken(token));
+                self.worker()?.send(Command::SetToken(token))?;
                 Ok(Value::Empty)
             }
             _ => Err(AddinError::new("no such method", "нет такого метода")),
@@ -473,12 +485,10 @@ impl AddinClass for Centrifugo {
             P_API_URL => Value::from(self.api_url.as_str()),
             P_API_KEY => Value::from(if self.api_key.is_empty() { "" } else { "***" }),
             P_API_MODE => Value::from(self.api_mode.as_str()),
-            P_TIMEOUT => Value::Num(self.timeout.as_secs_f64()),
+            P_TIMEOUT => Value::Num(self.http.timeout().as_secs_f64()),
             P_CONNECTED => Value::Bool(self.state() == State::Connected),
             P_STATE => Value::from(self.state().as_str()),
-            P_PROXY => Value::from(crate::transport::http::strip_credentials(
-                &self.proxy.lock(),
-            )),
+            P_PROXY => Value::from(self.http.proxy_shown()),
             _ => return Err(AddinError::new("no such property", "нет такого свойства")),
         })
     }
@@ -511,12 +521,11 @@ impl AddinClass for Centrifugo {
                         "таймаут должен быть числом секунд от 0 до 3600",
                     ));
                 }
-                self.timeout = Duration::from_secs_f64(seconds);
-                self.http = None;
+                self.http.set_timeout(Duration::from_secs_f64(seconds));
             }
             P_PROXY => {
-                *self.proxy.lock() = value.as_str().trim().to_string();
-                self.http = None;
+                self.http.set_proxy(value.as_str());
+                *self.proxy.lock() = self.http.proxy().to_string();
             }
             _ => {
                 return Err(AddinError::new(
@@ -543,6 +552,7 @@ impl AddinClass for Centrifugo {
                 "duplicates_dropped": status.stats.duplicates_dropped,
                 "pings_answered": status.stats.pings_answered,
                 "bad_frames": status.stats.bad_frames,
+                "thread_failed": w.failed(),
                 "recoveries": status.stats.recoveries,
                 "recoveries_failed": status.stats.recoveries_failed,
             })
@@ -553,7 +563,7 @@ impl AddinClass for Centrifugo {
                 "mode": self.api_mode.as_str(),
                 "detected_mode": if self.api_mode == ApiMode::Auto && self.api_known_mode != ApiMode::Auto { self.api_known_mode.as_str() } else { "" },
                 "key_set": !self.api_key.is_empty(),
-                "timeout_s": self.timeout.as_secs_f64(),
+                "timeout_s": self.http.timeout().as_secs_f64(),
                 "calls": self.counters.calls,
                 "errors": self.counters.errors,
                 "last_error": self.counters.last_error,
@@ -571,7 +581,7 @@ impl AddinClass for Centrifugo {
                     .warn("Centrifugo client thread did not stop in time", json!({}));
             }
         }
-        self.http = None;
+        self.http.reset();
     }
 }
 

@@ -3,33 +3,30 @@
 //! survival.
 //!
 //! Shape: the 1C thread validates parameters, builds the command, picks the ID it returns, and hands a request to
-//! one worker thread. The worker owns the [`AgentPipe`] and the sans-IO [`ConnectCore`]; it turns bytes into events
-//! for `ctx.events` and core output into writes. The 1C thread never waits on the pipe, only (≤ 2 s) for the
-//! outcome of a connect attempt.
+//! the object's worker (`driver::agent`), which owns the pipe and the sans-IO [`ConnectCore`]. Its events come
+//! back here to become ExternalEvent `TelephonyBridge.ConnectAgent`. The 1C thread never waits on the pipe, only
+//! (≤ 2 s) for the outcome of a connect attempt.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use parking_lot::Mutex;
 use serde_json::{json, Value as Json};
 use tb_connect::{
-    Command, ConnectCore, ConnectError, CoreConfig, CoreEvent, DisconnectReason,
-    DriverSubscription, Recipient, SubscriptionKey, TransportAction,
+    Command, ConnectCore, ConnectError, CoreConfig, CoreEvent, DriverSubscription, Recipient,
+    SubscriptionKey,
 };
 
+use crate::driver::agent::{self, AgentStatus, Command as Request};
+use crate::driver::worker::Worker;
+use crate::driver::DriverError;
 use crate::native::{
     AddinClass, AddinError, ClassContext, Lang, MethodSpec, ParamSpec, PropSpec, Value,
 };
-use crate::transport::agent_pipe::{default_address, AgentPipe, PipeOps, Readiness, Waker};
+use crate::transport::agent_pipe::default_address;
 
 /// ConnectToAgent returns within this even when the agent hangs; the attempt itself is bounded below it.
 const CONNECT_REPLY_WAIT: Duration = Duration::from_millis(1900);
-/// How long one open may wait for a busy pipe instance.
-const OPEN_TIMEOUT: Duration = Duration::from_millis(1500);
-/// A command write that the agent does not take within this means the agent is stuck: reconnect.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Done waits this long for the worker before leaving it detached (it then only touches no-op handles).
 const STOP_WAIT: Duration = Duration::from_millis(1500);
 const DEFAULT_COMMAND_TIMEOUT_MS: f64 = 10_000.0;
@@ -164,60 +161,14 @@ impl From<ConnectError> for AddinError {
     }
 }
 
-/// What the 1C thread asks of the worker.
-enum Request {
-    Connect {
-        address: String,
-        reply: mpsc::Sender<bool>,
-    },
-    Close,
-    Send {
-        command: Command,
-        id: String,
-    },
-    Subscribe {
-        keys: Vec<SubscriptionKey>,
-        request_id: String,
-    },
-    Unsubscribe {
-        keys: Vec<SubscriptionKey>,
-        request_id: String,
-    },
-    SetAutoReconnect(bool),
-    SetCommandTimeout(Duration),
-    Stop,
-}
-
-/// What the worker publishes for the 1C thread.
-#[derive(Default)]
-struct Shared {
-    connected: AtomicBool,
-    diagnostics: Mutex<Json>,
-}
-
-struct WorkerHandle {
-    requests: mpsc::Sender<Request>,
-    waker: Waker,
-    thread: Option<JoinHandle<()>>,
-    finished: mpsc::Receiver<()>,
-}
-
-impl WorkerHandle {
-    fn send(&self, request: Request) -> bool {
-        let sent = self.requests.send(request).is_ok();
-        self.waker.wake();
-        sent
-    }
-}
-
 pub struct ConnectAgent {
     ctx: ClassContext,
     login: String,
     pipe_address: String,
     auto_reconnect: bool,
     command_timeout_ms: f64,
-    shared: Arc<Shared>,
-    worker: Option<WorkerHandle>,
+    shared: Arc<AgentStatus>,
+    worker: Option<Worker<Request>>,
 }
 
 impl ConnectAgent {
@@ -235,16 +186,8 @@ impl ConnectAgent {
         Duration::from_secs_f64(self.command_timeout_ms / 1000.0)
     }
 
-    fn worker(&mut self) -> Result<&WorkerHandle, AddinError> {
+    fn worker(&mut self) -> Result<&Worker<Request>, AddinError> {
         if self.worker.is_none() {
-            let (pipe, waker) = AgentPipe::create().map_err(|e| {
-                AddinError::new(
-                    format!("cannot create the agent channel: {e}"),
-                    format!("не удалось создать канал агента: {e}"),
-                )
-            })?;
-            let (requests, inbox) = mpsc::channel();
-            let (finished_tx, finished) = mpsc::channel();
             let seed = {
                 let (high, low) = uuid::Uuid::new_v4().as_u64_pair();
                 high ^ low
@@ -257,63 +200,15 @@ impl ConnectAgent {
                 },
                 seed,
             );
-            let mut worker = Worker {
-                ctx: self.ctx.clone(),
+            let ctx = self.ctx.clone();
+            let sink = Box::new(move |event: CoreEvent, address: &str| emit(&ctx, event, address));
+            let worker = agent::start(
                 core,
-                pipe,
-                inbox,
-                shared: self.shared.clone(),
-                address: String::new(),
-                connect_reply: None,
-            };
-            let thread = std::thread::Builder::new()
-                .name("tb-connect-agent".into())
-                .spawn(move || {
-                    let ctx = worker.ctx.clone();
-                    let shared = worker.shared.clone();
-                    // A bug must not take the 1C process down: report it and end this object's connection.
-                    let outcome =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()));
-                    if let Err(panic) = outcome {
-                        let detail = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
-                        shared.connected.store(false, Ordering::Release);
-                        ctx.log
-                            .error("agent worker failed", json!({ "panic": detail }));
-                        let en = format!(
-                            "internal error in the agent worker: {detail}; create the object again"
-                        );
-                        let ru = format!(
-                            "внутренняя ошибка потока агента: {detail}; создайте объект заново"
-                        );
-                        let description = ctx.lang().pick(&en, &ru).to_string();
-                        ctx.events.send(
-                            "Error",
-                            json!({
-                                "Code": "InternalError",
-                                "Description": description,
-                                "DescriptionEn": en,
-                                "DescriptionRu": ru,
-                            }),
-                        );
-                    }
-                    drop(finished_tx);
-                })
-                .map_err(|e| {
-                    AddinError::new(
-                        format!("cannot start the agent worker thread: {e}"),
-                        format!("не удалось запустить поток агента: {e}"),
-                    )
-                })?;
-            self.worker = Some(WorkerHandle {
-                requests,
-                waker,
-                thread: Some(thread),
-                finished,
-            });
+                self.shared.clone(),
+                sink,
+                failure_report(&self.ctx, &self.shared),
+            )?;
+            self.worker = Some(worker);
         }
         self.worker
             .as_ref()
@@ -321,14 +216,7 @@ impl ConnectAgent {
     }
 
     fn request(&mut self, request: Request) -> Result<(), AddinError> {
-        if self.worker()?.send(request) {
-            Ok(())
-        } else {
-            Err(AddinError::new(
-                "the agent worker thread has stopped; create the object again",
-                "поток агента остановлен; создайте объект заново",
-            ))
-        }
+        Ok(self.worker()?.send(request)?)
     }
 
     fn id_or_new(value: &Value) -> String {
@@ -425,7 +313,7 @@ impl AddinClass for ConnectAgent {
             pipe_address: String::new(),
             auto_reconnect: true,
             command_timeout_ms: DEFAULT_COMMAND_TIMEOUT_MS,
-            shared: Arc::new(Shared::default()),
+            shared: Arc::new(AgentStatus::default()),
             worker: None,
         }
     }
@@ -548,6 +436,8 @@ impl AddinClass for ConnectAgent {
                 self.shared.connected.load(Ordering::Acquire).into(),
             );
             map.insert("WorkerRunning".into(), self.worker.is_some().into());
+            let failed = self.worker.as_ref().is_some_and(Worker::failed);
+            map.insert("WorkerFailed".into(), failed.into());
         }
         state
     }
@@ -556,238 +446,96 @@ impl AddinClass for ConnectAgent {
         let Some(mut worker) = self.worker.take() else {
             return;
         };
-        worker.send(Request::Stop);
-        match worker.finished.recv_timeout(STOP_WAIT) {
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                self.ctx.log.warn(
-                    "agent worker did not stop in time; left detached",
-                    json!({ "waited_ms": STOP_WAIT.as_millis() as u64 }),
-                );
-            }
-            _ => {
-                if let Some(thread) = worker.thread.take() {
-                    let _ = thread.join();
-                }
-            }
+        if !worker.stop(STOP_WAIT) {
+            self.ctx.log.warn(
+                "agent worker did not stop in time; left detached",
+                json!({ "waited_ms": STOP_WAIT.as_millis() as u64 }),
+            );
         }
         self.shared.connected.store(false, Ordering::Release);
     }
 }
 
-/// The thread that owns the pipe and the protocol core.
-struct Worker {
-    ctx: ClassContext,
-    core: ConnectCore,
-    pipe: AgentPipe,
-    inbox: mpsc::Receiver<Request>,
-    shared: Arc<Shared>,
-    address: String,
-    connect_reply: Option<mpsc::Sender<bool>>,
+/// A failed worker ends this object's connection and raises an `Error` event with code `InternalError`.
+fn failure_report(
+    ctx: &ClassContext,
+    shared: &Arc<AgentStatus>,
+) -> impl FnOnce(&DriverError) + Send + 'static {
+    let (ctx, shared) = (ctx.clone(), shared.clone());
+    move |error: &DriverError| {
+        shared.connected.store(false, Ordering::Release);
+        let (en, ru) = error.texts();
+        ctx.log.error("agent worker failed", json!({ "error": en }));
+        let description = ctx.lang().pick(&en, &ru).to_string();
+        ctx.events.send(
+            "Error",
+            json!({
+                "Code": "InternalError",
+                "Description": description,
+                "DescriptionEn": en,
+                "DescriptionRu": ru,
+            }),
+        );
+    }
 }
 
-impl Worker {
-    fn run(&mut self) {
-        loop {
-            loop {
-                match self.inbox.try_recv() {
-                    Ok(Request::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
-                        self.pipe.close();
-                        self.shared.connected.store(false, Ordering::Release);
-                        return;
-                    }
-                    Ok(request) => self.apply(request),
-                    Err(mpsc::TryRecvError::Empty) => break,
-                }
-            }
-            self.core.handle_timeout(Instant::now());
-            self.drive();
-            let timeout = self
-                .core
-                .next_timeout()
-                .map(|deadline| deadline.saturating_duration_since(Instant::now()));
-            match self.pipe.wait(timeout) {
-                Ok(Readiness::Data(bytes)) => self.core.handle_bytes(&bytes, Instant::now()),
-                Ok(Readiness::Closed) => {
-                    self.pipe.close();
-                    self.core
-                        .transport_closed(Instant::now(), DisconnectReason::ClosedByAgent);
-                }
-                Ok(Readiness::Idle) => {}
-                Err(error) => {
-                    if self.pipe.is_open() {
-                        self.pipe.close();
-                        self.core.transport_closed(
-                            Instant::now(),
-                            DisconnectReason::TransportError(format!("read failed: {error}")),
-                        );
-                    } else {
-                        // The waiting primitive itself failed; avoid spinning while it recovers.
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                }
+/// One event of the core as ExternalEvent (and the log).
+fn emit(ctx: &ClassContext, event: CoreEvent, address: &str) {
+    let lang = ctx.lang();
+    let name = event.name().to_string();
+    let mut data = event.data();
+    let log = &ctx.log;
+    match &event {
+        CoreEvent::ConnectFailed { reason, retry_in } => {
+            log.debug(
+                "agent connect attempt failed",
+                json!({ "reason": reason, "retry_in_ms": retry_in.map(|d| d.as_millis() as u64) }),
+            );
+            return; // state changes only; failed attempts stay in the log
+        }
+        CoreEvent::Connected { .. } => log.info("agent connected", json!({ "address": address })),
+        CoreEvent::Disconnected { reason, .. } => {
+            log.info(
+                "agent disconnected",
+                json!({ "reason": reason.en(), "data": data }),
+            );
+            localize(
+                &mut data,
+                lang,
+                "Description",
+                "DescriptionEn",
+                "DescriptionRu",
+            );
+        }
+        CoreEvent::Error(error) => {
+            log.warn(
+                "bad message from the agent",
+                json!({ "error": error.to_string() }),
+            );
+            localize(
+                &mut data,
+                lang,
+                "Description",
+                "DescriptionEn",
+                "DescriptionRu",
+            );
+        }
+        CoreEvent::CommandResult(_) => {
+            localize(
+                &mut data,
+                lang,
+                "ErrorDescription",
+                "ErrorDescriptionEn",
+                "ErrorDescriptionRu",
+            );
+        }
+        CoreEvent::Agent(agent_event) => {
+            if agent_event.name == "Call" {
+                attach_normalized_call(&mut data);
             }
         }
     }
-
-    fn apply(&mut self, request: Request) {
-        let now = Instant::now();
-        match request {
-            Request::Connect { address, reply } => {
-                if address != self.address && self.core.state_name() != "Idle" {
-                    // Another login: leave the old agent first.
-                    self.core.close(now);
-                    self.drive();
-                }
-                self.address = address;
-                if self.core.is_connected() {
-                    let _ = reply.send(true);
-                } else {
-                    self.connect_reply = Some(reply);
-                    self.core.connect(now);
-                }
-            }
-            Request::Close => self.core.close(now),
-            Request::Send { command, id } => {
-                self.core.send(command, Some(&id), now);
-            }
-            Request::Subscribe { keys, request_id } => {
-                self.core.subscribe(&keys, Some(&request_id), now);
-            }
-            Request::Unsubscribe { keys, request_id } => {
-                self.core.unsubscribe(&keys, Some(&request_id), now);
-            }
-            Request::SetAutoReconnect(enabled) => self.core.set_auto_reconnect(enabled, now),
-            Request::SetCommandTimeout(timeout) => self.core.set_command_timeout(timeout),
-            Request::Stop => {}
-        }
-    }
-
-    /// Run the core's outputs until it has nothing more to say.
-    fn drive(&mut self) {
-        loop {
-            let mut progressed = false;
-            while let Some(action) = self.core.poll_action() {
-                progressed = true;
-                match action {
-                    TransportAction::Open => self.open(),
-                    TransportAction::Close => self.pipe.close(),
-                }
-            }
-            while let Some(bytes) = self.core.poll_transmit() {
-                progressed = true;
-                if let Err(error) = self.pipe.write_all(&bytes, WRITE_TIMEOUT) {
-                    self.pipe.close();
-                    self.core.transport_closed(
-                        Instant::now(),
-                        DisconnectReason::TransportError(format!("write failed: {error}")),
-                    );
-                }
-            }
-            while let Some(event) = self.core.poll_event() {
-                progressed = true;
-                self.emit(event);
-            }
-            if !progressed {
-                break;
-            }
-        }
-        self.shared
-            .connected
-            .store(self.core.is_connected(), Ordering::Release);
-        *self.shared.diagnostics.lock() = self.core.diagnostics();
-    }
-
-    fn open(&mut self) {
-        let now = Instant::now();
-        if self.address.is_empty() {
-            self.core
-                .transport_open_failed(now, "no address (Login and PipeAddress are empty)");
-            self.reply_connect(false);
-            return;
-        }
-        match self.pipe.open(&self.address, OPEN_TIMEOUT) {
-            Ok(()) => {
-                self.core.transport_opened(Instant::now());
-                self.reply_connect(true);
-            }
-            Err(error) => {
-                let reason = format!("{}: {error}", self.address);
-                self.core.transport_open_failed(Instant::now(), &reason);
-                self.reply_connect(false);
-            }
-        }
-    }
-
-    fn reply_connect(&mut self, opened: bool) {
-        if let Some(reply) = self.connect_reply.take() {
-            let _ = reply.send(opened);
-        }
-    }
-
-    fn emit(&mut self, event: CoreEvent) {
-        // `Connected` must already read true when the 1C form handles the Connected event (and false for
-        // Disconnected).
-        self.shared
-            .connected
-            .store(self.core.is_connected(), Ordering::Release);
-        let lang = self.ctx.lang();
-        let name = event.name().to_string();
-        let mut data = event.data();
-        let log = &self.ctx.log;
-        match &event {
-            CoreEvent::ConnectFailed { reason, retry_in } => {
-                log.debug(
-                    "agent connect attempt failed",
-                    json!({ "reason": reason, "retry_in_ms": retry_in.map(|d| d.as_millis() as u64) }),
-                );
-                return; // state changes only; failed attempts stay in the log
-            }
-            CoreEvent::Connected { .. } => {
-                log.info("agent connected", json!({ "address": self.address }))
-            }
-            CoreEvent::Disconnected { reason, .. } => {
-                log.info(
-                    "agent disconnected",
-                    json!({ "reason": reason.en(), "data": data }),
-                );
-                localize(
-                    &mut data,
-                    lang,
-                    "Description",
-                    "DescriptionEn",
-                    "DescriptionRu",
-                );
-            }
-            CoreEvent::Error(error) => {
-                log.warn(
-                    "bad message from the agent",
-                    json!({ "error": error.to_string() }),
-                );
-                localize(
-                    &mut data,
-                    lang,
-                    "Description",
-                    "DescriptionEn",
-                    "DescriptionRu",
-                );
-            }
-            CoreEvent::CommandResult(_) => {
-                localize(
-                    &mut data,
-                    lang,
-                    "ErrorDescription",
-                    "ErrorDescriptionEn",
-                    "ErrorDescriptionRu",
-                );
-            }
-            CoreEvent::Agent(agent_event) => {
-                if agent_event.name == "Call" {
-                    attach_normalized_call(&mut data);
-                }
-            }
-        }
-        self.ctx.events.send(&name, data);
-    }
+    ctx.events.send(&name, data);
 }
 
 /// Add `target` holding the text in the user's language, from the two language fields.

@@ -1,64 +1,63 @@
-//! The Таймаут and Прокси properties UIScom and Binotel share, and the HTTP client built from them.
-//!
-//! The client is built on first use, not when a property is set, so a class that never calls its API never
-//! opens a connection pool; a change to either property drops the client so the next call uses the new value.
+//! The Таймаут and Прокси properties UIScom and Binotel share, over the driver's HTTP exchange runner.
 
 use std::time::Duration;
 
+use crate::driver::http::{HttpError, HttpRunner};
 use crate::native::{AddinError, PropSpec, Value};
-use crate::transport::pbx_http::{display_url, PbxHttpClient};
 
 pub(super) const TIMEOUT_PROP: PropSpec = PropSpec::read_write("Timeout", "Таймаут");
 pub(super) const PROXY_PROP: PropSpec = PropSpec::read_write("Proxy", "Прокси");
 
 pub(super) struct PbxHttpSettings {
-    timeout: Duration,
-    proxy: String,
-    client: Option<PbxHttpClient>,
+    pub(super) runner: HttpRunner,
 }
 
 impl PbxHttpSettings {
     pub(super) fn new() -> PbxHttpSettings {
         PbxHttpSettings {
-            timeout: Duration::from_secs(15),
-            proxy: String::new(),
-            client: None,
+            runner: HttpRunner::new(Duration::from_secs(15)),
         }
     }
 
     pub(super) fn timeout(&self) -> Duration {
-        self.timeout
+        self.runner.timeout()
     }
 
     pub(super) fn timeout_value(&self) -> Value {
-        Value::Num(self.timeout.as_secs() as f64)
+        Value::Num(self.runner.timeout().as_secs() as f64)
     }
 
     /// The proxy as 1C reads it back: without the credentials it may carry.
     pub(super) fn proxy_value(&self) -> Value {
-        Value::from(display_url(&self.proxy))
+        Value::from(self.runner.proxy_shown())
     }
 
     pub(super) fn set_timeout(&mut self, value: &Value) -> Result<(), AddinError> {
-        self.timeout = timeout_from(value)?;
-        self.client = None;
+        self.runner.set_timeout(timeout_from(value)?);
         Ok(())
     }
 
     pub(super) fn set_proxy(&mut self, value: &Value) {
-        self.proxy = value.as_str().trim().to_string();
-        self.client = None;
+        self.runner.set_proxy(value.as_str());
     }
 
-    pub(super) fn client(&mut self) -> Result<&PbxHttpClient, AddinError> {
-        if self.client.is_none() {
-            self.client = Some(PbxHttpClient::new(self.timeout, &self.proxy)?);
-        }
-        // Just filled above.
-        self.client
-            .as_ref()
-            .ok_or_else(|| AddinError::new("HTTP client unavailable", "HTTP-клиент недоступен"))
+    /// POSTs a JSON body to `api`; failures name the API.
+    pub(super) fn post_json(
+        &mut self,
+        api: &str,
+        url: &str,
+        body: &str,
+    ) -> Result<Vec<u8>, AddinError> {
+        self.runner
+            .post_json(url, body)
+            .map(|response| response.body)
+            .map_err(|error| http_error(&error, api))
     }
+}
+
+pub(super) fn http_error(error: &HttpError, api: &str) -> AddinError {
+    let (en, ru) = error.texts(api);
+    AddinError::new(en, ru)
 }
 
 /// `Таймаут`: whole seconds from 1 to 600.

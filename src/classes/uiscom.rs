@@ -14,7 +14,7 @@ use super::pbx_http_settings::{PbxHttpSettings, PROXY_PROP, TIMEOUT_PROP};
 use crate::native::{
     AddinClass, AddinError, ClassContext, MethodSpec, ParamKind, ParamSpec, PropSpec, Value,
 };
-use crate::transport::pbx_http::{display_url, failure_error, status_error};
+use tb_prims::redact::without_query;
 
 /// Core errors keep their English and Russian texts.
 pub(super) fn calls_error(error: CallsError) -> AddinError {
@@ -127,21 +127,14 @@ impl UIScom {
     fn rpc(&mut self, request: uis_call_api::RpcRequest) -> Result<Value, AddinError> {
         let url = self.call_api_url.clone();
         self.api_calls += 1;
-        let result = (|| {
-            let response = self
-                .http
-                .client()?
-                .post_json(&url, &request.body)
-                .map_err(|f| failure_error(&f, "UIS Call API", &url))?;
-            if response.status >= 500
-                && serde_json::from_slice::<serde_json::Value>(&response.body).is_err()
-            {
-                return Err(status_error("UIS Call API", response.status, &url));
-            }
-            uis_call_api::parse_call_response(&response.body, &request.id, &self.access_token)
-                .map(|started| Value::from(started.call_session_id))
-                .map_err(calls_error)
-        })();
+        let result = self
+            .http
+            .post_json("UIS Call API", &url, &request.body)
+            .and_then(|body| {
+                uis_call_api::parse_call_response(&body, &request.id, &self.access_token)
+                    .map(|started| Value::from(started.call_session_id))
+                    .map_err(calls_error)
+            });
         match &result {
             Ok(_) => self
                 .ctx
@@ -282,7 +275,7 @@ impl AddinClass for UIScom {
     fn diagnostics(&self) -> serde_json::Value {
         json!({
             "time_zone": self.time_zone.to_string(),
-            "call_api_url": display_url(&self.call_api_url),
+            "call_api_url": without_query(&self.call_api_url),
             "access_token_set": !self.access_token.is_empty(),
             "timeout_sec": self.http.timeout().as_secs(),
             "normalized": self.normalized,

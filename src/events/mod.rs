@@ -188,12 +188,11 @@ impl EventQueue {
         }
         let inner = Arc::clone(&self.inner);
         let (finished_tx, finished_rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("tb-events".into())
-            .spawn(move || {
-                deliver_loop(&inner, sink.as_ref());
-                let _ = finished_tx.send(());
-            });
+        // Started through the driver, which holds every thread the add-in starts.
+        let spawned = crate::driver::spawn("tb-events", move || {
+            deliver_loop(&inner, sink.as_ref());
+            let _ = finished_tx.send(());
+        });
         match spawned {
             Ok(handle) => *slot = Some((handle, finished_rx)),
             // Out of threads: leave the events queued; the next send tries again.

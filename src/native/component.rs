@@ -9,11 +9,11 @@ use addin1c::{CStr1C, Connection, RawAddin, Variant};
 use serde_json::json;
 
 use super::class::{AddinClass, ParamKind, ParamSpec};
-use super::fault;
 use super::platform::Platform;
 use super::table::{self, ClassTable};
-use super::test_events::TestEvents;
 use super::{AddinError, ClassContext, Lang, Value, SOURCE_PREFIX};
+use crate::driver::fault;
+use crate::driver::test_events::TestEvents;
 use crate::log::Level;
 
 /// The depth asked of the platform's event buffer in Init. A call yields a handful of events
@@ -143,7 +143,7 @@ impl<C: AddinClass> Component<C> {
             table::METHOD_DIAGNOSTICS => Ok(Value::json(&self.diagnostics())),
             table::METHOD_RAISE_TEST_EVENTS => {
                 self.test_events
-                    .start(&self.ctx, args[0].as_f64().unwrap_or(1.0))?;
+                    .start(&self.ctx.events, args[0].as_f64().unwrap_or(1.0))?;
                 Ok(Value::Empty)
             }
             _ => self.class.call(method - table::COMMON_METHODS.len(), &args),

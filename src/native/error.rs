@@ -56,3 +56,10 @@ impl fmt::Display for AddinError {
 }
 
 impl std::error::Error for AddinError {}
+
+impl From<crate::driver::DriverError> for AddinError {
+    fn from(error: crate::driver::DriverError) -> Self {
+        let (en, ru) = error.texts();
+        AddinError::new(en, ru)
+    }
+}

@@ -5,11 +5,9 @@
 mod class;
 mod component;
 mod error;
-pub mod fault;
 pub mod platform;
 pub mod reference;
 mod table;
-mod test_events;
 mod value;
 
 use std::sync::atomic::{AtomicU8, Ordering};
