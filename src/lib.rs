@@ -16,28 +16,69 @@ use std::ffi::{c_int, c_long, c_void};
 use std::panic::catch_unwind;
 
 use addin1c::{create_component, destroy_component, AttachType};
+use once_cell::sync::Lazy;
 
 use classes::{Binotel, Centrifugo, ConnectAgent, UIScom};
-use native::Component;
+use native::{AddinClass, Component};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// `GetClassNames`: the classes `Новый("AddIn.TelephonyBridge.<Class>")` can create.
-pub const CLASS_NAMES: &str = "ConnectAgent|Centrifugo|UIScom|Binotel";
+/// One class the platform can create, as the registry below lists it.
+struct ClassEntry {
+    name: &'static str,
+    /// # Safety
+    /// `component` is the platform's out-pointer.
+    create: unsafe fn(component: *mut *mut c_void) -> c_long,
+    reference: fn() -> String,
+}
 
-static CLASS_NAMES_UTF16: &[u16] = &addin1c::utf16_null!("ConnectAgent|Centrifugo|UIScom|Binotel");
+impl ClassEntry {
+    const fn of<C: AddinClass>() -> ClassEntry {
+        ClassEntry {
+            name: C::NAME,
+            create: create::<C>,
+            reference: native::reference::class_reference::<C>,
+        }
+    }
+}
+
+/// # Safety
+/// `component` is the platform's out-pointer.
+unsafe fn create<C: AddinClass>(component: *mut *mut c_void) -> c_long {
+    // SAFETY: forwarded from GetClassObject.
+    unsafe { create_component(component, Component::<C>::new()) }
+}
+
+/// The one list of classes: `GetClassNames`, `GetClassObject` and the README reference all read it.
+const CLASSES: &[ClassEntry] = &[
+    ClassEntry::of::<ConnectAgent>(),
+    ClassEntry::of::<Centrifugo>(),
+    ClassEntry::of::<UIScom>(),
+    ClassEntry::of::<Binotel>(),
+];
+
+/// `GetClassNames`: the classes `Новый("AddIn.TelephonyBridge.<Class>")` can create, `|`-separated.
+pub fn class_names() -> String {
+    CLASSES.iter().map(|c| c.name).collect::<Vec<_>>().join("|")
+}
+
+static CLASS_NAMES_UTF16: Lazy<Vec<u16>> = Lazy::new(|| {
+    class_names()
+        .encode_utf16()
+        .chain(std::iter::once(0))
+        .collect()
+});
 
 /// The member tables of every class in Markdown, as README.md shows them.
 pub fn members_reference() -> String {
-    use native::reference::{class_reference, common_reference};
-    let mut out = format!("#### Общие члены всех классов\n\n{}\n", common_reference());
-    for (name, table) in [
-        ("ConnectAgent", class_reference::<ConnectAgent>()),
-        ("Centrifugo", class_reference::<Centrifugo>()),
-        ("UIScom", class_reference::<UIScom>()),
-        ("Binotel", class_reference::<Binotel>()),
-    ] {
-        out.push_str(&format!("\n#### {name}\n\n{table}\n"));
+    let common = native::reference::common_reference::<ConnectAgent>();
+    let mut out = format!("#### Общие члены всех классов\n\n{common}\n");
+    for class in CLASSES {
+        out.push_str(&format!(
+            "\n#### {}\n\n{}\n",
+            class.name,
+            (class.reference)()
+        ));
     }
     out
 }
@@ -46,8 +87,10 @@ pub fn members_reference() -> String {
 /// Called by the platform; returns a static NUL-terminated UTF-16 string.
 #[no_mangle]
 pub extern "C" fn GetClassNames() -> *const u16 {
-    CLASS_NAMES_UTF16.as_ptr()
+    catch_unwind(|| CLASS_NAMES_UTF16.as_ptr()).unwrap_or(EMPTY_UTF16.as_ptr())
 }
+
+static EMPTY_UTF16: [u16; 1] = [0];
 
 /// # Safety
 /// `name` must be a NUL-terminated UTF-16 string and `component` a valid out-pointer.
@@ -61,15 +104,10 @@ pub unsafe extern "C" fn GetClassObject(name: *const u16, component: *mut *mut c
         let name = unsafe { addin1c::CStr1C::from_ptr(name) };
         let units: &[u16] = name;
         let name = String::from_utf16_lossy(units.strip_suffix(&[0]).unwrap_or(units));
-        // SAFETY: `component` is the platform's out-pointer.
-        unsafe {
-            match name.as_str() {
-                "ConnectAgent" => create_component(component, Component::<ConnectAgent>::new()),
-                "Centrifugo" => create_component(component, Component::<Centrifugo>::new()),
-                "UIScom" => create_component(component, Component::<UIScom>::new()),
-                "Binotel" => create_component(component, Component::<Binotel>::new()),
-                _ => 0,
-            }
+        match CLASSES.iter().find(|class| class.name == name) {
+            // SAFETY: `component` is the platform's out-pointer.
+            Some(class) => unsafe { (class.create)(component) },
+            None => 0,
         }
     })
     .unwrap_or(0)

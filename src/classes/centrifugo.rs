@@ -17,158 +17,260 @@ use crate::driver::centrifugo::{CentrifugoWorker, Command, Settings};
 use crate::driver::http::{HttpError, HttpRunner};
 use crate::driver::DriverError;
 use crate::native::{
-    AddinClass, AddinError, ClassContext, MethodSpec, ParamKind, ParamSpec, PropSpec, Value,
+    AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamKind, ParamSpec, Prop, Value,
 };
 
-const M_PUBLISH: usize = 0;
-const M_BROADCAST: usize = 1;
-const M_HISTORY: usize = 2;
-const M_PRESENCE: usize = 3;
-const M_INFO: usize = 4;
-const M_CONNECTION_TOKEN: usize = 5;
-const M_SUBSCRIPTION_TOKEN: usize = 6;
-const M_CONNECT: usize = 7;
-const M_DISCONNECT: usize = 8;
-const M_SUBSCRIBE: usize = 9;
-const M_UNSUBSCRIBE: usize = 10;
-const M_SET_TOKEN: usize = 11;
-
-const METHODS: &[MethodSpec] = &[
-    MethodSpec {
-        en: "Publish",
-        ru: "Опубликовать",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("Channel", "Канал"),
-            ParamSpec::text("Data", "Данные"),
-            ParamSpec::optional_text("IdempotencyKey", "КлючИдемпотентности"),
-        ],
+const METHODS: &[Method<Centrifugo>] = &[
+    Method {
+        spec: MethodSpec {
+            en: "Publish",
+            ru: "Опубликовать",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Channel", "Канал"),
+                ParamSpec::text("Data", "Данные"),
+                ParamSpec::optional_text("IdempotencyKey", "КлючИдемпотентности"),
+            ],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::Publish {
+                channel: str_arg(args, 0).to_string(),
+                data: str_arg(args, 1).to_string(),
+                idempotency_key: str_arg(args, 2).to_string(),
+            })
+        },
     },
-    MethodSpec {
-        en: "Broadcast",
-        ru: "ОпубликоватьВКаналы",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("Channels", "Каналы"),
-            ParamSpec::text("Data", "Данные"),
-            ParamSpec::optional_text("IdempotencyKey", "КлючИдемпотентности"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "Broadcast",
+            ru: "ОпубликоватьВКаналы",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Channels", "Каналы"),
+                ParamSpec::text("Data", "Данные"),
+                ParamSpec::optional_text("IdempotencyKey", "КлючИдемпотентности"),
+            ],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::Broadcast {
+                channels: parse_channels(str_arg(args, 0)),
+                data: str_arg(args, 1).to_string(),
+                idempotency_key: str_arg(args, 2).to_string(),
+            })
+        },
     },
-    MethodSpec {
-        en: "History",
-        ru: "История",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("Channel", "Канал"),
-            ParamSpec {
-                en: "Limit",
-                ru: "Лимит",
-                kind: ParamKind::Num,
-                default: Some(Value::Int(0)),
-            },
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "History",
+            ru: "История",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Channel", "Канал"),
+                ParamSpec {
+                    en: "Limit",
+                    ru: "Лимит",
+                    kind: ParamKind::Num,
+                    default: Some(Value::Int(0)),
+                },
+            ],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::History {
+                channel: str_arg(args, 0).to_string(),
+                limit: num_arg(args, 1) as i64,
+            })
+        },
     },
-    MethodSpec {
-        en: "Presence",
-        ru: "Присутствие",
-        aliases: &[],
-        returns: true,
-        params: &[ParamSpec::text("Channel", "Канал")],
+    Method {
+        spec: MethodSpec {
+            en: "Presence",
+            ru: "Присутствие",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("Channel", "Канал")],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::Presence {
+                channel: str_arg(args, 0).to_string(),
+            })
+        },
     },
-    MethodSpec {
-        en: "Info",
-        ru: "Информация",
-        aliases: &[],
-        returns: true,
-        params: &[],
+    Method {
+        spec: MethodSpec {
+            en: "Info",
+            ru: "Информация",
+            aliases: &[],
+            returns: true,
+            params: &[],
+        },
+        call: |c, _| c.api(ApiCommand::Info),
     },
-    MethodSpec {
-        en: "MakeConnectionToken",
-        ru: "СоздатьТокенПодключения",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("User", "Пользователь"),
-            ParamSpec::text("Secret", "Секрет"),
-            ParamSpec::number("LifetimeSec", "СрокЖизниСек"),
-            ParamSpec::optional_text("ExtraJSON", "ДопДанныеJSON"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "MakeConnectionToken",
+            ru: "СоздатьТокенПодключения",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("User", "Пользователь"),
+                ParamSpec::text("Secret", "Секрет"),
+                ParamSpec::number("LifetimeSec", "СрокЖизниСек"),
+                ParamSpec::optional_text("ExtraJSON", "ДопДанныеJSON"),
+            ],
+        },
+        call: |_, args| {
+            tb_centrifugo::jwt::connection_token(
+                str_arg(args, 0),
+                str_arg(args, 1),
+                num_arg(args, 2) as i64,
+                str_arg(args, 3),
+                unix_now(),
+            )
+            .map(Value::Str)
+            .map_err(core_error)
+        },
     },
-    MethodSpec {
-        en: "MakeSubscriptionToken",
-        ru: "СоздатьТокенПодписки",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("User", "Пользователь"),
-            ParamSpec::text("Channel", "Канал"),
-            ParamSpec::text("Secret", "Секрет"),
-            ParamSpec::number("LifetimeSec", "СрокЖизниСек"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "MakeSubscriptionToken",
+            ru: "СоздатьТокенПодписки",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("User", "Пользователь"),
+                ParamSpec::text("Channel", "Канал"),
+                ParamSpec::text("Secret", "Секрет"),
+                ParamSpec::number("LifetimeSec", "СрокЖизниСек"),
+            ],
+        },
+        call: |_, args| {
+            tb_centrifugo::jwt::subscription_token(
+                str_arg(args, 0),
+                str_arg(args, 1),
+                str_arg(args, 2),
+                num_arg(args, 3) as i64,
+                unix_now(),
+            )
+            .map(Value::Str)
+            .map_err(core_error)
+        },
     },
-    MethodSpec {
-        en: "Connect",
-        ru: "Подключиться",
-        aliases: &[],
-        returns: false,
-        params: &[
-            ParamSpec::text("Url", "Адрес"),
-            ParamSpec::optional_text("Token", "Токен"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "Connect",
+            ru: "Подключиться",
+            aliases: &[],
+            returns: false,
+            params: &[
+                ParamSpec::text("Url", "Адрес"),
+                ParamSpec::optional_text("Token", "Токен"),
+            ],
+        },
+        call: Centrifugo::connect,
     },
-    MethodSpec {
-        en: "Disconnect",
-        ru: "Отключиться",
-        aliases: &[],
-        returns: false,
-        params: &[],
+    Method {
+        spec: MethodSpec {
+            en: "Disconnect",
+            ru: "Отключиться",
+            aliases: &[],
+            returns: false,
+            params: &[],
+        },
+        call: |c, _| c.tell(Command::Disconnect),
     },
-    MethodSpec {
-        en: "Subscribe",
-        ru: "Подписаться",
-        aliases: &[],
-        returns: false,
-        params: &[
-            ParamSpec::text("Channel", "Канал"),
-            ParamSpec::optional_text("Token", "Токен"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "Subscribe",
+            ru: "Подписаться",
+            aliases: &[],
+            returns: false,
+            params: &[
+                ParamSpec::text("Channel", "Канал"),
+                ParamSpec::optional_text("Token", "Токен"),
+            ],
+        },
+        call: Centrifugo::subscribe,
     },
-    MethodSpec {
-        en: "Unsubscribe",
-        ru: "Отписаться",
-        aliases: &[],
-        returns: false,
-        params: &[ParamSpec::text("Channel", "Канал")],
+    Method {
+        spec: MethodSpec {
+            en: "Unsubscribe",
+            ru: "Отписаться",
+            aliases: &[],
+            returns: false,
+            params: &[ParamSpec::text("Channel", "Канал")],
+        },
+        call: |c, args| {
+            let channel = str_arg(args, 0).trim().to_string();
+            c.tell(Command::Unsubscribe { channel })
+        },
     },
-    MethodSpec {
-        en: "SetToken",
-        ru: "УстановитьТокен",
-        aliases: &[],
-        returns: false,
-        params: &[ParamSpec::text("Token", "Токен")],
+    Method {
+        spec: MethodSpec {
+            en: "SetToken",
+            ru: "УстановитьТокен",
+            aliases: &[],
+            returns: false,
+            params: &[ParamSpec::text("Token", "Токен")],
+        },
+        call: |c, args| {
+            let token = str_arg(args, 0).to_string();
+            c.start_and_tell(Command::SetToken(token))
+        },
     },
 ];
 
-const P_API_URL: usize = 0;
-const P_API_KEY: usize = 1;
-const P_API_MODE: usize = 2;
-const P_TIMEOUT: usize = 3;
-const P_CONNECTED: usize = 4;
-const P_STATE: usize = 5;
-const P_PROXY: usize = 6;
-
-const PROPS: &[PropSpec] = &[
-    PropSpec::read_write("ApiUrl", "АдресAPI"),
+const PROPS: &[Prop<Centrifugo>] = &[
+    Prop::read_write(
+        "ApiUrl",
+        "АдресAPI",
+        |c| Ok(Value::from(c.api_url.as_str())),
+        Centrifugo::set_api_url,
+    ),
     // Readable so 1C's debugger does not fail on it, but it only ever shows whether a key is set.
-    PropSpec::read_write("ApiKey", "КлючAPI"),
-    PropSpec::read_write("ApiMode", "РежимAPI"),
-    PropSpec::read_write("Timeout", "Таймаут"),
-    PropSpec::read_only("Connected", "Подключено"),
-    PropSpec::read_only("State", "Состояние"),
-    PropSpec::read_write("Proxy", "Прокси"),
+    Prop::read_write(
+        "ApiKey",
+        "КлючAPI",
+        |c| Ok(Value::from(if c.api_key.is_empty() { "" } else { "***" })),
+        |c, value| {
+            c.api_key = ApiKey::new(value.as_str().trim());
+            Ok(())
+        },
+    ),
+    Prop::read_write(
+        "ApiMode",
+        "РежимAPI",
+        |c| Ok(Value::from(c.api_mode.as_str())),
+        |c, value| {
+            c.api_mode = ApiMode::parse(value.as_str()).map_err(core_error)?;
+            c.api_known_mode = ApiMode::Auto;
+            Ok(())
+        },
+    ),
+    Prop::read_write(
+        "Timeout",
+        "Таймаут",
+        |c| Ok(Value::Num(c.http.timeout().as_secs_f64())),
+        Centrifugo::set_timeout,
+    ),
+    Prop::read_only("Connected", "Подключено", |c| {
+        Ok(Value::Bool(c.state() == State::Connected))
+    }),
+    Prop::read_only("State", "Состояние", |c| {
+        Ok(Value::from(c.state().as_str()))
+    }),
+    Prop::read_write(
+        "Proxy",
+        "Прокси",
+        |c| Ok(Value::from(c.http.proxy_shown())),
+        |c, value| {
+            c.http.set_proxy(value.as_str());
+            *c.proxy.lock() = c.http.proxy().to_string();
+            Ok(())
+        },
+    ),
 ];
 
 #[derive(Default)]
@@ -366,11 +468,62 @@ impl Centrifugo {
     }
 
     /// Hands a command to the client thread, if it was started; says so if it failed.
-    fn tell(&self, command: Command) -> Result<(), AddinError> {
-        match &self.worker {
-            Some(worker) => Ok(worker.send(command)?),
-            None => Ok(()),
+    fn tell(&mut self, command: Command) -> Result<Value, AddinError> {
+        if let Some(worker) = &self.worker {
+            worker.send(command)?;
         }
+        Ok(Value::Empty)
+    }
+
+    /// Hands a command to the client thread, starting it first if needed.
+    fn start_and_tell(&mut self, command: Command) -> Result<Value, AddinError> {
+        self.worker()?.send(command)?;
+        Ok(Value::Empty)
+    }
+
+    fn connect(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+        let url = str_arg(args, 0).trim().to_string();
+        tb_centrifugo::validate_websocket_url(&url).map_err(core_error)?;
+        let token = str_arg(args, 1).to_string();
+        self.start_and_tell(Command::Connect { url, token })
+    }
+
+    fn subscribe(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+        let channel = str_arg(args, 0).trim().to_string();
+        if channel.is_empty() {
+            return Err(core_error(tb_centrifugo::Error::EmptyArgument {
+                what: "channel",
+            }));
+        }
+        let token = str_arg(args, 1).to_string();
+        self.start_and_tell(Command::Subscribe { channel, token })
+    }
+
+    fn set_api_url(&mut self, value: &Value) -> Result<(), AddinError> {
+        let url = value.as_str().trim().to_string();
+        if !url.is_empty() {
+            ApiConfig::new(&url, ApiKey::default(), ApiMode::Modern).map_err(core_error)?;
+        }
+        if url != self.api_url {
+            self.api_known_mode = ApiMode::Auto;
+        }
+        self.api_url = url;
+        Ok(())
+    }
+
+    fn set_timeout(&mut self, value: &Value) -> Result<(), AddinError> {
+        let seconds = value
+            .as_f64()
+            .or_else(|| value.as_str().trim().parse().ok())
+            .unwrap_or(-1.0);
+        if !(seconds > 0.0 && seconds <= 3600.0) {
+            return Err(AddinError::new(
+                "the timeout must be a number of seconds between 0 and 3600",
+                "таймаут должен быть числом секунд от 0 до 3600",
+            ));
+        }
+        self.http.set_timeout(Duration::from_secs_f64(seconds));
+        Ok(())
     }
 
     fn state(&self) -> State {
@@ -384,11 +537,11 @@ impl Centrifugo {
 impl AddinClass for Centrifugo {
     const NAME: &'static str = "Centrifugo";
 
-    fn methods() -> &'static [MethodSpec] {
+    fn methods() -> &'static [Method<Self>] {
         METHODS
     }
 
-    fn props() -> &'static [PropSpec] {
+    fn props() -> &'static [Prop<Self>] {
         PROPS
     }
 
@@ -404,137 +557,6 @@ impl AddinClass for Centrifugo {
             worker: None,
             counters: ApiCounters::default(),
         }
-    }
-
-    fn call(&mut self, method: usize, args: &[Value]) -> Result<Value, AddinError> {
-        match method {
-            M_PUBLISH => self.api(ApiCommand::Publish {
-                channel: str_arg(args, 0).to_string(),
-                data: str_arg(args, 1).to_string(),
-                idempotency_key: str_arg(args, 2).to_string(),
-            }),
-            M_BROADCAST => self.api(ApiCommand::Broadcast {
-                channels: parse_channels(str_arg(args, 0)),
-                data: str_arg(args, 1).to_string(),
-                idempotency_key: str_arg(args, 2).to_string(),
-            }),
-            M_HISTORY => self.api(ApiCommand::History {
-                channel: str_arg(args, 0).to_string(),
-                limit: num_arg(args, 1) as i64,
-            }),
-            M_PRESENCE => self.api(ApiCommand::Presence {
-                channel: str_arg(args, 0).to_string(),
-            }),
-            M_INFO => self.api(ApiCommand::Info),
-            M_CONNECTION_TOKEN => tb_centrifugo::jwt::connection_token(
-                str_arg(args, 0),
-                str_arg(args, 1),
-                num_arg(args, 2) as i64,
-                str_arg(args, 3),
-                unix_now(),
-            )
-            .map(Value::Str)
-            .map_err(core_error),
-            M_SUBSCRIPTION_TOKEN => tb_centrifugo::jwt::subscription_token(
-                str_arg(args, 0),
-                str_arg(args, 1),
-                str_arg(args, 2),
-                num_arg(args, 3) as i64,
-                unix_now(),
-            )
-            .map(Value::Str)
-            .map_err(core_error),
-            M_CONNECT => {
-                let url = str_arg(args, 0).trim().to_string();
-                tb_centrifugo::validate_websocket_url(&url).map_err(core_error)?;
-                let token = str_arg(args, 1).to_string();
-                self.worker()?.send(Command::Connect { url, token })?;
-                Ok(Value::Empty)
-            }
-            M_DISCONNECT => {
-                self.tell(Command::Disconnect)?;
-                Ok(Value::Empty)
-            }
-            M_SUBSCRIBE => {
-                let channel = str_arg(args, 0).trim().to_string();
-                if channel.is_empty() {
-                    return Err(core_error(tb_centrifugo::Error::EmptyArgument {
-                        what: "channel",
-                    }));
-                }
-                let token = str_arg(args, 1).to_string();
-                self.worker()?.send(Command::Subscribe { channel, token })?;
-                Ok(Value::Empty)
-            }
-            M_UNSUBSCRIBE => {
-                let channel = str_arg(args, 0).trim().to_string();
-                self.tell(Command::Unsubscribe { channel })?;
-                Ok(Value::Empty)
-            }
-            M_SET_TOKEN => {
-                let token = str_arg(args, 0).to_string();
-                self.worker()?.send(Command::SetToken(token))?;
-                Ok(Value::Empty)
-            }
-            _ => Err(AddinError::new("no such method", "нет такого метода")),
-        }
-    }
-
-    fn get_prop(&mut self, prop: usize) -> Result<Value, AddinError> {
-        Ok(match prop {
-            P_API_URL => Value::from(self.api_url.as_str()),
-            P_API_KEY => Value::from(if self.api_key.is_empty() { "" } else { "***" }),
-            P_API_MODE => Value::from(self.api_mode.as_str()),
-            P_TIMEOUT => Value::Num(self.http.timeout().as_secs_f64()),
-            P_CONNECTED => Value::Bool(self.state() == State::Connected),
-            P_STATE => Value::from(self.state().as_str()),
-            P_PROXY => Value::from(self.http.proxy_shown()),
-            _ => return Err(AddinError::new("no such property", "нет такого свойства")),
-        })
-    }
-
-    fn set_prop(&mut self, prop: usize, value: &Value) -> Result<(), AddinError> {
-        match prop {
-            P_API_URL => {
-                let url = value.as_str().trim().to_string();
-                if !url.is_empty() {
-                    ApiConfig::new(&url, ApiKey::default(), ApiMode::Modern).map_err(core_error)?;
-                }
-                if url != self.api_url {
-                    self.api_known_mode = ApiMode::Auto;
-                }
-                self.api_url = url;
-            }
-            P_API_KEY => self.api_key = ApiKey::new(value.as_str().trim()),
-            P_API_MODE => {
-                self.api_mode = ApiMode::parse(value.as_str()).map_err(core_error)?;
-                self.api_known_mode = ApiMode::Auto;
-            }
-            P_TIMEOUT => {
-                let seconds = value
-                    .as_f64()
-                    .or_else(|| value.as_str().trim().parse().ok())
-                    .unwrap_or(-1.0);
-                if !(seconds > 0.0 && seconds <= 3600.0) {
-                    return Err(AddinError::new(
-                        "the timeout must be a number of seconds between 0 and 3600",
-                        "таймаут должен быть числом секунд от 0 до 3600",
-                    ));
-                }
-                self.http.set_timeout(Duration::from_secs_f64(seconds));
-            }
-            P_PROXY => {
-                self.http.set_proxy(value.as_str());
-                *self.proxy.lock() = self.http.proxy().to_string();
-            }
-            _ => {
-                return Err(AddinError::new(
-                    "the property is read-only",
-                    "свойство только для чтения",
-                ))
-            }
-        }
-        Ok(())
     }
 
     fn diagnostics(&self) -> Json {

@@ -21,7 +21,7 @@ use crate::driver::agent::{self, AgentStatus, Command as Request};
 use crate::driver::worker::Worker;
 use crate::driver::DriverError;
 use crate::native::{
-    AddinClass, AddinError, ClassContext, Lang, MethodSpec, ParamSpec, PropSpec, Value,
+    AddinClass, AddinError, ClassContext, Lang, Method, MethodSpec, ParamSpec, Prop, Value,
 };
 use crate::transport::agent_pipe::default_address;
 
@@ -33,127 +33,202 @@ const DEFAULT_COMMAND_TIMEOUT_MS: f64 = 10_000.0;
 /// One day: anything longer is surely a unit mistake (seconds vs milliseconds is the usual one).
 const MAX_COMMAND_TIMEOUT_MS: f64 = 86_400_000.0;
 
-const NO_PARAMS: &[ParamSpec] = &[];
-
-// Method indices: the order of METHODS.
-const M_CONNECT: usize = 0;
-const M_CLOSE: usize = 1;
-const M_CHANGE_STATUS: usize = 2;
-const M_SUB_STATUS: usize = 3;
-const M_UNSUB_STATUS: usize = 4;
-const M_SUB_SOFTPHONE: usize = 5;
-const M_UNSUB_SOFTPHONE: usize = 6;
-const M_SUB_COLLEAGUES: usize = 7;
-const M_UNSUB_COLLEAGUES: usize = 8;
-const M_SUB_CLIENTS: usize = 9;
-const M_UNSUB_CLIENTS: usize = 10;
-const M_SUB_ALL: usize = 11;
-const M_UNSUB_ALL: usize = 12;
-const M_CALL: usize = 13;
-const M_SEND_MESSAGE: usize = 14;
-const M_SUBSCRIBE: usize = 15;
-const M_UNSUBSCRIBE: usize = 16;
-
-static METHODS: std::sync::LazyLock<Vec<MethodSpec>> = std::sync::LazyLock::new(|| {
-    let uuid = || ParamSpec::text("UUID", "UUID");
-    let leak =
-        |params: Vec<ParamSpec>| -> &'static [ParamSpec] { Box::leak(params.into_boxed_slice()) };
-    let subscription_params = || {
-        leak(vec![
-            ParamSpec::text("Mode", "Режим"),
-            ParamSpec::text("Object", "Объект"),
-            ParamSpec::optional_text("Initiator", "Инициатор"),
-        ])
-    };
-    let driver = |d: DriverSubscription, subscribe: bool| {
-        let [ru_sub, en_sub, ru_unsub, en_unsub] = d.method_names();
-        if subscribe {
-            MethodSpec::function(en_sub, ru_sub, NO_PARAMS)
-        } else {
-            MethodSpec::function(en_unsub, ru_unsub, NO_PARAMS)
-        }
-    };
-    let mut softphone_unsubscribe = driver(DriverSubscription::Softphone, false);
-    softphone_unsubscribe.aliases = &["UnSubscribeFromEvents_Softphone"];
-    vec![
-        MethodSpec::function(
-            "ConnectToAgent",
-            "ПодключитьсяКАгенту",
-            leak(vec![ParamSpec::text("Login", "Логин")]),
-        ),
-        MethodSpec::procedure("CloseConnectToAgent", "ЗакрытьПодключение", NO_PARAMS),
-        MethodSpec::function(
-            "ChangeOnlineStatus",
-            "УстановитьОнлайнСтатус",
-            leak(vec![uuid(), ParamSpec::text("Status", "Статус")]),
-        ),
-        driver(DriverSubscription::OnlineStatus, true),
-        driver(DriverSubscription::OnlineStatus, false),
-        driver(DriverSubscription::Softphone, true),
-        softphone_unsubscribe,
-        driver(DriverSubscription::ColleaguesCall, true),
-        driver(DriverSubscription::ColleaguesCall, false),
-        driver(DriverSubscription::ClientsCall, true),
-        driver(DriverSubscription::ClientsCall, false),
-        driver(DriverSubscription::AllCall, true),
-        driver(DriverSubscription::AllCall, false),
-        MethodSpec::function(
-            "Call_Softphone",
-            "ПозвонитьВ_Софтфон",
-            leak(vec![uuid(), ParamSpec::text("Number", "Номер")]),
-        ),
-        MethodSpec::function(
-            "SendMessage",
-            "ОтправитьСообщение",
-            leak(vec![
-                uuid(),
+/// The methods of the vendor's 1C driver, in its order and spelling, plus the general subscriptions.
+const METHODS: &[Method<ConnectAgent>] = &[
+    Method {
+        spec: MethodSpec {
+            en: "ConnectToAgent",
+            ru: "ПодключитьсяКАгенту",
+            aliases: &[],
+            params: &[ParamSpec::text("Login", "Логин")],
+            returns: true,
+        },
+        call: |c, args| c.connect(args[0].as_str()),
+    },
+    Method::procedure(
+        "CloseConnectToAgent",
+        "ЗакрытьПодключение",
+        &[],
+        |c, _| {
+            if c.worker.is_some() {
+                c.request(Request::Close)?;
+            }
+            Ok(Value::Empty)
+        },
+    ),
+    Method {
+        spec: MethodSpec {
+            en: "ChangeOnlineStatus",
+            ru: "УстановитьОнлайнСтатус",
+            aliases: &[],
+            params: &[
+                ParamSpec::text("UUID", "UUID"),
+                ParamSpec::text("Status", "Статус"),
+            ],
+            returns: true,
+        },
+        call: |c, args| {
+            let command = Command::change_online_status(args[1].as_str())?;
+            c.send_command(command, ConnectAgent::id_or_new(&args[0]))
+        },
+    },
+    Method::function(
+        "SubscribeToEvents_OnlineStatus",
+        "ПодписатьсяНаСобытия_ПолучениеСтатуса",
+        &[],
+        |c, _| c.subscription(DriverSubscription::OnlineStatus.keys(), true),
+    ),
+    Method::function(
+        "UnSubscribeFromEvents_OnlineStatus",
+        "ОтписатьсяОтСобытий_ПолучениеСтатуса",
+        &[],
+        |c, _| c.subscription(DriverSubscription::OnlineStatus.keys(), false),
+    ),
+    Method::function(
+        "SubscribeToEvents_Softphone",
+        "ПодписатьсяНаСобытия_Софтфон",
+        &[],
+        |c, _| c.subscription(DriverSubscription::Softphone.keys(), true),
+    ),
+    Method::function(
+        "UnSubscribeToEvents_Softphone",
+        "ОтписатьсяОтСобытий_Софтфон",
+        &[],
+        |c: &mut ConnectAgent, _| c.subscription(DriverSubscription::Softphone.keys(), false),
+    )
+    .with_aliases(&["UnSubscribeFromEvents_Softphone"]),
+    Method::function(
+        "SubscribeToEvents_ColleaguesCall",
+        "ПодписатьсяНаСобытия_ЗвонокВКоллегах",
+        &[],
+        |c, _| c.subscription(DriverSubscription::ColleaguesCall.keys(), true),
+    ),
+    Method::function(
+        "UnSubscribeFromEvents_ColleaguesCall",
+        "ОтписатьсяОтСобытий_ЗвонокВКоллегах",
+        &[],
+        |c, _| c.subscription(DriverSubscription::ColleaguesCall.keys(), false),
+    ),
+    Method::function(
+        "SubscribeToEvents_ClientsCall",
+        "ПодписатьсяНаСобытия_ЗвонокВКлиентах",
+        &[],
+        |c, _| c.subscription(DriverSubscription::ClientsCall.keys(), true),
+    ),
+    Method::function(
+        "UnSubscribeFromEvents_ClientsCall",
+        "ОтписатьсяОтСобытий_ЗвонокВКлиентах",
+        &[],
+        |c, _| c.subscription(DriverSubscription::ClientsCall.keys(), false),
+    ),
+    Method::function(
+        "SubscribeToEvents_AllCall",
+        "ПодписатьсяНаСобытия_Звонок",
+        &[],
+        |c, _| c.subscription(DriverSubscription::AllCall.keys(), true),
+    ),
+    Method::function(
+        "UnSubscribeFromEvents_AllCall",
+        "ОтписатьсяОтСобытий_Звонок",
+        &[],
+        |c, _| c.subscription(DriverSubscription::AllCall.keys(), false),
+    ),
+    Method {
+        spec: MethodSpec {
+            en: "Call_Softphone",
+            ru: "ПозвонитьВ_Софтфон",
+            aliases: &[],
+            params: &[
+                ParamSpec::text("UUID", "UUID"),
+                ParamSpec::text("Number", "Номер"),
+            ],
+            returns: true,
+        },
+        call: |c, args| {
+            let command = Command::call_softphone(args[1].as_str())?;
+            c.send_command(command, ConnectAgent::id_or_new(&args[0]))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "SendMessage",
+            ru: "ОтправитьСообщение",
+            aliases: &[],
+            params: &[
+                ParamSpec::text("UUID", "UUID"),
                 ParamSpec::text("Mode", "Режим"),
                 ParamSpec::text("Recipient", "Получатель"),
                 ParamSpec::text("Text", "Текст"),
-            ]),
-        ),
-        MethodSpec::function(
-            "SubscribeToEvents",
-            "ПодписатьсяНаСобытия",
-            subscription_params(),
-        ),
-        MethodSpec::function(
-            "UnSubscribeFromEvents",
-            "ОтписатьсяОтСобытий",
-            subscription_params(),
-        ),
-    ]
-});
-
-const P_LOGIN: usize = 0;
-const P_CONNECTED: usize = 1;
-const P_PIPE_ADDRESS: usize = 2;
-const P_AUTO_RECONNECT: usize = 3;
-const P_COMMAND_TIMEOUT: usize = 4;
-
-const PROPS: &[PropSpec] = &[
-    PropSpec::read_only("Login", "Логин"),
-    PropSpec::read_only("Connected", "Подключено"),
-    PropSpec::read_write("PipeAddress", "АдресКанала"),
-    PropSpec::read_write("AutoReconnect", "АвтоПереподключение"),
-    PropSpec::read_write("CommandTimeout", "ТаймаутКоманды"),
+            ],
+            returns: true,
+        },
+        call: |c, args| {
+            let recipient = Recipient::from_json(args[1].as_str(), args[2].as_str())?;
+            let command = Command::SendMessage {
+                recipient,
+                text: args[3].as_str().to_string(),
+            };
+            c.send_command(command, ConnectAgent::id_or_new(&args[0]))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "SubscribeToEvents",
+            ru: "ПодписатьсяНаСобытия",
+            aliases: &[],
+            params: SUBSCRIPTION_PARAMS,
+            returns: true,
+        },
+        call: |c, args| {
+            let keys = ConnectAgent::general_keys(args)?;
+            c.subscription(keys, true)
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "UnSubscribeFromEvents",
+            ru: "ОтписатьсяОтСобытий",
+            aliases: &[],
+            params: SUBSCRIPTION_PARAMS,
+            returns: true,
+        },
+        call: |c, args| {
+            let keys = ConnectAgent::general_keys(args)?;
+            c.subscription(keys, false)
+        },
+    },
 ];
 
-fn driver_subscription(method: usize) -> Option<(DriverSubscription, bool)> {
-    Some(match method {
-        M_SUB_STATUS => (DriverSubscription::OnlineStatus, true),
-        M_UNSUB_STATUS => (DriverSubscription::OnlineStatus, false),
-        M_SUB_SOFTPHONE => (DriverSubscription::Softphone, true),
-        M_UNSUB_SOFTPHONE => (DriverSubscription::Softphone, false),
-        M_SUB_COLLEAGUES => (DriverSubscription::ColleaguesCall, true),
-        M_UNSUB_COLLEAGUES => (DriverSubscription::ColleaguesCall, false),
-        M_SUB_CLIENTS => (DriverSubscription::ClientsCall, true),
-        M_UNSUB_CLIENTS => (DriverSubscription::ClientsCall, false),
-        M_SUB_ALL => (DriverSubscription::AllCall, true),
-        M_UNSUB_ALL => (DriverSubscription::AllCall, false),
-        _ => return None,
-    })
-}
+const SUBSCRIPTION_PARAMS: &[ParamSpec] = &[
+    ParamSpec::text("Mode", "Режим"),
+    ParamSpec::text("Object", "Объект"),
+    ParamSpec::optional_text("Initiator", "Инициатор"),
+];
+
+const PROPS: &[Prop<ConnectAgent>] = &[
+    Prop::read_only("Login", "Логин", |c| Ok(Value::Str(c.login.clone()))),
+    Prop::read_only("Connected", "Подключено", |c| {
+        Ok(Value::Bool(c.shared.connected.load(Ordering::Acquire)))
+    }),
+    Prop::read_write(
+        "PipeAddress",
+        "АдресКанала",
+        |c| Ok(Value::Str(c.effective_address())),
+        ConnectAgent::set_pipe_address,
+    ),
+    Prop::read_write(
+        "AutoReconnect",
+        "АвтоПереподключение",
+        |c| Ok(Value::Bool(c.auto_reconnect)),
+        ConnectAgent::set_auto_reconnect,
+    ),
+    Prop::read_write(
+        "CommandTimeout",
+        "ТаймаутКоманды",
+        |c| Ok(Value::Num(c.command_timeout_ms)),
+        ConnectAgent::set_command_timeout,
+    ),
+];
 
 impl From<ConnectError> for AddinError {
     fn from(error: ConnectError) -> Self {
@@ -274,6 +349,52 @@ impl ConnectAgent {
         Ok(Value::Str(request_id))
     }
 
+    fn set_pipe_address(&mut self, value: &Value) -> Result<(), AddinError> {
+        self.pipe_address = match value {
+            Value::Str(s) => s.trim().to_string(),
+            Value::Empty => String::new(),
+            _ => {
+                return Err(AddinError::new(
+                    "PipeAddress must be a String (empty: derived from Login)",
+                    "АдресКанала должен быть Строкой (пусто — по логину)",
+                ))
+            }
+        };
+        Ok(())
+    }
+
+    fn set_auto_reconnect(&mut self, value: &Value) -> Result<(), AddinError> {
+        let enabled = value.as_bool().ok_or_else(|| {
+            AddinError::new(
+                "AutoReconnect must be a Boolean",
+                "АвтоПереподключение должно быть Булево",
+            )
+        })?;
+        self.auto_reconnect = enabled;
+        if self.worker.is_some() {
+            self.request(Request::SetAutoReconnect(enabled))?;
+        }
+        Ok(())
+    }
+
+    fn set_command_timeout(&mut self, value: &Value) -> Result<(), AddinError> {
+        let ms = value
+            .as_f64()
+            .filter(|ms| ms.is_finite() && *ms >= 1.0 && *ms <= MAX_COMMAND_TIMEOUT_MS)
+            .ok_or_else(|| {
+                AddinError::new(
+                    "CommandTimeout must be a Number of milliseconds from 1 to 86400000",
+                    "ТаймаутКоманды должен быть Числом миллисекунд от 1 до 86400000",
+                )
+            })?;
+        self.command_timeout_ms = ms;
+        if self.worker.is_some() {
+            let timeout = self.command_timeout();
+            self.request(Request::SetCommandTimeout(timeout))?;
+        }
+        Ok(())
+    }
+
     fn general_keys(args: &[Value]) -> Result<Vec<SubscriptionKey>, AddinError> {
         let (mode, object, initiator) = (args[0].as_str(), args[1].as_str(), args[2].as_str());
         if mode.trim().is_empty() || object.trim().is_empty() {
@@ -298,11 +419,11 @@ impl ConnectAgent {
 impl AddinClass for ConnectAgent {
     const NAME: &'static str = "ConnectAgent";
 
-    fn methods() -> &'static [MethodSpec] {
-        METHODS.as_slice()
+    fn methods() -> &'static [Method<Self>] {
+        METHODS
     }
 
-    fn props() -> &'static [PropSpec] {
+    fn props() -> &'static [Prop<Self>] {
         PROPS
     }
 
@@ -315,109 +436,6 @@ impl AddinClass for ConnectAgent {
             command_timeout_ms: DEFAULT_COMMAND_TIMEOUT_MS,
             shared: Arc::new(AgentStatus::default()),
             worker: None,
-        }
-    }
-
-    fn call(&mut self, method: usize, args: &[Value]) -> Result<Value, AddinError> {
-        if let Some((driver, subscribe)) = driver_subscription(method) {
-            return self.subscription(driver.keys(), subscribe);
-        }
-        match method {
-            M_CONNECT => self.connect(args[0].as_str()),
-            M_CLOSE => {
-                if self.worker.is_some() {
-                    self.request(Request::Close)?;
-                }
-                Ok(Value::Empty)
-            }
-            M_CHANGE_STATUS => {
-                let command = Command::change_online_status(args[1].as_str())?;
-                self.send_command(command, Self::id_or_new(&args[0]))
-            }
-            M_CALL => {
-                let command = Command::call_softphone(args[1].as_str())?;
-                self.send_command(command, Self::id_or_new(&args[0]))
-            }
-            M_SEND_MESSAGE => {
-                let recipient = Recipient::from_json(args[1].as_str(), args[2].as_str())?;
-                let command = Command::SendMessage {
-                    recipient,
-                    text: args[3].as_str().to_string(),
-                };
-                self.send_command(command, Self::id_or_new(&args[0]))
-            }
-            M_SUBSCRIBE => {
-                let keys = Self::general_keys(args)?;
-                self.subscription(keys, true)
-            }
-            M_UNSUBSCRIBE => {
-                let keys = Self::general_keys(args)?;
-                self.subscription(keys, false)
-            }
-            _ => Err(AddinError::new("no such method", "нет такого метода")),
-        }
-    }
-
-    fn get_prop(&mut self, prop: usize) -> Result<Value, AddinError> {
-        Ok(match prop {
-            P_LOGIN => Value::Str(self.login.clone()),
-            P_CONNECTED => Value::Bool(self.shared.connected.load(Ordering::Acquire)),
-            P_PIPE_ADDRESS => Value::Str(self.effective_address()),
-            P_AUTO_RECONNECT => Value::Bool(self.auto_reconnect),
-            P_COMMAND_TIMEOUT => Value::Num(self.command_timeout_ms),
-            _ => return Err(AddinError::new("no such property", "нет такого свойства")),
-        })
-    }
-
-    fn set_prop(&mut self, prop: usize, value: &Value) -> Result<(), AddinError> {
-        match prop {
-            P_PIPE_ADDRESS => {
-                self.pipe_address = match value {
-                    Value::Str(s) => s.trim().to_string(),
-                    Value::Empty => String::new(),
-                    _ => {
-                        return Err(AddinError::new(
-                            "PipeAddress must be a String (empty: derived from Login)",
-                            "АдресКанала должен быть Строкой (пусто — по логину)",
-                        ))
-                    }
-                };
-                Ok(())
-            }
-            P_AUTO_RECONNECT => {
-                let enabled = value.as_bool().ok_or_else(|| {
-                    AddinError::new(
-                        "AutoReconnect must be a Boolean",
-                        "АвтоПереподключение должно быть Булево",
-                    )
-                })?;
-                self.auto_reconnect = enabled;
-                if self.worker.is_some() {
-                    self.request(Request::SetAutoReconnect(enabled))?;
-                }
-                Ok(())
-            }
-            P_COMMAND_TIMEOUT => {
-                let ms = value
-                    .as_f64()
-                    .filter(|ms| ms.is_finite() && *ms >= 1.0 && *ms <= MAX_COMMAND_TIMEOUT_MS)
-                    .ok_or_else(|| {
-                        AddinError::new(
-                            "CommandTimeout must be a Number of milliseconds from 1 to 86400000",
-                            "ТаймаутКоманды должен быть Числом миллисекунд от 1 до 86400000",
-                        )
-                    })?;
-                self.command_timeout_ms = ms;
-                if self.worker.is_some() {
-                    let timeout = self.command_timeout();
-                    self.request(Request::SetCommandTimeout(timeout))?;
-                }
-                Ok(())
-            }
-            _ => Err(AddinError::new(
-                "the property is read-only",
-                "свойство только для чтения",
-            )),
         }
     }
 

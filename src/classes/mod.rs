@@ -3,7 +3,7 @@
 mod binotel;
 mod centrifugo;
 mod connect_agent;
-mod pbx_http_settings;
+mod pbx;
 mod uiscom;
 
 pub use binotel::Binotel;

@@ -13,7 +13,7 @@ mod value;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-pub use class::{AddinClass, MethodSpec, ParamKind, ParamSpec, PropSpec};
+pub use class::{AddinClass, Method, MethodSpec, ParamKind, ParamSpec, Prop, PropSpec};
 pub use component::{Component, EVENT_BUFFER_DEPTH};
 pub use error::{AddinError, Lang};
 pub use value::Value;
