@@ -3,7 +3,7 @@
 //! survival.
 //!
 //! Shape: the 1C thread validates parameters, builds the command, picks the ID it returns, and hands a request to
-//! one worker thread. The worker owns the [`AgentPipe`] and the sans-IO [`ConnectCore`]; it turns bytes into events
+//! one worker thread. The worker owns the [`AgentPipe`] and the sans-IO [`Core`]; it turns bytes into events
 //! for `ctx.events` and core output into writes. The 1C thread never waits on the pipe, only (≤ 2 s) for the
 //! outcome of a connect attempt.
 
@@ -15,13 +15,12 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use serde_json::{json, Value as Json};
 use tb_connect::{
-    Command, ConnectCore, ConnectError, CoreConfig, CoreEvent, DisconnectReason,
-    DriverSubscription, Recipient, SubscriptionKey, TransportAction,
+    Command, Config, ConnectError, Core, DisconnectReason, DriverSubscription, Event, Recipient,
+    State, SubscriptionKey, Transmit,
 };
 
-use crate::native::{
-    AddinClass, AddinError, ClassContext, Lang, MethodSpec, ParamSpec, PropSpec, Value,
-};
+use crate::native::{AddinClass, AddinError, ClassContext, MethodSpec, ParamSpec, PropSpec, Value};
+use crate::present;
 use crate::transport::agent_pipe::{default_address, AgentPipe, PipeOps, Readiness, Waker};
 
 /// ConnectToAgent returns within this even when the agent hangs; the attempt itself is bounded below it.
@@ -69,7 +68,7 @@ static METHODS: std::sync::LazyLock<Vec<MethodSpec>> = std::sync::LazyLock::new(
         ])
     };
     let driver = |d: DriverSubscription, subscribe: bool| {
-        let [ru_sub, en_sub, ru_unsub, en_unsub] = d.method_names();
+        let [ru_sub, en_sub, ru_unsub, en_unsub] = present::connect::method_names(d);
         if subscribe {
             MethodSpec::function(en_sub, ru_sub, NO_PARAMS)
         } else {
@@ -160,7 +159,7 @@ fn driver_subscription(method: usize) -> Option<(DriverSubscription, bool)> {
 
 impl From<ConnectError> for AddinError {
     fn from(error: ConnectError) -> Self {
-        AddinError::new(error.to_string(), error.ru())
+        present::connect::error_text(&error).into()
     }
 }
 
@@ -249,11 +248,11 @@ impl ConnectAgent {
                 let (high, low) = uuid::Uuid::new_v4().as_u64_pair();
                 high ^ low
             };
-            let core = ConnectCore::new(
-                CoreConfig {
+            let core = Core::new(
+                Config {
                     command_timeout: self.command_timeout(),
                     auto_reconnect: self.auto_reconnect,
-                    ..CoreConfig::default()
+                    ..Config::default()
                 },
                 seed,
             );
@@ -536,18 +535,18 @@ impl AddinClass for ConnectAgent {
     fn diagnostics(&self) -> Json {
         let mut state = self.shared.diagnostics.lock().clone();
         if !state.is_object() {
-            state = json!({ "State": "NotStarted" });
+            state = json!({ "state": "NotStarted" });
         }
         if let Json::Object(map) = &mut state {
-            map.insert("Login".into(), self.login.clone().into());
-            map.insert("PipeAddress".into(), self.effective_address().into());
-            map.insert("AutoReconnect".into(), self.auto_reconnect.into());
-            map.insert("CommandTimeoutMs".into(), self.command_timeout_ms.into());
+            map.insert("login".into(), self.login.clone().into());
+            map.insert("pipe_address".into(), self.effective_address().into());
+            map.insert("auto_reconnect".into(), self.auto_reconnect.into());
+            map.insert("command_timeout_ms".into(), self.command_timeout_ms.into());
             map.insert(
-                "Connected".into(),
+                "connected".into(),
                 self.shared.connected.load(Ordering::Acquire).into(),
             );
-            map.insert("WorkerRunning".into(), self.worker.is_some().into());
+            map.insert("worker_running".into(), self.worker.is_some().into());
         }
         state
     }
@@ -577,7 +576,7 @@ impl AddinClass for ConnectAgent {
 /// The thread that owns the pipe and the protocol core.
 struct Worker {
     ctx: ClassContext,
-    core: ConnectCore,
+    core: Core,
     pipe: AgentPipe,
     inbox: mpsc::Receiver<Request>,
     shared: Arc<Shared>,
@@ -610,13 +609,13 @@ impl Worker {
                 Ok(Readiness::Closed) => {
                     self.pipe.close();
                     self.core
-                        .transport_closed(Instant::now(), DisconnectReason::ClosedByAgent);
+                        .handle_closed(Instant::now(), DisconnectReason::ClosedByAgent);
                 }
                 Ok(Readiness::Idle) => {}
                 Err(error) => {
                     if self.pipe.is_open() {
                         self.pipe.close();
-                        self.core.transport_closed(
+                        self.core.handle_closed(
                             Instant::now(),
                             DisconnectReason::TransportError(format!("read failed: {error}")),
                         );
@@ -633,7 +632,7 @@ impl Worker {
         let now = Instant::now();
         match request {
             Request::Connect { address, reply } => {
-                if address != self.address && self.core.state_name() != "Idle" {
+                if address != self.address && self.core.state() != State::Idle {
                     // Another login: leave the old agent first.
                     self.core.close(now);
                     self.drive();
@@ -666,21 +665,20 @@ impl Worker {
     fn drive(&mut self) {
         loop {
             let mut progressed = false;
-            while let Some(action) = self.core.poll_action() {
+            while let Some(transmit) = self.core.poll_transmit() {
                 progressed = true;
-                match action {
-                    TransportAction::Open => self.open(),
-                    TransportAction::Close => self.pipe.close(),
-                }
-            }
-            while let Some(bytes) = self.core.poll_transmit() {
-                progressed = true;
-                if let Err(error) = self.pipe.write_all(&bytes, WRITE_TIMEOUT) {
-                    self.pipe.close();
-                    self.core.transport_closed(
-                        Instant::now(),
-                        DisconnectReason::TransportError(format!("write failed: {error}")),
-                    );
+                match transmit {
+                    Transmit::Open => self.open(),
+                    Transmit::Close => self.pipe.close(),
+                    Transmit::Bytes(bytes) => {
+                        if let Err(error) = self.pipe.write_all(&bytes, WRITE_TIMEOUT) {
+                            self.pipe.close();
+                            self.core.handle_closed(
+                                Instant::now(),
+                                DisconnectReason::TransportError(format!("write failed: {error}")),
+                            );
+                        }
+                    }
                 }
             }
             while let Some(event) = self.core.poll_event() {
@@ -694,25 +692,25 @@ impl Worker {
         self.shared
             .connected
             .store(self.core.is_connected(), Ordering::Release);
-        *self.shared.diagnostics.lock() = self.core.diagnostics();
+        *self.shared.diagnostics.lock() = present::connect::diagnostics(&self.core);
     }
 
     fn open(&mut self) {
         let now = Instant::now();
         if self.address.is_empty() {
             self.core
-                .transport_open_failed(now, "no address (Login and PipeAddress are empty)");
+                .handle_open_failed(now, "no address (Login and PipeAddress are empty)");
             self.reply_connect(false);
             return;
         }
         match self.pipe.open(&self.address, OPEN_TIMEOUT) {
             Ok(()) => {
-                self.core.transport_opened(Instant::now());
+                self.core.handle_opened(Instant::now());
                 self.reply_connect(true);
             }
             Err(error) => {
                 let reason = format!("{}: {error}", self.address);
-                self.core.transport_open_failed(Instant::now(), &reason);
+                self.core.handle_open_failed(Instant::now(), &reason);
                 self.reply_connect(false);
             }
         }
@@ -724,99 +722,34 @@ impl Worker {
         }
     }
 
-    fn emit(&mut self, event: CoreEvent) {
+    fn emit(&mut self, event: Event) {
         // `Connected` must already read true when the 1C form handles the Connected event (and false for
         // Disconnected).
         self.shared
             .connected
             .store(self.core.is_connected(), Ordering::Release);
-        let lang = self.ctx.lang();
-        let name = event.name().to_string();
-        let mut data = event.data();
         let log = &self.ctx.log;
         match &event {
-            CoreEvent::ConnectFailed { reason, retry_in } => {
-                log.debug(
-                    "agent connect attempt failed",
-                    json!({ "reason": reason, "retry_in_ms": retry_in.map(|d| d.as_millis() as u64) }),
-                );
-                return; // state changes only; failed attempts stay in the log
-            }
-            CoreEvent::Connected { .. } => {
+            Event::ConnectFailed { reason, retry_in } => log.debug(
+                "agent connect attempt failed",
+                json!({ "reason": reason, "retry_in_ms": retry_in.map(|d| d.as_millis() as u64) }),
+            ),
+            Event::Connected { .. } => {
                 log.info("agent connected", json!({ "address": self.address }))
             }
-            CoreEvent::Disconnected { reason, .. } => {
-                log.info(
-                    "agent disconnected",
-                    json!({ "reason": reason.en(), "data": data }),
-                );
-                localize(
-                    &mut data,
-                    lang,
-                    "Description",
-                    "DescriptionEn",
-                    "DescriptionRu",
-                );
-            }
-            CoreEvent::Error(error) => {
-                log.warn(
-                    "bad message from the agent",
-                    json!({ "error": error.to_string() }),
-                );
-                localize(
-                    &mut data,
-                    lang,
-                    "Description",
-                    "DescriptionEn",
-                    "DescriptionRu",
-                );
-            }
-            CoreEvent::CommandResult(_) => {
-                localize(
-                    &mut data,
-                    lang,
-                    "ErrorDescription",
-                    "ErrorDescriptionEn",
-                    "ErrorDescriptionRu",
-                );
-            }
-            CoreEvent::Agent(agent_event) => {
-                if agent_event.name == "Call" {
-                    attach_normalized_call(&mut data);
-                }
-            }
+            Event::Disconnected { reason, .. } => log.info(
+                "agent disconnected",
+                json!({ "reason": present::connect::disconnect_text(reason).en }),
+            ),
+            Event::Error(error) => log.warn(
+                "bad message from the agent",
+                json!({ "error": present::connect::error_text(error).en }),
+            ),
+            Event::CommandResult(_) | Event::Agent(_) => {}
         }
-        self.ctx.events.send(&name, data);
-    }
-}
-
-/// Add `target` holding the text in the user's language, from the two language fields.
-fn localize(data: &mut Json, lang: Lang, target: &str, en: &str, ru: &str) {
-    if let Json::Object(map) = data {
-        let text = map
-            .get(match lang {
-                Lang::Ru => ru,
-                Lang::En => en,
-            })
-            .cloned()
-            .unwrap_or(Json::String(String::new()));
-        map.insert(target.to_string(), text);
-    }
-}
-
-/// A `Call` event also carries the normalized call model shared with UIScom and Binotel (`Normalized`), when the
-/// event has the fields for it (a `CallID` and a `State`).
-fn attach_normalized_call(data: &mut Json) {
-    let Ok(call) = tb_calls::connect::normalize_call_event(data, tb_calls::UtcOffset::UTC) else {
-        return;
-    };
-    let Ok(mut normalized) = serde_json::to_value(&call) else {
-        return;
-    };
-    if let Json::Object(map) = &mut normalized {
-        map.remove("raw"); // the event itself is the raw form
-    }
-    if let Json::Object(map) = data {
-        map.insert("Normalized".into(), normalized);
+        // Failed attempts stay in the log: the 1C side sees state changes only.
+        if let Some((name, data)) = present::connect::event(&event, self.ctx.lang()) {
+            self.ctx.events.send(&name, data);
+        }
     }
 }
