@@ -10,12 +10,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 use serde_json::{json, Value as Json};
 use tb_centrifugo::{
-    ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, ClientConfig, Event, State,
+    ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, Config, Event, State,
 };
 
 use crate::native::{
     AddinClass, AddinError, ClassContext, MethodSpec, ParamKind, ParamSpec, PropSpec, Value,
 };
+use crate::present;
 use crate::transport::http::{HttpClient, HttpFailure};
 use crate::transport::websocket::{Command, Settings, WebSocketWorker};
 
@@ -193,7 +194,7 @@ pub struct Centrifugo {
 }
 
 fn core_error(e: tb_centrifugo::Error) -> AddinError {
-    AddinError::new(e.to_string(), e.ru())
+    present::centrifugo::error_text(&e).into()
 }
 
 fn str_arg(args: &[Value], index: usize) -> &str {
@@ -265,11 +266,11 @@ impl Centrifugo {
             Ok(value) => Ok(Value::json(&value)),
             Err(e) => {
                 self.counters.errors += 1;
-                self.counters.last_error = e.to_string();
-                self.ctx.log.warn(
-                    "Centrifugo API call failed",
-                    json!({"error": e.to_string()}),
-                );
+                let text = present::centrifugo::error_text(&e);
+                self.ctx
+                    .log
+                    .warn("Centrifugo API call failed", json!({"error": text.en}));
+                self.counters.last_error = text.en;
                 Err(core_error(e))
             }
         }
@@ -278,7 +279,7 @@ impl Centrifugo {
     fn api_inner(&mut self, command: ApiCommand) -> Result<Json, tb_centrifugo::Error> {
         if self.api_url.trim().is_empty() {
             return Err(tb_centrifugo::Error::EmptyArgument {
-                what: "ApiUrl (АдресAPI)",
+                what: tb_centrifugo::Argument::ApiUrl,
             });
         }
         let config = ApiConfig::new(&self.api_url, self.api_key.clone(), self.api_mode)?;
@@ -319,12 +320,14 @@ impl Centrifugo {
     fn worker(&mut self) -> Result<&WebSocketWorker, AddinError> {
         if self.worker.is_none() {
             let ctx = self.ctx.clone();
-            let sink =
-                Box::new(move |event: &Event| {
-                    match event {
-                    Event::Error { kind, code, message, channel } => ctx.log.warn(
+            let sink = Box::new(move |event: &Event| {
+                match event {
+                    Event::Error { kind, code, detail, channel } => ctx.log.warn(
                         "Centrifugo client error",
-                        json!({"type": kind, "code": code, "message": message, "channel": channel}),
+                        json!({
+                            "type": present::centrifugo::error_kind(*kind), "code": code,
+                            "message": present::centrifugo::detail_message(detail), "channel": channel
+                        }),
                     ),
                     Event::Disconnected { code, reason, will_reconnect } => ctx.log.info(
                         "Centrifugo disconnected",
@@ -335,14 +338,15 @@ impl Centrifugo {
                     }
                     _ => {}
                 }
-                    ctx.events.send(event.name(), event.to_json());
-                });
+                let (name, data) = present::centrifugo::event(event);
+                ctx.events.send(name, data);
+            });
             let settings = Settings {
                 handshake_timeout: self.timeout,
                 proxy: self.proxy.clone(),
-                client: ClientConfig {
+                client: Config {
                     jitter_seed: jitter_seed(),
-                    ..ClientConfig::default()
+                    ..Config::default()
                 },
             };
             let worker = WebSocketWorker::start(settings, sink).map_err(|e| {
@@ -445,7 +449,7 @@ impl AddinClass for Centrifugo {
                 let channel = str_arg(args, 0).trim().to_string();
                 if channel.is_empty() {
                     return Err(core_error(tb_centrifugo::Error::EmptyArgument {
-                        what: "channel",
+                        what: tb_centrifugo::Argument::Channel,
                     }));
                 }
                 let token = str_arg(args, 1).to_string();
@@ -475,7 +479,7 @@ impl AddinClass for Centrifugo {
             P_API_MODE => Value::from(self.api_mode.as_str()),
             P_TIMEOUT => Value::Num(self.timeout.as_secs_f64()),
             P_CONNECTED => Value::Bool(self.state() == State::Connected),
-            P_STATE => Value::from(self.state().as_str()),
+            P_STATE => Value::from(present::centrifugo::state_name(self.state())),
             P_PROXY => Value::from(crate::transport::http::strip_credentials(
                 &self.proxy.lock(),
             )),
@@ -532,7 +536,7 @@ impl AddinClass for Centrifugo {
         let client = self.worker.as_ref().map(|w| {
             let status = w.status.lock().clone();
             json!({
-                "state": status.state.as_str(),
+                "state": present::centrifugo::state_name(status.state),
                 "url": status.url.split('?').next().unwrap_or(""),
                 "client_id": status.client_id,
                 "via_proxy": status.via_proxy,

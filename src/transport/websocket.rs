@@ -19,7 +19,7 @@ use base64::Engine;
 use parking_lot::Mutex;
 use polling::{Event as PollEvent, Events, Poller};
 use tb_centrifugo::client::Stats;
-use tb_centrifugo::{Client, ClientConfig, Event, State, Transmit};
+use tb_centrifugo::{Config, Core, ErrorDetail, ErrorKind, Event, State, Transmit};
 use tungstenite::handshake::client::ClientHandshake;
 use tungstenite::handshake::{HandshakeError, MidHandshake};
 use tungstenite::protocol::WebSocket;
@@ -70,7 +70,7 @@ pub struct Settings {
     /// Empty: from the environment (`HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`, `NO_PROXY`); `-` or `none`: direct.
     /// Shared with the class so a changed property applies to the next connect attempt.
     pub proxy: Arc<Mutex<String>>,
-    pub client: ClientConfig,
+    pub client: Config,
 }
 
 pub type EventSink = Box<dyn FnMut(&Event) + Send>;
@@ -90,7 +90,7 @@ impl WebSocketWorker {
         let (finished_tx, finished) = mpsc::channel();
         let status = Arc::new(Mutex::new(Status::default()));
         let worker = Worker {
-            core: Client::new(settings.client.clone()),
+            core: Core::new(settings.client.clone()),
             settings,
             poller: poller.clone(),
             commands: command_rx,
@@ -214,7 +214,7 @@ struct ProxyTarget {
 }
 
 struct Worker {
-    core: Client,
+    core: Core,
     settings: Settings,
     poller: Arc<Poller>,
     commands: Receiver<Command>,
@@ -282,9 +282,9 @@ impl Worker {
                 Ok(Command::Subscribe { channel, token }) => {
                     if let Err(e) = self.core.subscribe(&channel, &token, now) {
                         (self.sink)(&Event::Error {
-                            kind: "subscribe",
+                            kind: ErrorKind::Subscribe,
                             code: 0,
-                            message: e.to_string(),
+                            detail: ErrorDetail::Core(e),
                             channel: Some(channel),
                         });
                     }
@@ -582,7 +582,7 @@ impl Worker {
             Ok((ws, _response)) => {
                 self.link_deadline = None;
                 self.status.lock().last_transport_error.clear();
-                self.core.transport_opened(now);
+                self.core.handle_opened(now);
                 (
                     Link::Open {
                         ws: Box::new(ws),
@@ -660,7 +660,7 @@ impl Worker {
     ) -> (Link, bool) {
         self.unregister(registered);
         self.want_write = false;
-        self.core.transport_closed(code, reason, now);
+        self.core.handle_closed(code, reason, now);
         (Link::None, false)
     }
 
@@ -677,7 +677,7 @@ impl Worker {
             Err(e) => {
                 let reason = e.to_string();
                 self.drop_link();
-                self.core.transport_closed(None, &reason, now);
+                self.core.handle_closed(None, &reason, now);
             }
         }
     }
@@ -715,7 +715,7 @@ impl Worker {
     fn transport_failed(&mut self, reason: &str, now: Instant) {
         self.drop_link();
         self.status.lock().last_transport_error = reason.to_string();
-        self.core.transport_closed(None, reason, now);
+        self.core.handle_closed(None, reason, now);
     }
 }
 
