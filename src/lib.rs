@@ -10,6 +10,7 @@ pub mod driver;
 pub mod events;
 pub mod log;
 pub mod native;
+pub mod present;
 pub mod transport;
 
 use std::ffi::{c_int, c_long, c_void};

@@ -692,7 +692,7 @@ fn every_method(names: &Names, locale: &str) {
         let diagnostics: Value =
             serde_json::from_str(object.call("Diagnostics", &[]).unwrap().str()).unwrap();
         let state = &diagnostics["state"];
-        if state["State"] == "Open" && state["Subscriptions"].as_array().map(Vec::len) == Some(2) {
+        if state["state"] == "Open" && state["subscriptions"].as_array().map(Vec::len) == Some(2) {
             break;
         }
         assert!(Instant::now() < deadline, "diagnostics: {diagnostics}");

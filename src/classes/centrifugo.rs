@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 use serde_json::{json, Value as Json};
 use tb_centrifugo::{
-    ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, ClientConfig, Event, State,
+    ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, Config, Event, State,
 };
 
 use crate::driver::centrifugo::{CentrifugoWorker, Command, Settings};
@@ -19,6 +19,7 @@ use crate::driver::DriverError;
 use crate::native::{
     AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamKind, ParamSpec, Prop, Value,
 };
+use crate::present;
 
 const METHODS: &[Method<Centrifugo>] = &[
     Method {
@@ -259,7 +260,7 @@ const PROPS: &[Prop<Centrifugo>] = &[
         Ok(Value::Bool(c.state() == State::Connected))
     }),
     Prop::read_only("State", "Состояние", |c| {
-        Ok(Value::from(c.state().as_str()))
+        Ok(Value::from(present::centrifugo::state_name(c.state())))
     }),
     Prop::read_write(
         "Proxy",
@@ -304,11 +305,14 @@ fn event_sink(ctx: &ClassContext) -> Box<dyn FnMut(&Event) + Send> {
             Event::Error {
                 kind,
                 code,
-                message,
+                detail,
                 channel,
             } => ctx.log.warn(
                 "Centrifugo client error",
-                json!({"type": kind, "code": code, "message": message, "channel": channel}),
+                json!({
+                    "type": present::centrifugo::error_kind(*kind), "code": code,
+                    "message": present::centrifugo::detail_message(detail), "channel": channel
+                }),
             ),
             Event::Disconnected {
                 code,
@@ -323,7 +327,8 @@ fn event_sink(ctx: &ClassContext) -> Box<dyn FnMut(&Event) + Send> {
                 .info("Centrifugo connected", json!({"client": client_id})),
             _ => {}
         }
-        ctx.events.send(event.name(), event.to_json());
+        let (name, data) = present::centrifugo::event(event);
+        ctx.events.send(name, data);
     })
 }
 
@@ -331,19 +336,18 @@ fn event_sink(ctx: &ClassContext) -> Box<dyn FnMut(&Event) + Send> {
 fn failure_report(ctx: &ClassContext) -> impl FnOnce(&DriverError) + Send + 'static {
     let ctx = ctx.clone();
     move |error: &DriverError| {
-        let (en, ru) = error.texts();
-        ctx.log
-            .error("Centrifugo client thread failed", json!({ "error": en }));
-        let message = ctx.lang().pick(&en, &ru).to_string();
-        ctx.events.send(
-            "Error",
-            json!({"type": "internal", "code": 0, "message": message, "channel": ""}),
+        let text = present::driver::error_text(error);
+        ctx.log.error(
+            "Centrifugo client thread failed",
+            json!({ "error": text.en }),
         );
+        let (name, data) = present::centrifugo::worker_failed(&text, ctx.lang());
+        ctx.events.send(name, data);
     }
 }
 
 fn core_error(e: tb_centrifugo::Error) -> AddinError {
-    AddinError::new(e.to_string(), e.ru())
+    present::centrifugo::error_text(&e).into()
 }
 
 fn str_arg(args: &[Value], index: usize) -> &str {
@@ -400,11 +404,11 @@ impl Centrifugo {
             Ok(value) => Ok(Value::json(&value)),
             Err(e) => {
                 self.counters.errors += 1;
-                self.counters.last_error = e.to_string();
-                self.ctx.log.warn(
-                    "Centrifugo API call failed",
-                    json!({"error": e.to_string()}),
-                );
+                let text = present::centrifugo::error_text(&e);
+                self.ctx
+                    .log
+                    .warn("Centrifugo API call failed", json!({"error": text.en}));
+                self.counters.last_error = text.en;
                 Err(core_error(e))
             }
         }
@@ -413,7 +417,7 @@ impl Centrifugo {
     fn api_inner(&mut self, command: ApiCommand) -> Result<Json, tb_centrifugo::Error> {
         if self.api_url.trim().is_empty() {
             return Err(tb_centrifugo::Error::EmptyArgument {
-                what: "ApiUrl (АдресAPI)",
+                what: tb_centrifugo::Argument::ApiUrl,
             });
         }
         let config = ApiConfig::new(&self.api_url, self.api_key.clone(), self.api_mode)?;
@@ -432,7 +436,7 @@ impl Centrifugo {
                     }
                     other => tb_centrifugo::Error::Unreachable {
                         url: request.url.clone(),
-                        reason: other.texts("Centrifugo API").0,
+                        reason: present::driver::http_error_text(&other, "Centrifugo API").en,
                     },
                 })?;
             match call.handle_response(&config, &request.url, response.status, &response.body) {
@@ -452,9 +456,9 @@ impl Centrifugo {
             let settings = Settings {
                 handshake_timeout: self.http.timeout(),
                 proxy: self.proxy.clone(),
-                client: ClientConfig {
+                client: Config {
                     jitter_seed: jitter_seed(),
-                    ..ClientConfig::default()
+                    ..Config::default()
                 },
             };
             let worker = CentrifugoWorker::start(
@@ -492,7 +496,7 @@ impl Centrifugo {
         let channel = str_arg(args, 0).trim().to_string();
         if channel.is_empty() {
             return Err(core_error(tb_centrifugo::Error::EmptyArgument {
-                what: "channel",
+                what: tb_centrifugo::Argument::Channel,
             }));
         }
         let token = str_arg(args, 1).to_string();
@@ -563,7 +567,7 @@ impl AddinClass for Centrifugo {
         let client = self.worker.as_ref().map(|w| {
             let status = w.status.lock().clone();
             json!({
-                "state": status.state.as_str(),
+                "state": present::centrifugo::state_name(status.state),
                 "url": status.url.split('?').next().unwrap_or(""),
                 "client_id": status.client_id,
                 "via_proxy": status.via_proxy,

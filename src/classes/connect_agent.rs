@@ -3,7 +3,7 @@
 //! survival.
 //!
 //! Shape: the 1C thread validates parameters, builds the command, picks the ID it returns, and hands a request to
-//! the object's worker (`driver::agent`), which owns the pipe and the sans-IO [`ConnectCore`]. Its events come
+//! the object's worker (`driver::agent`), which owns the pipe and the sans-IO [`Core`]. Its events come
 //! back here to become ExternalEvent `TelephonyBridge.ConnectAgent`. The 1C thread never waits on the pipe, only
 //! (≤ 2 s) for the outcome of a connect attempt.
 
@@ -13,16 +13,16 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 use tb_connect::{
-    Command, ConnectCore, ConnectError, CoreConfig, CoreEvent, DriverSubscription, Recipient,
-    SubscriptionKey,
+    Command, Config, ConnectError, Core, DriverSubscription, Event, Recipient, SubscriptionKey,
 };
 
 use crate::driver::agent::{self, AgentStatus, Command as Request};
 use crate::driver::worker::Worker;
 use crate::driver::DriverError;
 use crate::native::{
-    AddinClass, AddinError, ClassContext, Lang, Method, MethodSpec, ParamSpec, Prop, Value,
+    AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamSpec, Prop, Value,
 };
+use crate::present;
 use crate::transport::agent_pipe::default_address;
 
 /// ConnectToAgent returns within this even when the agent hangs; the attempt itself is bounded below it.
@@ -232,7 +232,7 @@ const PROPS: &[Prop<ConnectAgent>] = &[
 
 impl From<ConnectError> for AddinError {
     fn from(error: ConnectError) -> Self {
-        AddinError::new(error.to_string(), error.ru())
+        present::connect::error_text(&error).into()
     }
 }
 
@@ -267,16 +267,16 @@ impl ConnectAgent {
                 let (high, low) = uuid::Uuid::new_v4().as_u64_pair();
                 high ^ low
             };
-            let core = ConnectCore::new(
-                CoreConfig {
+            let core = Core::new(
+                Config {
                     command_timeout: self.command_timeout(),
                     auto_reconnect: self.auto_reconnect,
-                    ..CoreConfig::default()
+                    ..Config::default()
                 },
                 seed,
             );
             let ctx = self.ctx.clone();
-            let sink = Box::new(move |event: CoreEvent, address: &str| emit(&ctx, event, address));
+            let sink = Box::new(move |event: Event, address: &str| emit(&ctx, event, address));
             let worker = agent::start(
                 core,
                 self.shared.clone(),
@@ -442,20 +442,20 @@ impl AddinClass for ConnectAgent {
     fn diagnostics(&self) -> Json {
         let mut state = self.shared.diagnostics.lock().clone();
         if !state.is_object() {
-            state = json!({ "State": "NotStarted" });
+            state = json!({ "state": "NotStarted" });
         }
         if let Json::Object(map) = &mut state {
-            map.insert("Login".into(), self.login.clone().into());
-            map.insert("PipeAddress".into(), self.effective_address().into());
-            map.insert("AutoReconnect".into(), self.auto_reconnect.into());
-            map.insert("CommandTimeoutMs".into(), self.command_timeout_ms.into());
+            map.insert("login".into(), self.login.clone().into());
+            map.insert("pipe_address".into(), self.effective_address().into());
+            map.insert("auto_reconnect".into(), self.auto_reconnect.into());
+            map.insert("command_timeout_ms".into(), self.command_timeout_ms.into());
             map.insert(
-                "Connected".into(),
+                "connected".into(),
                 self.shared.connected.load(Ordering::Acquire).into(),
             );
-            map.insert("WorkerRunning".into(), self.worker.is_some().into());
+            map.insert("worker_running".into(), self.worker.is_some().into());
             let failed = self.worker.as_ref().is_some_and(Worker::failed);
-            map.insert("WorkerFailed".into(), failed.into());
+            map.insert("worker_failed".into(), failed.into());
         }
         state
     }
@@ -482,107 +482,35 @@ fn failure_report(
     let (ctx, shared) = (ctx.clone(), shared.clone());
     move |error: &DriverError| {
         shared.connected.store(false, Ordering::Release);
-        let (en, ru) = error.texts();
-        ctx.log.error("agent worker failed", json!({ "error": en }));
-        let description = ctx.lang().pick(&en, &ru).to_string();
-        ctx.events.send(
-            "Error",
-            json!({
-                "Code": "InternalError",
-                "Description": description,
-                "DescriptionEn": en,
-                "DescriptionRu": ru,
-            }),
-        );
+        let text = present::driver::error_text(error);
+        ctx.log
+            .error("agent worker failed", json!({ "error": text.en }));
+        let (name, data) = present::connect::worker_failed(&text, ctx.lang());
+        ctx.events.send(name, data);
     }
 }
 
-/// One event of the core as ExternalEvent (and the log).
-fn emit(ctx: &ClassContext, event: CoreEvent, address: &str) {
-    let lang = ctx.lang();
-    let name = event.name().to_string();
-    let mut data = event.data();
+/// One event of the core as ExternalEvent (rendered by `present::connect`) and in the log.
+fn emit(ctx: &ClassContext, event: Event, address: &str) {
     let log = &ctx.log;
     match &event {
-        CoreEvent::ConnectFailed { reason, retry_in } => {
-            log.debug(
-                "agent connect attempt failed",
-                json!({ "reason": reason, "retry_in_ms": retry_in.map(|d| d.as_millis() as u64) }),
-            );
-            return; // state changes only; failed attempts stay in the log
-        }
-        CoreEvent::Connected { .. } => log.info("agent connected", json!({ "address": address })),
-        CoreEvent::Disconnected { reason, .. } => {
-            log.info(
-                "agent disconnected",
-                json!({ "reason": reason.en(), "data": data }),
-            );
-            localize(
-                &mut data,
-                lang,
-                "Description",
-                "DescriptionEn",
-                "DescriptionRu",
-            );
-        }
-        CoreEvent::Error(error) => {
-            log.warn(
-                "bad message from the agent",
-                json!({ "error": error.to_string() }),
-            );
-            localize(
-                &mut data,
-                lang,
-                "Description",
-                "DescriptionEn",
-                "DescriptionRu",
-            );
-        }
-        CoreEvent::CommandResult(_) => {
-            localize(
-                &mut data,
-                lang,
-                "ErrorDescription",
-                "ErrorDescriptionEn",
-                "ErrorDescriptionRu",
-            );
-        }
-        CoreEvent::Agent(agent_event) => {
-            if agent_event.name == "Call" {
-                attach_normalized_call(&mut data);
-            }
-        }
+        Event::ConnectFailed { reason, retry_in } => log.debug(
+            "agent connect attempt failed",
+            json!({ "reason": reason, "retry_in_ms": retry_in.map(|d| d.as_millis() as u64) }),
+        ),
+        Event::Connected { .. } => log.info("agent connected", json!({ "address": address })),
+        Event::Disconnected { reason, .. } => log.info(
+            "agent disconnected",
+            json!({ "reason": present::connect::disconnect_text(reason).en }),
+        ),
+        Event::Error(error) => log.warn(
+            "bad message from the agent",
+            json!({ "error": present::connect::error_text(error).en }),
+        ),
+        Event::CommandResult(_) | Event::Agent(_) => {}
     }
-    ctx.events.send(&name, data);
-}
-
-/// Add `target` holding the text in the user's language, from the two language fields.
-fn localize(data: &mut Json, lang: Lang, target: &str, en: &str, ru: &str) {
-    if let Json::Object(map) = data {
-        let text = map
-            .get(match lang {
-                Lang::Ru => ru,
-                Lang::En => en,
-            })
-            .cloned()
-            .unwrap_or(Json::String(String::new()));
-        map.insert(target.to_string(), text);
-    }
-}
-
-/// A `Call` event also carries the normalized call model shared with UIScom and Binotel (`Normalized`), when the
-/// event has the fields for it (a `CallID` and a `State`).
-fn attach_normalized_call(data: &mut Json) {
-    let Ok(call) = tb_calls::connect::normalize_call_event(data, tb_calls::UtcOffset::UTC) else {
-        return;
-    };
-    let Ok(mut normalized) = serde_json::to_value(&call) else {
-        return;
-    };
-    if let Json::Object(map) = &mut normalized {
-        map.remove("raw"); // the event itself is the raw form
-    }
-    if let Json::Object(map) = data {
-        map.insert("Normalized".into(), normalized);
+    // Failed attempts stay in the log: the 1C side sees state changes only.
+    if let Some((name, data)) = present::connect::event(&event, ctx.lang()) {
+        ctx.events.send(&name, data);
     }
 }

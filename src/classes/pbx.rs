@@ -109,8 +109,7 @@ impl PbxCommon {
 }
 
 pub(super) fn http_error(error: &HttpError, api: &str) -> AddinError {
-    let (en, ru) = error.texts(api);
-    AddinError::new(en, ru)
+    crate::present::driver::http_error_text(error, api).into()
 }
 
 /// `Таймаут`: whole seconds from 1 to 600.

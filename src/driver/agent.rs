@@ -1,5 +1,5 @@
 //! ConnectAgent's worker: the [`Job`] that joins the agent's pipe (`transport::agent_pipe`) and the sans-IO
-//! 1C-Connect core of `tb-connect`. The 1C thread never waits on the pipe, only (≤ 2 s, in the class) for the
+//! 1C-Connect core of `tb-connect`. Its Diagnostics part is rendered by `present::connect` as it changes. The 1C thread never waits on the pipe, only (≤ 2 s, in the class) for the
 //! outcome of a connect attempt, which the job answers on a channel.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use serde_json::Value as Json;
 use tb_connect::{
-    Command as AgentCommand, ConnectCore, CoreEvent, DisconnectReason, SubscriptionKey,
-    TransportAction,
+    Command as AgentCommand, Core, DisconnectReason, Event, State, SubscriptionKey, Transmit,
 };
 
 use super::worker::{DriverError, Job, Role, Wake, Worker};
+use crate::present;
 use crate::transport::agent_pipe::{AgentPipe, PipeOps, Readiness, Waker};
 
 pub const ROLE: Role = Role {
@@ -60,7 +60,7 @@ pub struct AgentStatus {
 }
 
 /// Receives each event of the core, with the address the worker is connected (or connecting) to.
-pub type EventSink = Box<dyn FnMut(CoreEvent, &str) + Send>;
+pub type EventSink = Box<dyn FnMut(Event, &str) + Send>;
 
 impl Wake for Waker {
     fn wake(&self) {
@@ -70,7 +70,7 @@ impl Wake for Waker {
 
 /// Starts the worker thread for `core`. `report` raises the class's `Error` event if the worker fails.
 pub fn start(
-    core: ConnectCore,
+    core: Core,
     status: Arc<AgentStatus>,
     sink: EventSink,
     report: impl FnOnce(&DriverError) + Send + 'static,
@@ -91,7 +91,7 @@ pub fn start(
 }
 
 struct AgentJob {
-    core: ConnectCore,
+    core: Core,
     pipe: AgentPipe,
     status: Arc<AgentStatus>,
     sink: EventSink,
@@ -106,7 +106,7 @@ impl Job for AgentJob {
         let now = Instant::now();
         match command {
             Command::Connect { address, reply } => {
-                if address != self.address && self.core.state_name() != "Idle" {
+                if address != self.address && self.core.state() != State::Idle {
                     // Another login: leave the old agent first.
                     self.core.close(now);
                     self.flush();
@@ -146,12 +146,12 @@ impl Job for AgentJob {
             Ok(Readiness::Closed) => {
                 self.pipe.close();
                 self.core
-                    .transport_closed(Instant::now(), DisconnectReason::ClosedByAgent);
+                    .handle_closed(Instant::now(), DisconnectReason::ClosedByAgent);
             }
             Ok(Readiness::Idle) => {}
             Err(error) if self.pipe.is_open() => {
                 self.pipe.close();
-                self.core.transport_closed(
+                self.core.handle_closed(
                     Instant::now(),
                     DisconnectReason::TransportError(format!("read failed: {error}")),
                 );
@@ -172,21 +172,12 @@ impl AgentJob {
     fn flush(&mut self) {
         loop {
             let mut progressed = false;
-            while let Some(action) = self.core.poll_action() {
+            while let Some(transmit) = self.core.poll_transmit() {
                 progressed = true;
-                match action {
-                    TransportAction::Open => self.open(),
-                    TransportAction::Close => self.pipe.close(),
-                }
-            }
-            while let Some(bytes) = self.core.poll_transmit() {
-                progressed = true;
-                if let Err(error) = self.pipe.write_all(&bytes, WRITE_TIMEOUT) {
-                    self.pipe.close();
-                    self.core.transport_closed(
-                        Instant::now(),
-                        DisconnectReason::TransportError(format!("write failed: {error}")),
-                    );
+                match transmit {
+                    Transmit::Open => self.open(),
+                    Transmit::Close => self.pipe.close(),
+                    Transmit::Bytes(bytes) => self.write(&bytes),
                 }
             }
             while let Some(event) = self.core.poll_event() {
@@ -201,7 +192,17 @@ impl AgentJob {
             }
         }
         self.publish_connected();
-        *self.status.diagnostics.lock() = self.core.diagnostics();
+        *self.status.diagnostics.lock() = present::connect::diagnostics(&self.core);
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if let Err(error) = self.pipe.write_all(bytes, WRITE_TIMEOUT) {
+            self.pipe.close();
+            self.core.handle_closed(
+                Instant::now(),
+                DisconnectReason::TransportError(format!("write failed: {error}")),
+            );
+        }
     }
 
     fn publish_connected(&self) {
@@ -214,18 +215,18 @@ impl AgentJob {
         let now = Instant::now();
         if self.address.is_empty() {
             self.core
-                .transport_open_failed(now, "no address (Login and PipeAddress are empty)");
+                .handle_open_failed(now, "no address (Login and PipeAddress are empty)");
             self.reply_connect(false);
             return;
         }
         match self.pipe.open(&self.address, OPEN_TIMEOUT) {
             Ok(()) => {
-                self.core.transport_opened(Instant::now());
+                self.core.handle_opened(Instant::now());
                 self.reply_connect(true);
             }
             Err(error) => {
                 let reason = format!("{}: {error}", self.address);
-                self.core.transport_open_failed(Instant::now(), &reason);
+                self.core.handle_open_failed(Instant::now(), &reason);
                 self.reply_connect(false);
             }
         }

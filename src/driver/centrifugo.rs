@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use tb_centrifugo::client::Stats;
-use tb_centrifugo::{Client, ClientConfig, Event, State, Transmit};
+use tb_centrifugo::{Config, Core, ErrorDetail, ErrorKind, Event, State, Transmit};
 
 use super::worker::{DriverError, Job, Role, Wake, Worker};
+use crate::present;
+use crate::transport::proxy;
 use crate::transport::ws_link::{LinkEvents, LinkWaker, Target, WsLink};
 
 pub const ROLE: Role = Role {
@@ -59,7 +61,7 @@ pub struct Settings {
     /// The `Прокси` property as set (see `transport::proxy`). Shared with the class so a changed property
     /// applies to the next connect attempt.
     pub proxy: Arc<Mutex<String>>,
-    pub client: ClientConfig,
+    pub client: Config,
 }
 
 pub type EventSink = Box<dyn FnMut(&Event) + Send>;
@@ -84,7 +86,7 @@ impl CentrifugoWorker {
         let (link, waker) = WsLink::new().map_err(spawn_error)?;
         let status = Arc::new(Mutex::new(Status::default()));
         let job = ClientJob {
-            core: Client::new(settings.client.clone()),
+            core: Core::new(settings.client.clone()),
             settings,
             link,
             sink,
@@ -116,7 +118,7 @@ impl Wake for LinkWaker {
 }
 
 struct ClientJob {
-    core: Client,
+    core: Core,
     settings: Settings,
     link: WsLink,
     sink: EventSink,
@@ -126,24 +128,24 @@ struct ClientJob {
 
 /// The link's news, fed to the core.
 struct CoreLink<'a> {
-    core: &'a mut Client,
+    core: &'a mut Core,
     status: &'a Mutex<Status>,
 }
 
 impl LinkEvents for CoreLink<'_> {
     fn opened(&mut self, now: Instant) {
         self.status.lock().last_transport_error.clear();
-        self.core.transport_opened(now);
+        self.core.handle_opened(now);
     }
     fn frame(&mut self, bytes: &[u8], now: Instant) {
         self.core.handle_frame(bytes, now);
     }
     fn closed(&mut self, code: Option<u16>, reason: &str, now: Instant) {
-        self.core.transport_closed(code, reason, now);
+        self.core.handle_closed(code, reason, now);
     }
     fn failed(&mut self, reason: &str, now: Instant) {
         self.status.lock().last_transport_error = reason.to_string();
-        self.core.transport_closed(None, reason, now);
+        self.core.handle_closed(None, reason, now);
     }
 }
 
@@ -161,7 +163,12 @@ impl ClientJob {
     fn open_link(&mut self) {
         let proxy_setting = self.settings.proxy.lock().clone();
         let timeout = self.settings.handshake_timeout;
-        match Target::resolve(&self.url, &proxy_setting) {
+        let target = Target::parse(&self.url).and_then(|mut target| {
+            target.proxy = proxy::choose_from_env(&proxy_setting, target.tls, &target.host)
+                .map_err(|e| present::driver::proxy_error_text(&e).en)?;
+            Ok(target)
+        });
+        match target {
             Ok(target) => {
                 self.status.lock().via_proxy = target.proxy.is_some();
                 let (link, mut events) = self.events();
@@ -205,9 +212,9 @@ impl Job for ClientJob {
             Command::Subscribe { channel, token } => {
                 if let Err(e) = self.core.subscribe(&channel, &token, now) {
                     (self.sink)(&Event::Error {
-                        kind: "subscribe",
+                        kind: ErrorKind::Subscribe,
                         code: 0,
-                        message: e.to_string(),
+                        detail: ErrorDetail::Core(e),
                         channel: Some(channel),
                     });
                 }

@@ -8,53 +8,22 @@
 
 use std::time::Duration;
 
-use tb_prims::redact::without_query;
+use crate::transport::http::{ClientError, HttpClient, HttpFailure, HttpResponse};
+use crate::transport::proxy::ProxyError;
 
-use crate::transport::http::{HttpClient, HttpFailure, HttpResponse};
-
-/// Why an exchange brought no answer the API's parser can read. Each variant's two texts stand in one arm.
+/// Why an exchange brought no answer the API's parser can read (its texts: `present::driver`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpError {
     /// The Прокси setting (or the environment's proxy) cannot be used.
-    Settings { en: String, ru: String },
+    Proxy(ProxyError),
+    /// ureq refused the proxy that was chosen.
+    ProxyRefused { shown: String, reason: String },
     /// No complete answer within the timeout.
     Timeout { url: String, timeout: Duration },
     /// Refused, DNS, TLS, proxy or I/O failure.
     Unreachable { url: String, reason: String },
     /// An HTTP status outside 2xx with a body that is no API answer (an HTML error page of a proxy or server).
     Status { url: String, status: u16 },
-}
-
-impl HttpError {
-    /// The English and the Russian text, naming the API and the address (never its query or credentials).
-    pub fn texts(&self, api: &str) -> (String, String) {
-        match self {
-            HttpError::Settings { en, ru } => (en.clone(), ru.clone()),
-            HttpError::Timeout { url, .. } => {
-                let url = without_query(url);
-                (
-                    format!("{api} did not answer in time ({url})"),
-                    format!(
-                        "{api} не ответил вовремя ({url}); увеличьте Таймаут или проверьте сеть"
-                    ),
-                )
-            }
-            HttpError::Unreachable { url, reason } => {
-                let url = without_query(url);
-                (
-                    format!("{api} is unreachable ({url}): {reason}"),
-                    format!("{api} недоступен ({url}): {reason}"),
-                )
-            }
-            HttpError::Status { url, status } => {
-                let url = without_query(url);
-                (
-                    format!("{api} answered HTTP {status} ({url})"),
-                    format!("{api} ответил HTTP {status} ({url})"),
-                )
-            }
-        }
-    }
 }
 
 /// Whether a response is an answer of the API: any 2xx, or any status with a JSON body (the APIs put their
@@ -158,14 +127,18 @@ impl HttpRunner {
             .as_ref()
             .is_some_and(|client| client.serves(url))
         {
-            let client = HttpClient::new(self.timeout, &self.proxy, url)
-                .map_err(|(en, ru)| HttpError::Settings { en, ru })?;
+            let client = HttpClient::new(self.timeout, &self.proxy, url).map_err(|e| match e {
+                ClientError::Proxy(e) => HttpError::Proxy(e),
+                ClientError::ProxyRefused { shown, reason } => {
+                    HttpError::ProxyRefused { shown, reason }
+                }
+            })?;
             self.client = Some(client);
         }
-        self.client.as_ref().ok_or_else(|| HttpError::Settings {
-            en: "HTTP client unavailable".into(),
-            ru: "HTTP-клиент недоступен".into(),
-        })
+        match &self.client {
+            Some(client) => Ok(client),
+            None => unreachable!("the client was just built"),
+        }
     }
 }
 
@@ -211,28 +184,14 @@ mod tests {
     }
 
     #[test]
-    fn texts_hide_the_query_and_credentials() {
-        let error = HttpError::Status {
-            url: "https://u:p@h/x?token=1".into(),
-            status: 502,
-        };
-        assert_eq!(
-            error.texts("UIS Call API"),
-            (
-                "UIS Call API answered HTTP 502 (https://***@h/x)".to_string(),
-                "UIS Call API ответил HTTP 502 (https://***@h/x)".to_string()
-            )
-        );
-    }
-
-    #[test]
-    fn a_direct_setting_ignores_the_environment_and_a_bad_proxy_is_refused_in_both_languages() {
+    fn a_bad_proxy_is_refused_in_both_languages_without_its_credentials() {
         let mut runner = HttpRunner::new(Duration::from_secs(1));
         runner.set_proxy("socks5://u:secret@p:1080");
-        let Err(HttpError::Settings { en, ru }) = runner.post("http://127.0.0.1:9/", &[], b"")
-        else {
+        let Err(error) = runner.post("http://127.0.0.1:9/", &[], b"") else {
             panic!("a socks proxy is refused");
         };
+        let crate::present::Text { en, ru } =
+            crate::present::driver::http_error_text(&error, "API");
         assert!(
             en.contains("only http://") && !en.contains("secret"),
             "{en}"

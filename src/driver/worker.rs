@@ -52,7 +52,7 @@ pub struct Role {
     pub ru_of: &'static str,
 }
 
-/// Why the 1C thread could not hand a command to a worker. Each variant's two texts stand in one arm.
+/// Why the 1C thread could not hand a command to a worker (its texts: `present::driver`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DriverError {
     /// The operating system refused a thread (or the waiting primitive it needs).
@@ -61,32 +61,6 @@ pub enum DriverError {
     Failed { role: Role, detail: String },
     /// The thread ended without a panic (it was stopped).
     Stopped { role: Role },
-}
-
-impl DriverError {
-    /// The English and the Russian text.
-    pub fn texts(&self) -> (String, String) {
-        match self {
-            DriverError::Spawn { role, reason } => (
-                format!("cannot start {}: {reason}", role.en),
-                format!("не удалось запустить {}: {reason}", role.ru),
-            ),
-            DriverError::Failed { role, detail } => (
-                format!(
-                    "internal error in {} ({detail}); create the object again",
-                    role.en
-                ),
-                format!(
-                    "внутренняя ошибка {} ({detail}); создайте объект заново",
-                    role.ru_of
-                ),
-            ),
-            DriverError::Stopped { role } => (
-                format!("{} has stopped; create the object again", role.en),
-                format!("{} остановлен; создайте объект заново", role.ru),
-            ),
-        }
-    }
 }
 
 /// The text a panic carried (`panic!("…")` gives a `&str` or a `String`; anything else has none).
@@ -347,7 +321,8 @@ mod tests {
         assert_eq!(detail, "command zero");
         assert_eq!(worker.send(1), Err(report.clone()));
         assert!(worker.failed());
-        let (en, ru) = report.texts();
+        let text = crate::present::driver::error_text(&report);
+        let (en, ru) = (text.en, text.ru);
         assert_eq!(
             en,
             "internal error in the test worker thread (command zero); create the object again"
@@ -366,18 +341,17 @@ mod tests {
 
     #[test]
     fn texts_of_the_other_errors() {
-        let (en, ru) = DriverError::Stopped { role: ROLE }.texts();
+        let text = crate::present::driver::error_text(&DriverError::Stopped { role: ROLE });
         assert_eq!(
-            en,
+            text.en,
             "the test worker thread has stopped; create the object again"
         );
-        assert_eq!(ru, "поток теста остановлен; создайте объект заново");
-        let (en, ru) = DriverError::Spawn {
+        assert_eq!(text.ru, "поток теста остановлен; создайте объект заново");
+        let text = crate::present::driver::error_text(&DriverError::Spawn {
             role: ROLE,
             reason: "no threads".into(),
-        }
-        .texts();
-        assert_eq!(en, "cannot start the test worker thread: no threads");
-        assert_eq!(ru, "не удалось запустить поток теста: no threads");
+        });
+        assert_eq!(text.en, "cannot start the test worker thread: no threads");
+        assert_eq!(text.ru, "не удалось запустить поток теста: no threads");
     }
 }

@@ -59,7 +59,6 @@ impl std::error::Error for AddinError {}
 
 impl From<crate::driver::DriverError> for AddinError {
     fn from(error: crate::driver::DriverError) -> Self {
-        let (en, ru) = error.texts();
-        AddinError::new(en, ru)
+        crate::present::driver::error_text(&error).into()
     }
 }

@@ -14,6 +14,17 @@ pub enum HttpFailure {
     Unreachable(String),
 }
 
+/// Why no client could be built.
+#[derive(Debug)]
+pub enum ClientError {
+    Proxy(proxy::ProxyError),
+    /// ureq refused the proxy that was chosen (`shown` has no credentials).
+    ProxyRefused {
+        shown: String,
+        reason: String,
+    },
+}
+
 pub struct HttpResponse {
     pub status: u16,
     pub body: Vec<u8>,
@@ -27,25 +38,26 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// A client for requests to `url`'s host. `proxy_setting` is the `Прокси` property as set (see
-    /// [`proxy::choose`]); the error has its English and Russian text.
+    /// [`proxy::choose`]).
     pub fn new(
         timeout: Duration,
         proxy_setting: &str,
         url: &str,
-    ) -> Result<HttpClient, (String, String)> {
+    ) -> Result<HttpClient, ClientError> {
         let serves = host_of(url);
         let (https, host) = (serves.0, serves.1.as_str());
-        let chosen = proxy::choose_from_env(proxy_setting, https, host).map_err(|e| e.texts())?;
-        let proxy = match chosen {
-            None => None,
-            Some(chosen) => Some(ureq::Proxy::new(&chosen.url()).map_err(|e| {
-                let shown = proxy::redact(proxy_setting);
-                (
-                    format!("invalid proxy '{shown}': {e}"),
-                    format!("неверный прокси '{shown}': {e}"),
-                )
-            })?),
-        };
+        let chosen =
+            proxy::choose_from_env(proxy_setting, https, host).map_err(ClientError::Proxy)?;
+        let proxy =
+            match chosen {
+                None => None,
+                Some(chosen) => Some(ureq::Proxy::new(&chosen.url()).map_err(|e| {
+                    ClientError::ProxyRefused {
+                        shown: proxy::redact(proxy_setting),
+                        reason: e.to_string(),
+                    }
+                })?),
+            };
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)

@@ -45,8 +45,8 @@ pub struct Target {
 }
 
 impl Target {
-    /// Splits `ws[s]://host[:port]/path` and picks the proxy for it (see [`proxy::choose`]).
-    pub fn resolve(url: &str, proxy_setting: &str) -> Result<Target, String> {
+    /// Splits `ws[s]://host[:port]/path`; the proxy is the caller's choice (see [`proxy::choose`]).
+    pub fn parse(url: &str) -> Result<Target, String> {
         let (tls, rest) = match proxy::split_scheme(url) {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("wss") => (true, rest),
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("ws") => (false, rest),
@@ -54,13 +54,12 @@ impl Target {
         };
         let authority = rest.split(['/', '?']).next().unwrap_or("");
         let (host, port) = proxy::split_host_port(authority, if tls { 443 } else { 80 })?;
-        let proxy = proxy::choose_from_env(proxy_setting, tls, &host).map_err(|e| e.texts().0)?;
         Ok(Target {
             url: url.to_string(),
             tls,
             host,
             port,
-            proxy,
+            proxy: None,
         })
     }
 }
@@ -529,17 +528,14 @@ mod tests {
 
     #[test]
     fn targets() {
-        let t = Target::resolve("ws://127.0.0.1:8000/connection/websocket", "-").unwrap();
+        let t = Target::parse("ws://127.0.0.1:8000/connection/websocket").unwrap();
         assert_eq!((t.tls, t.host.as_str(), t.port), (false, "127.0.0.1", 8000));
-        let t = Target::resolve("WSS://c.example/connection/websocket?x=1", "-").unwrap();
+        let t = Target::parse("WSS://c.example/connection/websocket?x=1").unwrap();
         assert_eq!((t.tls, t.host.as_str(), t.port), (true, "c.example", 443));
-        let t = Target::resolve("ws://[::1]:9000/", "-").unwrap();
+        let t = Target::parse("ws://[::1]:9000/").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("::1", 9000));
-        assert!(Target::resolve("http://x", "").is_err());
-        let t = Target::resolve("wss://c.example/connection/websocket", "proxy:3128").unwrap();
-        assert_eq!(
-            t.proxy.map(|p| (p.host, p.port)),
-            Some(("proxy".into(), 3128))
-        );
+        assert!(Target::parse("http://x").is_err());
+        let t = Target::parse("ws://сервер.example/").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("сервер.example", 80));
     }
 }

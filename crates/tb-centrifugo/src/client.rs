@@ -1,9 +1,10 @@
 //! The real-time client as a sans-IO state machine.
 //!
-//! The transport (a WebSocket on a worker thread) feeds it: [`Client::transport_opened`],
-//! [`Client::handle_frame`], [`Client::transport_closed`], [`Client::handle_timeout`], and executes what
-//! [`Client::poll_transmit`] returns. The application calls [`Client::connect`], [`Client::subscribe`]... and
-//! reads [`Client::poll_event`]. Time is always passed in, so every timer is testable with a fake clock.
+//! The transport (a WebSocket on a worker thread) feeds it: [`Core::handle_opened`],
+//! [`Core::handle_frame`], [`Core::handle_closed`], [`Core::handle_timeout`], and executes what
+//! [`Core::poll_transmit`] returns. The application calls [`Core::connect`], [`Core::subscribe`]... and
+//! reads [`Core::poll_event`]: typed facts, which the add-in's presentation layer turns into 1C events.
+//! Time is always passed in, so every timer is testable with a fake clock.
 //!
 //! Behaviour follows the official SDKs (centrifuge-js, centrifuge-go): server pings are answered, a missing
 //! ping within `ping + max_server_ping_delay` means a dead link, reconnects use capped exponential backoff
@@ -19,7 +20,7 @@ use crate::protocol::{
     self, CodeReason, ConnectResult, Publication, Push, RefreshResult, Reply, ReplyError,
     SubscribeResult,
 };
-use crate::Error;
+use crate::{Argument, Error};
 use tb_prims::{BackoffPolicy, SplitMix64};
 
 /// Client-side codes for `Disconnected` (same numbers as centrifuge-js, so the SDK docs apply).
@@ -60,7 +61,7 @@ pub fn code_allows_reconnect(code: u32) -> bool {
 }
 
 #[derive(Debug, Clone)]
-pub struct ClientConfig {
+pub struct Config {
     pub min_reconnect_delay: Duration,
     pub max_reconnect_delay: Duration,
     /// Slack added to the server's ping interval before the link counts as dead.
@@ -74,9 +75,9 @@ pub struct ClientConfig {
     pub version: String,
 }
 
-impl Default for ClientConfig {
+impl Default for Config {
     fn default() -> Self {
-        ClientConfig {
+        Config {
             min_reconnect_delay: Duration::from_millis(500),
             max_reconnect_delay: Duration::from_secs(20),
             max_server_ping_delay: Duration::from_secs(10),
@@ -92,11 +93,11 @@ impl Default for ClientConfig {
 /// What the transport must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transmit {
-    /// Open the WebSocket (then call `transport_opened` or `transport_closed`).
+    /// Open the WebSocket (then call `handle_opened` or `handle_closed`).
     Open,
     /// Send one text message (possibly several newline-separated commands).
     Text(String),
-    /// Close the WebSocket; the core already considers it gone (do not report `transport_closed`).
+    /// Close the WebSocket; the core already considers it gone (do not report `handle_closed`).
     Close { code: u16, reason: String },
 }
 
@@ -131,82 +132,33 @@ pub enum Event {
         channel: Option<String>,
     },
     Error {
-        kind: &'static str,
+        kind: ErrorKind,
         code: u32,
-        message: String,
+        detail: ErrorDetail,
         channel: Option<String>,
     },
 }
 
-impl Event {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Event::Connected { .. } => "Connected",
-            Event::Disconnected { .. } => "Disconnected",
-            Event::Subscribed { .. } => "Subscribed",
-            Event::Unsubscribed { .. } => "Unsubscribed",
-            Event::Publication(_) => "Publication",
-            Event::TokenExpiring { .. } => "TokenExpiring",
-            Event::Error { .. } => "Error",
-        }
-    }
+/// Which exchange an [`Event::Error`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The transport could not open the link.
+    Transport,
+    /// A frame that is not the protocol.
+    Protocol,
+    Connect,
+    Refresh,
+    Subscribe,
+    SubscriptionRefresh,
+}
 
-    /// The event's data as one JSON object (field names as documented for 1C).
-    pub fn to_json(&self) -> Value {
-        match self {
-            Event::Connected {
-                client_id,
-                version,
-                data,
-            } => {
-                let mut object = Map::new();
-                object.insert("client".into(), json!(client_id));
-                object.insert("version".into(), json!(version));
-                if let Some(data) = data
-                    .as_deref()
-                    .and_then(|d| serde_json::from_str::<Value>(d).ok())
-                {
-                    object.insert("data".into(), data);
-                }
-                Value::Object(object)
-            }
-            Event::Disconnected {
-                code,
-                reason,
-                will_reconnect,
-            } => {
-                json!({"code": code, "reason": reason, "reconnect": will_reconnect})
-            }
-            Event::Subscribed {
-                channel,
-                recovered,
-                was_recovering,
-                recoverable,
-                offset,
-                epoch,
-            } => json!({
-                "channel": channel, "recovered": recovered, "was_recovering": was_recovering,
-                "recoverable": recoverable, "offset": offset, "epoch": epoch
-            }),
-            Event::Unsubscribed {
-                channel,
-                code,
-                reason,
-            } => json!({"channel": channel, "code": code, "reason": reason}),
-            Event::Publication(publication) => publication.to_json(),
-            Event::TokenExpiring { channel } => {
-                json!({"channel": channel.clone().unwrap_or_default()})
-            }
-            Event::Error {
-                kind,
-                code,
-                message,
-                channel,
-            } => {
-                json!({"type": kind, "code": code, "message": message, "channel": channel.clone().unwrap_or_default()})
-            }
-        }
-    }
+/// What went wrong, in the words of whoever noticed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorDetail {
+    /// The server's error message or the transport's reason, verbatim.
+    Peer(String),
+    /// Something this crate found wrong.
+    Core(Error),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,16 +166,6 @@ pub enum State {
     Disconnected,
     Connecting,
     Connected,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Disconnected => "disconnected",
-            State::Connecting => "connecting",
-            State::Connected => "connected",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,8 +241,8 @@ pub struct Stats {
     pub recoveries_failed: u64,
 }
 
-pub struct Client {
-    config: ClientConfig,
+pub struct Core {
+    config: Config,
     phase: Phase,
     token: String,
     next_id: u32,
@@ -319,10 +261,10 @@ pub struct Client {
     stats: Stats,
 }
 
-impl fmt::Debug for Client {
+impl fmt::Debug for Core {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The token is a credential: show only whether it is set.
-        f.debug_struct("Client")
+        f.debug_struct("Core")
             .field("phase", &self.phase)
             .field("token_set", &!self.token.is_empty())
             .field("subscriptions", &self.subs.keys().collect::<Vec<_>>())
@@ -331,10 +273,10 @@ impl fmt::Debug for Client {
     }
 }
 
-impl Client {
-    pub fn new(config: ClientConfig) -> Client {
+impl Core {
+    pub fn new(config: Config) -> Core {
         let jitter = SplitMix64::new(config.jitter_seed);
-        Client {
+        Core {
             config,
             phase: Phase::Idle,
             token: String::new(),
@@ -397,7 +339,9 @@ impl Client {
     /// subscribed channel with a new token refreshes the subscription token (`sub_refresh`).
     pub fn subscribe(&mut self, channel: &str, token: &str, now: Instant) -> Result<(), Error> {
         if channel.trim().is_empty() {
-            return Err(Error::EmptyArgument { what: "channel" });
+            return Err(Error::EmptyArgument {
+                what: Argument::Channel,
+            });
         }
         let connected = self.phase == Phase::Connected;
         if let Some(sub) = self.subs.get_mut(channel) {
@@ -497,7 +441,7 @@ impl Client {
 
     // ----- what the transport reports -----
 
-    pub fn transport_opened(&mut self, now: Instant) {
+    pub fn handle_opened(&mut self, now: Instant) {
         if self.phase != Phase::Opening {
             return;
         }
@@ -512,7 +456,7 @@ impl Client {
     }
 
     /// The WebSocket closed (or could not open). `code` is the close code when there was one.
-    pub fn transport_closed(&mut self, code: Option<u16>, reason: &str, now: Instant) {
+    pub fn handle_closed(&mut self, code: Option<u16>, reason: &str, now: Instant) {
         if matches!(
             self.phase,
             Phase::Idle | Phase::WaitingReconnect { .. } | Phase::WaitingToken
@@ -544,9 +488,9 @@ impl Client {
         };
         if self.phase == Phase::Opening {
             self.events.push_back(Event::Error {
-                kind: "transport",
+                kind: ErrorKind::Transport,
                 code: codes::TRANSPORT_CLOSED,
-                message: reason.clone(),
+                detail: ErrorDetail::Peer(reason.clone()),
                 channel: None,
             });
         }
@@ -569,9 +513,9 @@ impl Client {
                 Err(error) => {
                     self.stats.bad_frames += 1;
                     self.events.push_back(Event::Error {
-                        kind: "protocol",
+                        kind: ErrorKind::Protocol,
                         code: codes::BAD_PROTOCOL,
-                        message: error.to_string(),
+                        detail: ErrorDetail::Core(error),
                         channel: None,
                     });
                 }
@@ -824,9 +768,9 @@ impl Client {
             Pending::SubRefresh(channel) => match reply.error {
                 Some(error) => {
                     self.events.push_back(Event::Error {
-                        kind: "subscription refresh",
+                        kind: ErrorKind::SubscriptionRefresh,
                         code: error.code,
-                        message: error.message,
+                        detail: ErrorDetail::Peer(error.message),
                         channel: Some(channel.clone()),
                     });
                 }
@@ -877,9 +821,9 @@ impl Client {
             reason: "connect error".into(),
         });
         self.events.push_back(Event::Error {
-            kind: "connect",
+            kind: ErrorKind::Connect,
             code: error.code,
-            message: error.message.clone(),
+            detail: ErrorDetail::Peer(error.message.clone()),
             channel: None,
         });
         if error.code == codes::TOKEN_EXPIRED {
@@ -894,9 +838,9 @@ impl Client {
 
     fn refresh_failed(&mut self, error: ReplyError, now: Instant) {
         self.events.push_back(Event::Error {
-            kind: "refresh",
+            kind: ErrorKind::Refresh,
             code: error.code,
-            message: error.message.clone(),
+            detail: ErrorDetail::Peer(error.message.clone()),
             channel: None,
         });
         if error.code < 100 || error.temporary {
@@ -961,9 +905,9 @@ impl Client {
             return;
         };
         self.events.push_back(Event::Error {
-            kind: "subscribe",
+            kind: ErrorKind::Subscribe,
             code: error.code,
-            message: error.message.clone(),
+            detail: ErrorDetail::Peer(error.message.clone()),
             channel: Some(channel.to_string()),
         });
         if error.code == codes::TOKEN_EXPIRED {

@@ -5,7 +5,10 @@
 //! - [`api`]: the server HTTP API (publish, broadcast, history, presence, info) in modern and legacy forms.
 //! - [`jwt`]: HS256 connection and subscription tokens.
 //!
-//! No sockets, threads, sleeps or system clock: the add-in's transports do the I/O.
+//! No sockets, threads, sleeps or system clock: the add-in's transports do the I/O. Nothing of 1C either: events,
+//! states and errors are typed facts, and the add-in's presentation layer names and words them. The client uses
+//! the same vocabulary as `tb-connect`: `Core`/`Config`/`Event`/`Stats`/`Transmit`, `handle_*`/`poll_*`/
+//! `next_timeout`.
 
 #![forbid(unsafe_code)]
 
@@ -16,8 +19,8 @@ pub mod jwt;
 pub mod protocol;
 
 pub use api::{ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, HttpRequest};
-pub use client::{Client, ClientConfig, Event, State, Transmit};
-pub use error::{ChannelFailure, Error};
+pub use client::{Config, Core, ErrorDetail, ErrorKind, Event, State, Stats, Transmit};
+pub use error::{Argument, ChannelFailure, Error};
 pub use protocol::Publication;
 
 /// Checks a WebSocket address for `Connect`: `ws://` or `wss://` with a host.

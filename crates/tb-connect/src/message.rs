@@ -21,22 +21,13 @@ const LIST_CONTAINERS: &[&str] = &["UploadedFiles", "DownloadedFiles", "Comments
 const MAX_DEPTH: usize = 16;
 const EXCERPT_CHARS: usize = 60;
 
-/// An `<Event>`: the 1C event name and its data.
+/// An `<Event>`: what it is about and its fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentEvent {
-    /// `AgentOnlineStatus`, `Message`, `Call`, `RemoteAccessSession`, `Treatment`; for an `Object` this crate does
-    /// not know, the Object value itself when it is a plain identifier, else `Event`.
-    pub name: String,
+    /// The `Object` attribute (`Call`, `Message`, … or a value this crate does not know); `None` when absent.
+    pub object: Option<EventObject>,
+    /// The event's attributes and elements in the shape described in the module docs.
     pub data: Map<String, Value>,
-}
-
-impl AgentEvent {
-    pub fn object(&self) -> Option<EventObject> {
-        self.data
-            .get("Object")
-            .and_then(Value::as_str)
-            .map(EventObject::parse)
-    }
 }
 
 /// A `<CommandResult>` as the agent sent it.
@@ -426,28 +417,11 @@ fn event_from(root: Node) -> AgentEvent {
             .map(|child| (child.name.clone(), element_value(child))),
     );
     let data = group(entries);
-    let name = match data.get("Object").and_then(Value::as_str) {
-        Some(object) => {
-            let object = EventObject::parse(object);
-            if object.is_known() || is_plain_identifier(object.as_str()) {
-                object.as_str().to_string()
-            } else {
-                "Event".to_string()
-            }
-        }
-        None => "Event".to_string(),
-    };
-    AgentEvent { name, data }
-}
-
-fn is_plain_identifier(value: &str) -> bool {
-    !value.is_empty()
-        && value.len() <= 64
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && value
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
+    let object = data
+        .get("Object")
+        .and_then(Value::as_str)
+        .map(EventObject::parse);
+    AgentEvent { object, data }
 }
 
 fn command_result_from(root: Node) -> CommandResult {
@@ -508,7 +482,7 @@ mod tests {
 <Sended>2012-09-14T00:00:00</Sended>
 </Event>"#;
         let e = event(text);
-        assert_eq!(e.name, "Message");
+        assert_eq!(e.object.as_ref().map(EventObject::as_str), Some("Message"));
         assert_eq!(
             Value::Object(e.data),
             json!({
@@ -530,7 +504,7 @@ mod tests {
         let e = event(
             r#"<Event Time="t" mode="softphone" Object="CALL" Initiator="INCOMING" ID="42"><State>Finished</State><CallID>c</CallID><CallFrom>a</CallFrom><CallTo>b</CallTo><Duration>12</Duration><CallResult>Success</CallResult></Event>"#,
         );
-        assert_eq!(e.name, "Call");
+        assert_eq!(e.object.as_ref().map(EventObject::as_str), Some("Call"));
         assert_eq!(e.data["Mode"], "Softphone");
         assert_eq!(e.data["Object"], "Call");
         assert_eq!(e.data["Initiator"], "Incoming");
@@ -559,7 +533,10 @@ mod tests {
         let status = event(
             r#"<Event Time="t" Mode="ServicesClients" Object="AgentOnlineStatus" Initiator="Self"><Status>Away</Status></Event>"#,
         );
-        assert_eq!(status.name, "AgentOnlineStatus");
+        assert_eq!(
+            status.object.as_ref().map(EventObject::as_str),
+            Some("AgentOnlineStatus")
+        );
         assert_eq!(status.data["Status"], "Away");
 
         let remote = event(
@@ -569,7 +546,10 @@ mod tests {
 <File Name="b &amp; c.txt" SourceDir="x" DestinDir="y" Size="20" StartTime="s2" Duration="2"/></UploadedFiles>
 <DownloadedFiles></DownloadedFiles></Event>"#,
         );
-        assert_eq!(remote.name, "RemoteAccessSession");
+        assert_eq!(
+            remote.object.as_ref().map(EventObject::as_str),
+            Some("RemoteAccessSession")
+        );
         assert_eq!(
             remote.data["UploadedFiles"],
             json!([
@@ -583,7 +563,10 @@ mod tests {
             r#"<Event Time="t" Mode="ServicesClients" Object="Treatment" Initiator="Incoming"><State>Comments</State><TreatmentID>tr</TreatmentID>
 <Comments><Comment AuthorID="u1" DateTime="2018-08-07T10:00:00">Всё отлично</Comment><Comment AuthorID="u2" DateTime="d2"/></Comments></Event>"#,
         );
-        assert_eq!(treatment.name, "Treatment");
+        assert_eq!(
+            treatment.object.as_ref().map(EventObject::as_str),
+            Some("Treatment")
+        );
         assert_eq!(
             treatment.data["Comments"],
             json!([
@@ -598,10 +581,14 @@ mod tests {
         let e = event(
             r#"<Event Object="FileReady"><Part>1</Part><Part>2</Part><Part>3</Part></Event>"#,
         );
-        assert_eq!(e.name, "FileReady");
+        assert_eq!(
+            e.object.as_ref().map(EventObject::as_str),
+            Some("FileReady")
+        );
         assert_eq!(e.data["Part"], json!(["1", "2", "3"]));
-        assert_eq!(event(r#"<Event Object="a b"/>"#).name, "Event");
-        assert_eq!(event("<Event/>").name, "Event");
+        let odd = event(r#"<Event Object="a b"/>"#).object;
+        assert_eq!(odd.as_ref().map(EventObject::as_str), Some("a b"));
+        assert_eq!(event("<Event/>").object, None);
     }
 
     #[test]
@@ -651,8 +638,7 @@ mod tests {
             "<Event><A><B><C><D><E><F><G><H><I><J><K><L><M><N><O><P><Q></Q></P></O></N></M></L></K></J></I></H></G></F></E></D></C></B></A></Event>",
         ] {
             let err = parse_message(bad, 7).unwrap_err();
-            assert!(err.to_string().contains("#7"), "{bad:?}: {err}");
-            assert!(!err.ru().is_empty());
+            assert_eq!(err.location().0, Some(7), "{bad:?}: {err}");
         }
         assert!(matches!(
             parse_message("<Hello/>", 2),
