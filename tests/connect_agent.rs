@@ -887,4 +887,3 @@ fn done_while_the_agent_is_mid_stream() {
     agent.drop_connection();
     flood.join().unwrap();
 }
-

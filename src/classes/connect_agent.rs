@@ -45,10 +45,8 @@ const METHODS: &[Method<ConnectAgent>] = &[
         },
         call: |c, args| c.connect(args[0].as_str()),
     },
-    Method::procedure(
-        "CloseConnectToAgent",
-        "ЗакрытьПодключение",
-        &[],
+    Method::new(
+        MethodSpec::procedure("CloseConnectToAgent", "ЗакрытьПодключение", &[]),
         |c, _| {
             if c.worker.is_some() {
                 c.request(Request::Close)?;
@@ -72,65 +70,85 @@ const METHODS: &[Method<ConnectAgent>] = &[
             c.send_command(command, ConnectAgent::id_or_new(&args[0]))
         },
     },
-    Method::function(
-        "SubscribeToEvents_OnlineStatus",
-        "ПодписатьсяНаСобытия_ПолучениеСтатуса",
-        &[],
+    Method::new(
+        MethodSpec::function(
+            "SubscribeToEvents_OnlineStatus",
+            "ПодписатьсяНаСобытия_ПолучениеСтатуса",
+            &[],
+        ),
         |c, _| c.subscription(DriverSubscription::OnlineStatus.keys(), true),
     ),
-    Method::function(
-        "UnSubscribeFromEvents_OnlineStatus",
-        "ОтписатьсяОтСобытий_ПолучениеСтатуса",
-        &[],
+    Method::new(
+        MethodSpec::function(
+            "UnSubscribeFromEvents_OnlineStatus",
+            "ОтписатьсяОтСобытий_ПолучениеСтатуса",
+            &[],
+        ),
         |c, _| c.subscription(DriverSubscription::OnlineStatus.keys(), false),
     ),
-    Method::function(
-        "SubscribeToEvents_Softphone",
-        "ПодписатьсяНаСобытия_Софтфон",
-        &[],
+    Method::new(
+        MethodSpec::function(
+            "SubscribeToEvents_Softphone",
+            "ПодписатьсяНаСобытия_Софтфон",
+            &[],
+        ),
         |c, _| c.subscription(DriverSubscription::Softphone.keys(), true),
     ),
-    Method::function(
-        "UnSubscribeToEvents_Softphone",
-        "ОтписатьсяОтСобытий_Софтфон",
-        &[],
+    Method::new(
+        MethodSpec::function(
+            "UnSubscribeToEvents_Softphone",
+            "ОтписатьсяОтСобытий_Софтфон",
+            &[],
+        ),
         |c: &mut ConnectAgent, _| c.subscription(DriverSubscription::Softphone.keys(), false),
     )
     .with_aliases(&["UnSubscribeFromEvents_Softphone"]),
-    Method::function(
-        "SubscribeToEvents_ColleaguesCall",
-        "ПодписатьсяНаСобытия_ЗвонокВКоллегах",
-        &[],
+    Method::new(
+        MethodSpec::function(
+            "SubscribeToEvents_ColleaguesCall",
+            "ПодписатьсяНаСобытия_ЗвонокВКоллегах",
+            &[],
+        ),
         |c, _| c.subscription(DriverSubscription::ColleaguesCall.keys(), true),
     ),
-    Method::function(
-        "UnSubscribeFromEvents_ColleaguesCall",
-        "ОтписатьсяОтСобытий_ЗвонокВКоллегах",
-        &[],
+    Method::new(
+        MethodSpec::function(
+            "UnSubscribeFromEvents_ColleaguesCall",
+            "ОтписатьсяОтСобытий_ЗвонокВКоллегах",
+            &[],
+        ),
         |c, _| c.subscription(DriverSubscription::ColleaguesCall.keys(), false),
     ),
-    Method::function(
-        "SubscribeToEvents_ClientsCall",
-        "ПодписатьсяНаСобытия_ЗвонокВКлиентах",
-        &[],
+    Method::new(
+        MethodSpec::function(
+            "SubscribeToEvents_ClientsCall",
+            "ПодписатьсяНаСобытия_ЗвонокВКлиентах",
+            &[],
+        ),
         |c, _| c.subscription(DriverSubscription::ClientsCall.keys(), true),
     ),
-    Method::function(
-        "UnSubscribeFromEvents_ClientsCall",
-        "ОтписатьсяОтСобытий_ЗвонокВКлиентах",
-        &[],
+    Method::new(
+        MethodSpec::function(
+            "UnSubscribeFromEvents_ClientsCall",
+            "ОтписатьсяОтСобытий_ЗвонокВКлиентах",
+            &[],
+        ),
         |c, _| c.subscription(DriverSubscription::ClientsCall.keys(), false),
     ),
-    Method::function(
-        "SubscribeToEvents_AllCall",
-        "ПодписатьсяНаСобытия_Звонок",
-        &[],
+    Method::new(
+        MethodSpec::function(
+            "SubscribeToEvents_AllCall",
+            "ПодписатьсяНаСобытия_Звонок",
+            &[],
+        ),
         |c, _| c.subscription(DriverSubscription::AllCall.keys(), true),
     ),
-    Method::function(
-        "UnSubscribeFromEvents_AllCall",
-        "ОтписатьсяОтСобытий_Звонок",
-        &[],
+    Method::new(
+        MethodSpec::function(
+            "UnSubscribeFromEvents_AllCall",
+            "ОтписатьсяОтСобытий_Звонок",
+            &[],
+        ),
         |c, _| c.subscription(DriverSubscription::AllCall.keys(), false),
     ),
     Method {

@@ -166,30 +166,11 @@ pub struct Method<C: ?Sized> {
 }
 
 impl<C> Method<C> {
-    /// A Функция with no alias names.
-    pub const fn function(
-        en: &'static str,
-        ru: &'static str,
-        params: &'static [ParamSpec],
-        call: MethodFn<C>,
-    ) -> Method<C> {
-        Method {
-            spec: MethodSpec::function(en, ru, params),
-            call,
-        }
-    }
-
-    /// A Процедура with no alias names.
-    pub const fn procedure(
-        en: &'static str,
-        ru: &'static str,
-        params: &'static [ParamSpec],
-        call: MethodFn<C>,
-    ) -> Method<C> {
-        Method {
-            spec: MethodSpec::procedure(en, ru, params),
-            call,
-        }
+    /// For specs without parameters or with a named parameter list (`MethodSpec::function(…)`); a table with
+    /// parameters inline writes the `Method { spec: MethodSpec { … }, call }` literal, whose `&[…]` a `const`
+    /// table keeps (a function argument's would not live long enough).
+    pub const fn new(spec: MethodSpec, call: MethodFn<C>) -> Method<C> {
+        Method { spec, call }
     }
 
     /// The same method also found under `aliases` (spellings of the vendor driver, for instance).
