@@ -1,9 +1,13 @@
 //! TelephonyBridge: a 1C:Enterprise 8 Native API add-in that brings telephony into 1C.
 //!
-//! Layers, top calls down: `native` (the ABI, the only `unsafe`) → `classes` (one file per
-//! 1C class) → protocol cores (crates `tb-connect`, `tb-centrifugo`, `tb-calls`: no I/O) and
-//! `transport` (sockets, pipes, HTTP: one worker thread each). `events` is the only path to
-//! ExternalEvent, `log` the only writer of the log file.
+//! Layers, top calls down (docs/architecture.md has the map): `native` (the ABI: panic boundary, member
+//! numbers, AddError, locale) → `classes` (one static member table per 1C class) → `present` (the 1C
+//! vocabulary: event names and Data, Diagnostics keys, texts in both languages), `driver` (every thread the
+//! add-in starts, and the HTTP exchange) and the protocol cores (crates `tb-connect`, `tb-centrifugo`,
+//! `tb-calls`: no I/O) → `transport` (bytes only: pipes, WebSocket link, HTTP client, proxy, TLS). `events` is
+//! the only path to ExternalEvent, `log` the only writer of the log file. `unsafe` stands only at the edges to
+//! foreign code: here and in `native` (the platform's ABI) and in `transport` (Win32 pipes, poller
+//! registration).
 
 pub mod classes;
 pub mod driver;

@@ -1,8 +1,9 @@
 //! Class `Centrifugo`: publish from the 1C server (HTTP API), receive in the 1C client (WebSocket).
 //!
-//! Server side: synchronous API calls through one keep-alive HTTP agent. Client side: a worker thread
-//! (started by the first client method) owns the WebSocket and the sans-IO core from `tb-centrifugo`;
-//! its events become ExternalEvent `TelephonyBridge.Centrifugo`.
+//! Server side: synchronous API calls through the driver's HTTP runner (one keep-alive agent). Client side: the
+//! driver's worker (`driver::centrifugo`, started by the first client method) owns the WebSocket link and the
+//! sans-IO core from `tb-centrifugo`; its events, rendered by `present::centrifugo`, become ExternalEvent
+//! `TelephonyBridge.Centrifugo`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -1,4 +1,6 @@
-//! One file per 1C class: its bilingual member table and the glue to its protocol core.
+//! One file per 1C class: a static member table whose entries bind the bilingual spec and its handler, and the
+//! handlers, which hand work to the driver (threads, HTTP) and the facts they get to `present`. No class file
+//! starts a thread or opens a socket.
 
 mod binotel;
 mod centrifugo;

@@ -1,8 +1,8 @@
 //! Class `UIScom`: UIScom notifications → the normalized call event, the ИсторияЗвонков rules of seed 000, and
 //! click-to-call through the UIS Call API.
 //!
-//! Everything but the Call API is pure (`tb-calls`); the Call API is one synchronous HTTP request per call, so the
-//! class starts no thread.
+//! Everything but the Call API is pure (`tb-calls`); the Call API is one synchronous HTTP request per call through
+//! the driver's HTTP runner (`classes::pbx`), so no thread is needed.
 
 use serde_json::json;
 use tb_calls::history::{merge_into_history, MergeOptions};

@@ -2,7 +2,8 @@
 //!
 //! The platform keeps a tiny event buffer (depth 1 until SetEventBufferDepth) and silently
 //! drops an event when it is full — ExternalEvent just returns false. So every event first
-//! enters this object's own bounded queue, and one delivery thread hands them over in order,
+//! enters this object's own bounded queue, and one delivery thread (started through `driver::spawn`) hands
+//! them over in order,
 //! retrying the head until the platform takes it. Senders never block: they are network
 //! worker threads that must keep reading their sockets.
 

@@ -1,6 +1,6 @@
-//! The Native API layer: the only `unsafe` in the add-in, one panic boundary for every entry
-//! point, bilingual member tables, AddError + LastError, locale. Classes sit on top of it and
-//! never see the platform.
+//! The Native API layer: the platform's ABI (through addin1c, plus the AddError vtable it lacks), one panic
+//! boundary for every entry point, the member numbers the platform uses resolved to the classes' table entries,
+//! the common members, AddError + LastError, locale. Classes sit on top of it and never see the platform.
 
 mod class;
 mod component;
