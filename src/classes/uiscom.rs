@@ -18,7 +18,7 @@ use crate::transport::pbx_http::{display_url, failure_error, status_error};
 
 /// Core errors keep their English and Russian texts.
 pub(super) fn calls_error(error: CallsError) -> AddinError {
-    AddinError::new(error.to_string(), error.ru())
+    crate::present::calls::error_text(&error).into()
 }
 
 pub(super) fn time_zone_error(given: &str) -> AddinError {
