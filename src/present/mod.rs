@@ -13,6 +13,7 @@
 pub mod calls;
 pub mod centrifugo;
 pub mod connect;
+pub mod events;
 
 use crate::native::{AddinError, Lang};
 
