@@ -88,6 +88,11 @@ pub fn members_reference() -> String {
     out
 }
 
+/// Every event of every class in Markdown, as README.md shows it.
+pub fn events_reference() -> String {
+    present::events::reference()
+}
+
 /// # Safety
 /// Called by the platform; returns a static NUL-terminated UTF-16 string.
 #[no_mangle]

@@ -49,7 +49,7 @@ impl<C: PbxClass> PbxProps<C> {
 
 /// Core errors keep their English and Russian texts.
 pub(super) fn calls_error(error: CallsError) -> AddinError {
-    AddinError::new(error.to_string(), error.ru())
+    crate::present::calls::error_text(&error).into()
 }
 
 pub(super) fn time_zone_error(given: &str) -> AddinError {

@@ -10,9 +10,11 @@
 //! - `Diagnostics` keys are `snake_case` everywhere (the class's own keys and the cores' parts alike).
 //! - Events are declared as data in [`events`] (name, class, fields with descriptions), so README.md lists every
 //!   event with its fields and `tests/readme_reference.rs` keeps the two in step.
+pub mod calls;
 pub mod centrifugo;
 pub mod connect;
 pub mod driver;
+pub mod events;
 
 use crate::native::{AddinError, Lang};
 

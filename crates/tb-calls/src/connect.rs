@@ -11,11 +11,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::CallsError;
+use crate::error::{CallsError, Problem, Subject};
 use crate::model::{CallEvent, Direction, EventKind, Source};
 use crate::time::{CallTime, UtcOffset};
 
-const WHAT: &str = "1C-Connect Call event";
+const WHAT: Subject = Subject::ConnectCallEvent;
 
 /// Field names compared without case and underscores (`CallID`, `callId`, `call_id`).
 struct LooseFields<'a> {
@@ -85,7 +85,7 @@ pub fn normalize_call_event(event: &Value, time_zone: UtcOffset) -> Result<CallE
             return Err(CallsError::InvalidField {
                 what: WHAT,
                 field: "Object".into(),
-                detail: format!("\"{kind}\" is not a call event (Object=\"Call\" expected)"),
+                detail: Problem::NotACallEvent { object: kind },
             });
         }
     }
@@ -113,10 +113,7 @@ pub fn normalize_call_event(event: &Value, time_zone: UtcOffset) -> Result<CallE
             return Err(CallsError::InvalidField {
                 what: WHAT,
                 field: "State".into(),
-                detail: format!(
-                    "unknown state \"{state}\" (expected Started, CallAccepted, CallInProgress, Finished, \
-                     MP3RecordReady or CallError)"
-                ),
+                detail: Problem::UnknownCallState { state },
             })
         }
     };

@@ -31,14 +31,14 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::CallsError;
+use crate::error::{CallsError, Problem, Subject};
 use crate::fields::{value_flag, Fields};
 use crate::model::{phone_digits, CallEvent, Direction, EventKind};
 use crate::time::{CallTime, UtcOffset};
 use crate::uiscom;
 
-const WHAT_RECORD: &str = "call history record";
-const WHAT_EVENT: &str = "call event";
+const WHAT_RECORD: Subject = Subject::CallHistoryRecord;
+const WHAT_EVENT: Subject = Subject::CallEvent;
 
 /// Fixed `user` of the Centrifugo message, as in the seed.
 pub const PUBLISH_USER: &str = "UIScom";
@@ -96,25 +96,28 @@ pub struct MergeOptions {
     pub received_at: Option<String>,
 }
 
-/// The previous record as 1C passes it (the register's field names, any case; missing fields are empty).
-struct PreviousRecord {
-    period: Option<String>,
-    session_id: Option<String>,
-    number: Option<String>,
-    start_time: Option<String>,
-    incoming: Option<bool>,
-    channel: Option<String>,
-    calling_number: Option<String>,
+/// The previous record of the register: what [`merge`] needs of it (missing fields are `None`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PreviousRecord {
+    pub period: Option<String>,
+    pub session_id: Option<String>,
+    pub number: Option<String>,
+    pub start_time: Option<String>,
+    pub incoming: Option<bool>,
+    pub channel: Option<String>,
+    pub calling_number: Option<String>,
 }
 
-fn parse_previous(record_json: &str) -> Result<Option<PreviousRecord>, CallsError> {
+/// Decodes a previous record in the register's JSON shape (the register's field names or the English ones, any
+/// case); `None` for an empty text, `null` or `{}`.
+pub fn parse_previous(record_json: &str) -> Result<Option<PreviousRecord>, CallsError> {
     let text = record_json.trim().trim_start_matches('\u{feff}');
     if text.is_empty() || text == "null" || text == "{}" {
         return Ok(None);
     }
     let value: Value = serde_json::from_str(text).map_err(|e| CallsError::NotJson {
         what: WHAT_RECORD,
-        detail: e.to_string(),
+        detail: Problem::Parser(e.to_string()),
     })?;
     let object = value
         .as_object()
@@ -131,8 +134,8 @@ fn parse_previous(record_json: &str) -> Result<Option<PreviousRecord>, CallsErro
     }))
 }
 
-/// The notification as either a normalized event (has `source` and `event`) or a raw UIScom body.
-fn parse_notification(
+/// Decodes a notification given either as a normalized event (has `source` and `event`) or as a raw UIScom body.
+pub fn parse_notification(
     notification_json: &str,
     time_zone: UtcOffset,
 ) -> Result<CallEvent, CallsError> {
@@ -142,23 +145,33 @@ fn parse_notification(
         return serde_json::from_value(value).map_err(|e| CallsError::InvalidField {
             what: WHAT_EVENT,
             field: "event".into(),
-            detail: e.to_string(),
+            detail: Problem::Parser(e.to_string()),
         });
     }
     uiscom::normalize_value(value, None, time_zone)
 }
 
-/// ОбъединитьСИсторией: the record to write for `notification_json` given the previous record `record_json`
-/// (empty when there is none).
+/// Decodes both texts ([`parse_previous`], [`parse_notification`]) and [`merge`]s them: the record to write for
+/// `notification_json` given the previous record `record_json` (empty when there is none).
 pub fn merge_into_history(
     record_json: &str,
     notification_json: &str,
     add_events: bool,
     options: &MergeOptions,
 ) -> Result<HistoryMerge, CallsError> {
-    let tz = options.time_zone;
-    let event = parse_notification(notification_json, tz)?;
+    let event = parse_notification(notification_json, options.time_zone)?;
     let previous = parse_previous(record_json)?;
+    Ok(merge(previous, event, add_events, options))
+}
+
+/// The record to write for `event` given the `previous` record of the same call, by the rules in the module docs.
+pub fn merge(
+    previous: Option<PreviousRecord>,
+    event: CallEvent,
+    add_events: bool,
+    options: &MergeOptions,
+) -> HistoryMerge {
+    let tz = options.time_zone;
 
     let lost_outgoing = event.lost && event.direction == Some(Direction::Out);
     let number = event.virtual_number.clone().unwrap_or_default();
@@ -269,17 +282,17 @@ pub fn merge_into_history(
             }),
         }
     });
-    Ok(HistoryMerge {
+    HistoryMerge {
         is_new_record,
         publish_to_extension: publish.is_some(),
         record,
         publish,
         event,
-    })
+    }
 }
 
 impl HistoryMerge {
-    /// The result as JSON for 1C.
+    /// The result as compact JSON (the shape of the derived `Serialize`).
     pub fn to_json_string(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }

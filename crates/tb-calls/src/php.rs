@@ -16,7 +16,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::error::CallsError;
+use crate::error::{CallsError, Problem};
 use tb_prims::percent::{decode_lossy, Plus};
 
 /// PHP's default `json_decode` depth limit: arrays/objects nested deeper are an error there too.
@@ -497,7 +497,7 @@ fn encode_value(value: &PhpValue, out: &mut String) -> Result<(), CallsError> {
         PhpValue::Float(f) => {
             if !f.is_finite() {
                 return Err(CallsError::NotEncodable {
-                    detail: "Inf and NaN cannot be JSON encoded".to_string(),
+                    detail: Problem::NotFinite,
                 });
             }
             out.push_str(&php_float_text(*f));
@@ -818,7 +818,10 @@ fn insert_form_value(root: &mut PhpArray, name: &str, value: String) -> Result<(
         rest = &stripped[close + 1..];
         if path.len() > MAX_FORM_DEPTH {
             return Err(CallsError::InvalidForm {
-                detail: format!("the field {base} is nested deeper than {MAX_FORM_DEPTH} levels"),
+                detail: Problem::FormTooDeep {
+                    field: base.to_string(),
+                    max: MAX_FORM_DEPTH,
+                },
             });
         }
     }

@@ -13,12 +13,12 @@
 
 use serde_json::Value;
 
-use crate::error::CallsError;
+use crate::error::{CallsError, Problem, Subject};
 use crate::fields::Fields;
 use crate::model::{CallEvent, Customer, Direction, Employee, EventKind, Source};
 use crate::time::{CallTime, UtcOffset};
 
-const WHAT: &str = "UIScom notification";
+const WHAT: Subject = Subject::UiscomNotification;
 
 /// Which HTTP-service method received the notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,14 +109,14 @@ pub fn parse_direction(text: &str) -> Option<Direction> {
 }
 
 /// Parses a JSON body given as bytes (a UTF-8 BOM is tolerated: 1C may add one).
-pub(crate) fn parse_json_object(body: &[u8], what: &'static str) -> Result<Value, CallsError> {
+pub(crate) fn parse_json_object(body: &[u8], what: Subject) -> Result<Value, CallsError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(CallsError::EmptyBody { what });
     }
     let value: Value = serde_json::from_slice(body).map_err(|e| CallsError::NotJson {
         what,
-        detail: e.to_string(),
+        detail: Problem::Parser(e.to_string()),
     })?;
     if !value.is_object() {
         return Err(CallsError::NotAnObject { what });
@@ -277,13 +277,18 @@ mod tests {
     #[test]
     fn missing_session_id_and_non_json_are_clear_errors() {
         let err = normalize(br#"{"direction":"in"}"#, None, UtcOffset::MOSCOW).unwrap_err();
-        assert!(err.to_string().contains("call_session_id"), "{err}");
-        assert!(err.ru().contains("call_session_id"), "{}", err.ru());
-        let err = normalize(b"direction=in", None, UtcOffset::MOSCOW).unwrap_err();
         assert!(
-            err.to_string().contains("not JSON") && err.ru().contains("не JSON"),
+            matches!(
+                err,
+                CallsError::MissingField {
+                    field: "call_session_id",
+                    ..
+                }
+            ),
             "{err}"
         );
+        let err = normalize(b"direction=in", None, UtcOffset::MOSCOW).unwrap_err();
+        assert!(matches!(err, CallsError::NotJson { .. }), "{err}");
         let err = normalize(b"[1]", None, UtcOffset::MOSCOW).unwrap_err();
         assert_eq!(err, CallsError::NotAnObject { what: WHAT });
         assert!(matches!(

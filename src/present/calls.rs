@@ -1,0 +1,366 @@
+//! Texts of the call-sources core (`tb-calls`) in both languages, for classes `UIScom`, `Binotel` and
+//! `ConnectAgent`'s normalized calls.
+
+use tb_calls::{CallsError, Problem, Subject};
+
+use super::Text;
+
+fn subject(what: Subject) -> Text {
+    match what {
+        Subject::UiscomNotification => Text::new("UIScom notification", "уведомление UIScom"),
+        Subject::BinotelPush => Text::new("Binotel push", "push-запрос Binotel"),
+        Subject::BinotelParameters => Text::new("Binotel parameters", "параметры Binotel"),
+        Subject::BinotelResponse => Text::new("Binotel response", "ответ Binotel API"),
+        Subject::CallHistoryRecord => Text::new("call history record", "запись истории звонков"),
+        Subject::CallEvent => Text::new("call event", "событие звонка"),
+        Subject::ConnectCallEvent => Text::new("1C-Connect Call event", "событие Call 1С-Коннект"),
+        Subject::UisCallApiResponse => Text::new("UIS Call API response", "ответ UIS Call API"),
+        Subject::UisCallApiParameters => {
+            Text::new("UIS Call API parameters", "параметры UIS Call API")
+        }
+        Subject::CallIds => Text::new("call IDs", "идентификаторы звонков"),
+    }
+}
+
+fn problem(detail: &Problem) -> Text {
+    match detail {
+        Problem::Parser(message) => Text::new(message.clone(), message.clone()),
+        Problem::NotACallEvent { object } => Text::new(
+            format!("\"{object}\" is not a call event (Object=\"Call\" expected)"),
+            format!("«{object}» — не событие звонка (ожидается Object=\"Call\")"),
+        ),
+        Problem::UnknownCallState { state } => Text::new(
+            format!(
+                "unknown state \"{state}\" (expected Started, CallAccepted, CallInProgress, Finished, \
+                 MP3RecordReady or CallError)"
+            ),
+            format!(
+                "неизвестное состояние «{state}» (ожидается Started, CallAccepted, CallInProgress, Finished, \
+                 MP3RecordReady или CallError)"
+            ),
+        ),
+        Problem::IdsNotNumbersOrStrings => Text::new(
+            "expected a JSON array of numbers or strings such as [744924436]",
+            "ожидается JSON-массив чисел или строк, например [744924436]",
+        ),
+        Problem::IdsNotAnArray => Text::new(
+            "expected a JSON array of ids such as [744924436]",
+            "ожидается JSON-массив идентификаторов, например [744924436]",
+        ),
+        Problem::NoFormPairs => Text::new(
+            "no name=value pair found (neither JSON nor a form)",
+            "нет ни одной пары имя=значение (это ни JSON, ни форма)",
+        ),
+        Problem::FormTooDeep { field, max } => Text::new(
+            format!("the field {field} is nested deeper than {max} levels"),
+            format!("поле {field} вложено глубже {max} уровней"),
+        ),
+        Problem::NotFinite => Text::new(
+            "Inf and NaN cannot be JSON encoded",
+            "Inf и NaN нельзя записать в JSON",
+        ),
+        Problem::WrongRequestId { id, expected } => Text::new(
+            format!("the answer is for request id {id}, expected {expected}"),
+            format!("ответ относится к запросу {id}, ожидался {expected}"),
+        ),
+        Problem::NoCallSessionId => Text::new(
+            "no result.data.call_session_id in the answer",
+            "в ответе нет result.data.call_session_id",
+        ),
+        Problem::NoCallDetails => Text::new(
+            "no callDetails in a successful stats/call-details.json answer",
+            "в успешном ответе stats/call-details.json нет callDetails",
+        ),
+        Problem::NoRecordUrl => Text::new(
+            "no url in a successful stats/call-record.json answer",
+            "в успешном ответе stats/call-record.json нет url",
+        ),
+    }
+}
+
+/// Every message says what is wrong and where, so a 1C developer can act on it.
+pub fn error_text(error: &CallsError) -> Text {
+    match error {
+        CallsError::EmptyBody { what } => {
+            let what = subject(*what);
+            Text::new(
+                format!("{}: the body is empty", what.en),
+                format!("{}: тело пустое", what.ru),
+            )
+        }
+        CallsError::NotJson { what, detail } => {
+            let (what, detail) = (subject(*what), problem(detail));
+            Text::new(
+                format!("{}: not JSON ({})", what.en, detail.en),
+                format!("{}: это не JSON ({})", what.ru, detail.ru),
+            )
+        }
+        CallsError::NotAnObject { what } => {
+            let what = subject(*what);
+            Text::new(
+                format!("{}: a JSON object {{...}} was expected", what.en),
+                format!("{}: ожидался объект JSON {{...}}", what.ru),
+            )
+        }
+        CallsError::MissingField { what, field } => {
+            let what = subject(*what);
+            Text::new(
+                format!("{}: the required field {field} is missing or empty", what.en),
+                format!("{}: нет обязательного поля {field} (или оно пустое)", what.ru),
+            )
+        }
+        CallsError::InvalidField {
+            what,
+            field,
+            detail,
+        } => {
+            let (what, detail) = (subject(*what), problem(detail));
+            Text::new(
+                format!("{}: invalid value of field {field}: {}", what.en, detail.en),
+                format!("{}: недопустимое значение поля {field}: {}", what.ru, detail.ru),
+            )
+        }
+        CallsError::UnknownMethod { given } => Text::new(
+            format!("unknown UIScom notification method \"{given}\": expected in, out or rec (/in and UIScom/in work too)"),
+            format!("неизвестный метод уведомления UIScom \"{given}\": ожидается in, out или rec (можно /in, UIScom/in)"),
+        ),
+        CallsError::UnknownPushType { given } => Text::new(
+            format!(
+                "unknown Binotel push type (requestType) \"{given}\": expected receivedTheCall, answeredTheCall, \
+                 hangupTheCall, transferredTheCall or apiCallCompleted"
+            ),
+            format!(
+                "неизвестный тип push-запроса Binotel (requestType) \"{given}\": ожидается receivedTheCall, \
+                 answeredTheCall, hangupTheCall, transferredTheCall или apiCallCompleted"
+            ),
+        ),
+        CallsError::UnknownContentType { given } => Text::new(
+            format!(
+                "content type \"{given}\" is not supported: expected application/json or \
+                 application/x-www-form-urlencoded"
+            ),
+            format!(
+                "тип содержимого \"{given}\" не поддерживается: ожидается application/json или \
+                 application/x-www-form-urlencoded"
+            ),
+        ),
+        CallsError::InvalidTimeZone { given } => Text::new(
+            format!("time zone \"{given}\" is not recognised: expected an offset like +03:00, -05:30, +0300 or Z"),
+            format!("часовой пояс \"{given}\" не распознан: ожидается смещение вида +03:00, -05:30, +0300 или Z"),
+        ),
+        CallsError::InvalidForm { detail } => {
+            let detail = problem(detail);
+            Text::new(
+                format!("application/x-www-form-urlencoded body cannot be decoded: {}", detail.en),
+                format!("тело application/x-www-form-urlencoded не разобрано: {}", detail.ru),
+            )
+        }
+        CallsError::NotEncodable { detail } => {
+            let detail = problem(detail);
+            Text::new(
+                format!("the value cannot be encoded the way PHP json_encode does: {}", detail.en),
+                format!("значение нельзя представить в JSON так, как это делает PHP json_encode: {}", detail.ru),
+            )
+        }
+        CallsError::SignatureMissing { what } => {
+            let what = subject(*what);
+            Text::new(
+                format!("{}: the signature field is missing", what.en),
+                format!("{}: нет поля signature (подписи)", what.ru),
+            )
+        }
+        CallsError::SignatureMismatch { what } => {
+            let what = subject(*what);
+            Text::new(
+                format!(
+                    "{}: the signature does not match: check the Secret and that the body was not altered on the way",
+                    what.en
+                ),
+                format!(
+                    "{}: подпись (signature) не совпала: проверьте Секрет и что тело не изменялось по пути",
+                    what.ru
+                ),
+            )
+        }
+        CallsError::SecretMissing => Text::new(
+            "the Secret is not set: nothing can be signed or verified without it",
+            "Секрет не задан: без него нельзя подписать или проверить подпись",
+        ),
+        CallsError::Api { api, code, message } => api_text(api, code, Text::new(message.clone(), message.clone())),
+        CallsError::ApiStatus { api, code, status } => {
+            let message = if status.is_empty() {
+                Text::new("the response has no status field", "в ответе нет поля status")
+            } else {
+                Text::new(format!("status \"{status}\""), format!("статус \"{status}\""))
+            };
+            api_text(api, code, message)
+        }
+        CallsError::UnexpectedResponse { api, detail } => {
+            let detail = problem(detail);
+            Text::new(
+                format!("{api}: unexpected response: {}", detail.en),
+                format!("{api}: неожиданный ответ: {}", detail.ru),
+            )
+        }
+    }
+}
+
+/// `{api} returned error {code}: {message}`, the code left out when the API gave none.
+fn api_text(api: &str, code: &str, message: Text) -> Text {
+    if code.is_empty() {
+        Text::new(
+            format!("{api} returned an error: {}", message.en),
+            format!("{api} вернул ошибку: {}", message.ru),
+        )
+    } else {
+        Text::new(
+            format!("{api} returned error {code}: {}", message.en),
+            format!("{api} вернул ошибку {code}: {}", message.ru),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tb_calls::history::{merge_into_history, MergeOptions};
+    use tb_calls::{binotel, connect, uis_call_api, uiscom, UtcOffset};
+
+    fn texts(result: Result<impl std::fmt::Debug, CallsError>) -> Text {
+        error_text(&result.expect_err("an error"))
+    }
+
+    #[test]
+    fn malformed_bodies_say_what_is_wrong() {
+        let moscow = UtcOffset::MOSCOW;
+        let cases: Vec<(Text, &str, &str)> = vec![
+            (
+                texts(uiscom::normalize(b"{\"call_session_id\": }", None, moscow)),
+                "UIScom notification: not JSON (expected value at line 1 column 21)",
+                "уведомление UIScom: это не JSON",
+            ),
+            (
+                texts(uiscom::normalize(b"", None, moscow)),
+                "UIScom notification: the body is empty",
+                "уведомление UIScom: тело пустое",
+            ),
+            (
+                texts(uiscom::normalize(
+                    b"{\"call_session_id\": null}",
+                    None,
+                    moscow,
+                )),
+                "UIScom notification: the required field call_session_id is missing or empty",
+                "нет обязательного поля call_session_id",
+            ),
+            (
+                texts(binotel::parse_push(b"{\"generalCallID\":1}", "", moscow)),
+                "Binotel push: the required field requestType is missing or empty",
+                "push-запрос Binotel",
+            ),
+            (
+                texts(binotel::parse_push(
+                    b"requestType=hello&generalCallID=1",
+                    "",
+                    moscow,
+                )),
+                "unknown Binotel push type (requestType) \"hello\"",
+                "неизвестный тип push-запроса",
+            ),
+            (
+                texts(binotel::parse_push(
+                    b"requestType=hangupTheCall",
+                    "",
+                    moscow,
+                )),
+                "the required field generalCallID is missing",
+                "generalCallID",
+            ),
+            (
+                texts(binotel::parse_push(
+                    b"{\"requestType\":",
+                    "application/json",
+                    moscow,
+                )),
+                "Binotel push: not JSON (unexpected end of input at byte 15)",
+                "это не JSON",
+            ),
+            (
+                texts(binotel::parse_push(b"hello", "", moscow)),
+                "no name=value pair found",
+                "не разобрано",
+            ),
+            (
+                texts(binotel::parse_push(b"a=1", "text/xml", moscow)),
+                "content type \"text/xml\" is not supported",
+                "не поддерживается",
+            ),
+            (
+                texts(binotel::parse_push(
+                    b"{\"requestType\":\"receivedTheCall\",\"x\":\"\\ud800\"}",
+                    "",
+                    moscow,
+                )),
+                "single unpaired UTF-16 surrogate",
+                "это не JSON",
+            ),
+        ];
+        for (text, en, ru) in cases {
+            assert!(text.en.contains(en), "{} / expected {en}", text.en);
+            assert!(text.ru.contains(ru), "{} / expected {ru}", text.ru);
+        }
+    }
+
+    #[test]
+    fn api_errors_and_unsigned_answers() {
+        let answer = |body: &[u8]| texts(binotel::check_response(body, "s"));
+        let error = answer(br#"{"status":"error","code":"120","message":"Wrong signature"}"#);
+        assert_eq!(error.en, "Binotel API returned error 120: Wrong signature");
+        assert!(answer(br#"{"status":"success","url":"x"}"#)
+            .ru
+            .contains("signature"));
+        assert!(answer(br#"{"url":"x"}"#).en.contains("no status"));
+        let mismatch = error_text(&CallsError::SignatureMismatch {
+            what: Subject::BinotelResponse,
+        });
+        assert!(mismatch.en.contains("signature does not match"));
+        assert!(mismatch.ru.contains("подпись"));
+    }
+
+    #[test]
+    fn history_errors_name_the_record() {
+        let options = MergeOptions::default();
+        let ringing = include_str!("../../crates/tb-calls/tests/data/uiscom/in_ringing.json");
+        let not_json = texts(merge_into_history("{", ringing, true, &options));
+        assert!(
+            not_json.en.starts_with("call history record: not JSON"),
+            "{}",
+            not_json.en
+        );
+        assert!(
+            not_json
+                .ru
+                .starts_with("запись истории звонков: это не JSON"),
+            "{}",
+            not_json.ru
+        );
+        let empty = texts(merge_into_history("", "", true, &options));
+        assert!(empty.en.contains("empty"), "{}", empty.en);
+    }
+
+    #[test]
+    fn fields_and_states_are_named() {
+        let call = uis_call_api::EmployeeCall {
+            contact: "1".into(),
+            ..Default::default()
+        };
+        let missing = texts(uis_call_api::employee_call_request("1", "token", &call));
+        assert!(missing.en.contains("employee.id"), "{}", missing.en);
+        assert!(missing.ru.contains("employee.id"), "{}", missing.ru);
+        let state = texts(connect::normalize_call_event(
+            &serde_json::json!({"Object": "Call", "CallID": "1", "State": "Dancing"}),
+            UtcOffset::UTC,
+        ));
+        assert!(state.en.contains("Dancing") && state.ru.contains("Dancing"));
+    }
+}
