@@ -78,130 +78,126 @@ fn problem(detail: &Problem) -> Text {
     }
 }
 
+const PUSH_TYPES: &str = "receivedTheCall, answeredTheCall, hangupTheCall, transferredTheCall";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// `en`/`ru` followed by the problem's text in the same language.
+fn detailed(en: String, ru: String, detail: &Problem) -> Text {
+    let detail = problem(detail);
+    Text::new(en + &detail.en, ru + &detail.ru)
+}
+
+/// `en (detail)` / `ru (detail)`.
+fn in_parentheses(en: &str, ru: &str, detail: &Problem) -> Text {
+    let detail = problem(detail);
+    Text::new(
+        format!("{en} ({})", detail.en),
+        format!("{ru} ({})", detail.ru),
+    )
+}
+
+/// What an unsuccessful answer without a message said of its status.
+fn status_text(status: &str) -> Text {
+    if status.is_empty() {
+        Text::new(
+            "the response has no status field",
+            "в ответе нет поля status",
+        )
+    } else {
+        Text::new(
+            format!("status \"{status}\""),
+            format!("статус \"{status}\""),
+        )
+    }
+}
+
+/// `{subject}: {text}` in both languages.
+fn about(what: Subject, text: Text) -> Text {
+    let what = subject(what);
+    Text::new(
+        format!("{}: {}", what.en, text.en),
+        format!("{}: {}", what.ru, text.ru),
+    )
+}
+
 /// Every message says what is wrong and where, so a 1C developer can act on it.
 pub fn error_text(error: &CallsError) -> Text {
     match error {
-        CallsError::EmptyBody { what } => {
-            let what = subject(*what);
-            Text::new(
-                format!("{}: the body is empty", what.en),
-                format!("{}: тело пустое", what.ru),
-            )
-        }
+        CallsError::EmptyBody { what } => about(*what, Text::new("the body is empty", "тело пустое")),
         CallsError::NotJson { what, detail } => {
-            let (what, detail) = (subject(*what), problem(detail));
-            Text::new(
-                format!("{}: not JSON ({})", what.en, detail.en),
-                format!("{}: это не JSON ({})", what.ru, detail.ru),
-            )
+            about(*what, in_parentheses("not JSON", "это не JSON", detail))
         }
-        CallsError::NotAnObject { what } => {
-            let what = subject(*what);
+        CallsError::NotAnObject { what } => about(
+            *what,
+            Text::new("a JSON object {...} was expected", "ожидался объект JSON {...}"),
+        ),
+        CallsError::MissingField { what, field } => about(
+            *what,
             Text::new(
-                format!("{}: a JSON object {{...}} was expected", what.en),
-                format!("{}: ожидался объект JSON {{...}}", what.ru),
-            )
-        }
-        CallsError::MissingField { what, field } => {
-            let what = subject(*what);
-            Text::new(
-                format!("{}: the required field {field} is missing or empty", what.en),
-                format!("{}: нет обязательного поля {field} (или оно пустое)", what.ru),
-            )
-        }
+                format!("the required field {field} is missing or empty"),
+                format!("нет обязательного поля {field} (или оно пустое)"),
+            ),
+        ),
         CallsError::InvalidField {
             what,
             field,
             detail,
-        } => {
-            let (what, detail) = (subject(*what), problem(detail));
-            Text::new(
-                format!("{}: invalid value of field {field}: {}", what.en, detail.en),
-                format!("{}: недопустимое значение поля {field}: {}", what.ru, detail.ru),
-            )
-        }
+        } => about(
+            *what,
+            detailed(
+                format!("invalid value of field {field}: "),
+                format!("недопустимое значение поля {field}: "),
+                detail,
+            ),
+        ),
         CallsError::UnknownMethod { given } => Text::new(
             format!("unknown UIScom notification method \"{given}\": expected in, out or rec (/in and UIScom/in work too)"),
             format!("неизвестный метод уведомления UIScom \"{given}\": ожидается in, out или rec (можно /in, UIScom/in)"),
         ),
         CallsError::UnknownPushType { given } => Text::new(
-            format!(
-                "unknown Binotel push type (requestType) \"{given}\": expected receivedTheCall, answeredTheCall, \
-                 hangupTheCall, transferredTheCall or apiCallCompleted"
-            ),
-            format!(
-                "неизвестный тип push-запроса Binotel (requestType) \"{given}\": ожидается receivedTheCall, \
-                 answeredTheCall, hangupTheCall, transferredTheCall или apiCallCompleted"
-            ),
+            format!("unknown Binotel push type (requestType) \"{given}\": expected {PUSH_TYPES} or apiCallCompleted"),
+            format!("неизвестный тип push-запроса Binotel (requestType) \"{given}\": ожидается {PUSH_TYPES} или apiCallCompleted"),
         ),
         CallsError::UnknownContentType { given } => Text::new(
-            format!(
-                "content type \"{given}\" is not supported: expected application/json or \
-                 application/x-www-form-urlencoded"
-            ),
-            format!(
-                "тип содержимого \"{given}\" не поддерживается: ожидается application/json или \
-                 application/x-www-form-urlencoded"
-            ),
+            format!("content type \"{given}\" is not supported: expected application/json or {FORM}"),
+            format!("тип содержимого \"{given}\" не поддерживается: ожидается application/json или {FORM}"),
         ),
         CallsError::InvalidTimeZone { given } => Text::new(
             format!("time zone \"{given}\" is not recognised: expected an offset like +03:00, -05:30, +0300 or Z"),
             format!("часовой пояс \"{given}\" не распознан: ожидается смещение вида +03:00, -05:30, +0300 или Z"),
         ),
-        CallsError::InvalidForm { detail } => {
-            let detail = problem(detail);
+        CallsError::InvalidForm { detail } => detailed(
+            format!("{FORM} body cannot be decoded: "),
+            format!("тело {FORM} не разобрано: "),
+            detail,
+        ),
+        CallsError::NotEncodable { detail } => detailed(
+            "the value cannot be encoded the way PHP json_encode does: ".into(),
+            "значение нельзя представить в JSON так, как это делает PHP json_encode: ".into(),
+            detail,
+        ),
+        CallsError::SignatureMissing { what } => about(
+            *what,
+            Text::new("the signature field is missing", "нет поля signature (подписи)"),
+        ),
+        CallsError::SignatureMismatch { what } => about(
+            *what,
             Text::new(
-                format!("application/x-www-form-urlencoded body cannot be decoded: {}", detail.en),
-                format!("тело application/x-www-form-urlencoded не разобрано: {}", detail.ru),
-            )
-        }
-        CallsError::NotEncodable { detail } => {
-            let detail = problem(detail);
-            Text::new(
-                format!("the value cannot be encoded the way PHP json_encode does: {}", detail.en),
-                format!("значение нельзя представить в JSON так, как это делает PHP json_encode: {}", detail.ru),
-            )
-        }
-        CallsError::SignatureMissing { what } => {
-            let what = subject(*what);
-            Text::new(
-                format!("{}: the signature field is missing", what.en),
-                format!("{}: нет поля signature (подписи)", what.ru),
-            )
-        }
-        CallsError::SignatureMismatch { what } => {
-            let what = subject(*what);
-            Text::new(
-                format!(
-                    "{}: the signature does not match: check the Secret and that the body was not altered on the way",
-                    what.en
-                ),
-                format!(
-                    "{}: подпись (signature) не совпала: проверьте Секрет и что тело не изменялось по пути",
-                    what.ru
-                ),
-            )
-        }
+                "the signature does not match: check the Secret and that the body was not altered on the way",
+                "подпись (signature) не совпала: проверьте Секрет и что тело не изменялось по пути",
+            ),
+        ),
         CallsError::SecretMissing => Text::new(
             "the Secret is not set: nothing can be signed or verified without it",
             "Секрет не задан: без него нельзя подписать или проверить подпись",
         ),
         CallsError::Api { api, code, message } => api_text(api, code, Text::new(message.clone(), message.clone())),
-        CallsError::ApiStatus { api, code, status } => {
-            let message = if status.is_empty() {
-                Text::new("the response has no status field", "в ответе нет поля status")
-            } else {
-                Text::new(format!("status \"{status}\""), format!("статус \"{status}\""))
-            };
-            api_text(api, code, message)
-        }
-        CallsError::UnexpectedResponse { api, detail } => {
-            let detail = problem(detail);
-            Text::new(
-                format!("{api}: unexpected response: {}", detail.en),
-                format!("{api}: неожиданный ответ: {}", detail.ru),
-            )
-        }
+        CallsError::ApiStatus { api, code, status } => api_text(api, code, status_text(status)),
+        CallsError::UnexpectedResponse { api, detail } => detailed(
+            format!("{api}: unexpected response: "),
+            format!("{api}: неожиданный ответ: "),
+            detail,
+        ),
     }
 }
 

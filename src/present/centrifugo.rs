@@ -168,6 +168,14 @@ fn argument_text(what: Argument) -> Text {
     }
 }
 
+/// `{"error": …}` from Centrifugo (an arm of [`error_text`], apart only to keep that function short).
+fn server_text(method: &str, code: u32, message: &str) -> Text {
+    Text::new(
+        format!("Centrifugo refused {method}: error {code} {message}"),
+        format!("Centrifugo отклонил {method}: ошибка {code} {message}"),
+    )
+}
+
 /// Every message says what is wrong and where, and how to fix it when that is known.
 pub fn error_text(error: &Error) -> Text {
     match error {
@@ -216,10 +224,7 @@ pub fn error_text(error: &Error) -> Text {
             method,
             code,
             message,
-        } => Text::new(
-            format!("Centrifugo refused {method}: error {code} {message}"),
-            format!("Centrifugo отклонил {method}: ошибка {code} {message}"),
-        ),
+        } => server_text(method, *code, message),
         Error::BroadcastPartial { failures } => Text::new(
             format!("broadcast failed in some channels: {}", failures_text(failures)),
             format!("рассылка не удалась в части каналов: {}", failures_text(failures)),
@@ -232,13 +237,10 @@ pub fn error_text(error: &Error) -> Text {
             format!("cannot reach {url}: {reason}"),
             format!("не удалось подключиться к {url}: {reason}"),
         ),
-        Error::Timeout { url, milliseconds } => {
-            let seconds = *milliseconds as f64 / 1000.0;
-            Text::new(
-                format!("{url} did not answer within {seconds} s"),
-                format!("{url} не ответил за {seconds} с"),
-            )
-        }
+        Error::Timeout { url, milliseconds } => Text::new(
+            format!("{url} did not answer within {} s", *milliseconds as f64 / 1000.0),
+            format!("{url} не ответил за {} с", *milliseconds as f64 / 1000.0),
+        ),
         Error::InvalidFrame { reason } => Text::new(
             format!("the server sent a frame that is not Centrifugo JSON protocol: {}", shorten(reason)),
             format!("сервер прислал кадр не в формате JSON-протокола Centrifugo: {}", shorten(reason)),

@@ -325,6 +325,14 @@ pub fn disposition_outcome(disposition: &str) -> Option<(EventKind, bool, Option
 /// Fills everything but the identity. `ending` says the event is a call end, so disposition/billsec decide
 /// between `finished` and `lost`.
 fn fill_call(event: &mut CallEvent, view: &CallView<'_, '_>, time_zone: UtcOffset, ending: bool) {
+    fill_parties(event, view);
+    fill_outcome(event, view, ending);
+    fill_times(event, view, time_zone, ending);
+    fill_people(event, view);
+}
+
+/// Direction, the numbers on both ends, the extension and the company number.
+fn fill_parties(event: &mut CallEvent, view: &CallView<'_, '_>) {
     let direction =
         view.text(&["calltype"])
             .and_then(|t| match t.trim().to_ascii_lowercase().as_str() {
@@ -348,7 +356,10 @@ fn fill_call(event: &mut CallEvent, view: &CallView<'_, '_>, time_zone: UtcOffse
     event.set_other_party(external);
     event.set_extension(internal);
     event.set_virtual_number(did);
+}
 
+/// Durations and, for a call end, whether it was finished or lost and why.
+fn fill_outcome(event: &mut CallEvent, view: &CallView<'_, '_>, ending: bool) {
     event.wait_sec = view.seconds(&["waitsec"]);
     event.talk_sec = view.seconds(&["billsec"]);
     event.total_sec = match (event.wait_sec, event.talk_sec) {
@@ -374,7 +385,10 @@ fn fill_call(event: &mut CallEvent, view: &CallView<'_, '_>, time_zone: UtcOffse
         };
     }
     event.finish_reason = disposition;
+}
 
+/// Start, answer and end, from the start time and the durations.
+fn fill_times(event: &mut CallEvent, view: &CallView<'_, '_>, time_zone: UtcOffset, ending: bool) {
     let start = view
         .text(&["starttime"])
         .and_then(|t| CallTime::parse_text(&t, time_zone))
@@ -388,7 +402,10 @@ fn fill_call(event: &mut CallEvent, view: &CallView<'_, '_>, time_zone: UtcOffse
             event.finished_at = Some(s.plus_seconds(wait + event.talk_sec.unwrap_or(0)).to_iso());
         }
     }
+}
 
+/// Record links, the employee and the customer.
+fn fill_people(event: &mut CallEvent, view: &CallView<'_, '_>) {
     for name in [
         "linktocallrecordinmybusiness",
         "linktocallrecordoverlayinmybusiness",

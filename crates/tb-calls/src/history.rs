@@ -151,6 +151,85 @@ pub fn parse_notification(
     uiscom::normalize_value(value, None, time_zone)
 }
 
+/// The previous record is the same call: the same session and number (a lost outgoing call: the session alone).
+fn same_call(
+    previous: &PreviousRecord,
+    event: &CallEvent,
+    number: &str,
+    lost_outgoing: bool,
+) -> bool {
+    let same_session = previous.session_id.as_deref().map(str::trim) == Some(event.call_id.trim());
+    let same_number = previous.number.as_deref().and_then(phone_digits) == phone_digits(number)
+        || previous.number.as_deref().unwrap_or_default().trim() == number.trim();
+    same_session && (same_number || lost_outgoing)
+}
+
+/// Период of the record (see the module docs).
+fn period(
+    previous: Option<&PreviousRecord>,
+    event: &CallEvent,
+    add_events: bool,
+    options: &MergeOptions,
+) -> String {
+    let tz = options.time_zone;
+    let event_time = |e: &CallEvent| {
+        e.finished_at
+            .as_deref()
+            .or(e.answered_at.as_deref())
+            .or(e.started_at.as_deref())
+            .map(str::to_string)
+    };
+    let to_period = |text: &str| {
+        CallTime::parse_text(text, tz).map(|t| t.with_offset(tz).to_local_seconds_iso())
+    };
+    if add_events {
+        options
+            .received_at
+            .as_deref()
+            .and_then(to_period)
+            .or_else(|| event_time(event).as_deref().and_then(to_period))
+    } else {
+        previous
+            .as_ref()
+            .and_then(|p| p.period.as_deref())
+            .and_then(to_period)
+            .or_else(|| event.started_at.as_deref().and_then(to_period))
+            .or_else(|| {
+                previous
+                    .as_ref()
+                    .and_then(|p| p.start_time.as_deref())
+                    .and_then(to_period)
+            })
+            .or_else(|| options.received_at.as_deref().and_then(to_period))
+    }
+    .unwrap_or_default()
+}
+
+/// What to publish to the operator's channel, when Канал is filled.
+fn publication(
+    event: &CallEvent,
+    channel: &str,
+    body: &str,
+    calling_number: &str,
+) -> Option<Publication> {
+    let call_ended =
+        matches!(event.event, EventKind::Finished | EventKind::Lost) && event.finished_at.is_some();
+    (!channel.is_empty()).then(|| {
+        let mut event_without_raw = serde_json::to_value(event).unwrap_or(Value::Null);
+        if let Some(object) = event_without_raw.as_object_mut() {
+            object.remove("raw");
+        }
+        Publication {
+            channel: channel.to_string(),
+            data: json!({
+                "user": PUBLISH_USER,
+                "text": if call_ended { body.to_string() } else { calling_number.to_string() },
+                "call": event_without_raw,
+            }),
+        }
+    })
+}
+
 /// Decodes both texts ([`parse_previous`], [`parse_notification`]) and [`merge`]s them: the record to write for
 /// `notification_json` given the previous record `record_json` (empty when there is none).
 pub fn merge_into_history(
@@ -171,17 +250,9 @@ pub fn merge(
     add_events: bool,
     options: &MergeOptions,
 ) -> HistoryMerge {
-    let tz = options.time_zone;
-
     let lost_outgoing = event.lost && event.direction == Some(Direction::Out);
     let number = event.virtual_number.clone().unwrap_or_default();
-    let same_key = |p: &PreviousRecord| {
-        let same_session = p.session_id.as_deref().map(str::trim) == Some(event.call_id.trim());
-        let same_number = p.number.as_deref().and_then(phone_digits) == phone_digits(&number)
-            || p.number.as_deref().unwrap_or_default().trim() == number.trim();
-        same_session && (same_number || lost_outgoing)
-    };
-    let previous = previous.filter(same_key);
+    let previous = previous.filter(|p| same_call(p, &event, &number, lost_outgoing));
 
     let raw_fields = event.raw.as_object().map(Fields::new);
     let start_time_text = raw_fields
@@ -214,38 +285,8 @@ pub fn merge(
         number
     };
 
-    let event_time = |e: &CallEvent| {
-        e.finished_at
-            .as_deref()
-            .or(e.answered_at.as_deref())
-            .or(e.started_at.as_deref())
-            .map(str::to_string)
-    };
-    let to_period = |text: &str| {
-        CallTime::parse_text(text, tz).map(|t| t.with_offset(tz).to_local_seconds_iso())
-    };
     let is_new_record = add_events || previous.is_none();
-    let period = if add_events {
-        options
-            .received_at
-            .as_deref()
-            .and_then(to_period)
-            .or_else(|| event_time(&event).as_deref().and_then(to_period))
-    } else {
-        previous
-            .as_ref()
-            .and_then(|p| p.period.as_deref())
-            .and_then(to_period)
-            .or_else(|| event.started_at.as_deref().and_then(to_period))
-            .or_else(|| {
-                previous
-                    .as_ref()
-                    .and_then(|p| p.start_time.as_deref())
-                    .and_then(to_period)
-            })
-            .or_else(|| options.received_at.as_deref().and_then(to_period))
-    }
-    .unwrap_or_default();
+    let period = period(previous.as_ref(), &event, add_events, options);
 
     let body = event.raw.to_string();
     let session_id = match event.call_id.parse::<u64>() {
@@ -266,22 +307,7 @@ pub fn merge(
             .unwrap_or_else(|| event.event.as_str().to_string()),
         body: body.clone(),
     };
-    let call_ended =
-        matches!(event.event, EventKind::Finished | EventKind::Lost) && event.finished_at.is_some();
-    let publish = (!channel.is_empty()).then(|| {
-        let mut event_without_raw = serde_json::to_value(&event).unwrap_or(Value::Null);
-        if let Some(object) = event_without_raw.as_object_mut() {
-            object.remove("raw");
-        }
-        Publication {
-            channel: channel.clone(),
-            data: json!({
-                "user": PUBLISH_USER,
-                "text": if call_ended { body.clone() } else { calling_number.clone() },
-                "call": event_without_raw,
-            }),
-        }
-    });
+    let publish = publication(&event, &channel, &body, &calling_number);
     HistoryMerge {
         is_new_record,
         publish_to_extension: publish.is_some(),

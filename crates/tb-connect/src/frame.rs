@@ -146,6 +146,24 @@ impl FrameDecoder {
         }
     }
 
+    /// A frame above the cap: report it and skip its body as it streams past, without buffering it.
+    fn skip_body(&mut self, declared: u64) -> ConnectError {
+        let error = ConnectError::FrameTooLarge {
+            frame: self.frames_started + 1,
+            stream_offset: self.stream_offset,
+            declared,
+            cap: self.max_body,
+        };
+        self.frames_started += 1;
+        self.skipped_header_offset = self.stream_offset;
+        self.skipped_declared = declared;
+        self.consume(HEADER_LEN);
+        self.state = State::SkippingBody {
+            remaining: declared,
+        };
+        error
+    }
+
     /// The next complete message, an error about one, or `None` when more bytes are needed.
     pub fn next_frame(&mut self) -> Option<Result<Frame, ConnectError>> {
         loop {
@@ -190,20 +208,7 @@ impl FrameDecoder {
                         ));
                     }
                     if declared > self.max_body as u64 {
-                        let error = ConnectError::FrameTooLarge {
-                            frame: self.frames_started + 1,
-                            stream_offset: self.stream_offset,
-                            declared,
-                            cap: self.max_body,
-                        };
-                        self.frames_started += 1;
-                        self.skipped_header_offset = self.stream_offset;
-                        self.skipped_declared = declared;
-                        self.consume(HEADER_LEN);
-                        self.state = State::SkippingBody {
-                            remaining: declared,
-                        };
-                        return Some(Err(error));
+                        return Some(Err(self.skip_body(declared)));
                     }
                     let body_len = declared as usize;
                     if available.len() < HEADER_LEN + body_len {
