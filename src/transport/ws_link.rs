@@ -470,6 +470,13 @@ impl WsLink {
     }
 }
 
+impl Drop for WsLink {
+    /// Also after a panic of the worker: the socket leaves the poller before it closes (see `open`).
+    fn drop(&mut self) {
+        self.drop_link();
+    }
+}
+
 fn start_connect(address: SocketAddr) -> io::Result<TcpStream> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(address),
