@@ -331,7 +331,7 @@ impl Centrifugo {
                     ),
                     Event::Disconnected { code, reason, will_reconnect } => ctx.log.info(
                         "Centrifugo disconnected",
-                        json!({"code": code, "reason": reason, "reconnect": will_reconnect}),
+                        json!({"code": code.number(), "reason": reason, "reconnect": will_reconnect}),
                     ),
                     Event::Connected { client_id, .. } => {
                         ctx.log.info("Centrifugo connected", json!({"client": client_id}))

@@ -33,7 +33,7 @@ pub fn event(event: &Event) -> (&'static str, Json) {
             will_reconnect,
         } => (
             "Disconnected",
-            json!({"code": code, "reason": reason, "reconnect": will_reconnect}),
+            json!({"code": code.number(), "reason": reason, "reconnect": will_reconnect}),
         ),
         Event::Subscribed {
             channel,
@@ -55,7 +55,7 @@ pub fn event(event: &Event) -> (&'static str, Json) {
             reason,
         } => (
             "Unsubscribed",
-            json!({"channel": channel, "code": code, "reason": reason}),
+            json!({"channel": channel, "code": code.number(), "reason": reason}),
         ),
         Event::Publication(publication) => ("Publication", publication_data(publication)),
         Event::TokenExpiring { channel } => (
@@ -309,7 +309,7 @@ mod tests {
     #[test]
     fn event_json_shapes() {
         let (name, data) = event(&Event::Disconnected {
-            code: 3001,
+            code: tb_centrifugo::DisconnectCode::Server(3001),
             reason: "shutdown".into(),
             will_reconnect: true,
         });

@@ -380,7 +380,7 @@ mod tests {
                 data: Some("{}".into()),
             },
             Event::Disconnected {
-                code: 1,
+                code: tb_centrifugo::DisconnectCode::TransportClosed,
                 reason: "r".into(),
                 will_reconnect: true,
             },
@@ -394,7 +394,7 @@ mod tests {
             },
             Event::Unsubscribed {
                 channel: "a".into(),
-                code: 0,
+                code: tb_centrifugo::UnsubscribeCode::UnsubscribeCalled,
                 reason: "r".into(),
             },
             Event::Publication(Publication {

@@ -23,30 +23,70 @@ use crate::protocol::{
 use crate::{Argument, Error};
 use tb_prims::{BackoffPolicy, SplitMix64};
 
-/// Client-side codes for `Disconnected` (same numbers as centrifuge-js, so the SDK docs apply).
-pub mod codes {
-    /// Disconnect() was called.
-    pub const DISCONNECT_CALLED: u32 = 0;
-    /// The connection token was refused for good.
-    pub const UNAUTHORIZED: u32 = 1;
-    /// The server spoke something that is not the protocol.
-    pub const BAD_PROTOCOL: u32 = 2;
-    /// The WebSocket was closed with 1009 (message too big).
-    pub const MESSAGE_SIZE_LIMIT: u32 = 3;
+/// Why the client is disconnected (`Event::Disconnected`): its own reasons are distinct variants — their numbers,
+/// the same as centrifuge-js's so the SDK docs apply, overlap (`TransportClosed` and a terminal reason share 1) —
+/// or the code the server sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectCode {
+    /// `disconnect()` was called.
+    DisconnectCalled,
+    /// The WebSocket was closed with 1009 (message too big); terminal.
+    MessageSizeLimit,
     /// Reconnecting: the transport closed (network, proxy, server restart).
-    pub const TRANSPORT_CLOSED: u32 = 1;
+    TransportClosed,
     /// Reconnecting: no server ping within the ping interval plus slack.
-    pub const NO_PING: u32 = 2;
+    NoPing,
     /// Reconnecting: a command got no reply in time.
-    pub const COMMAND_TIMEOUT: u32 = 3;
+    CommandTimeout,
+    /// The server's close or disconnect code (3000 and up), or the error code of a refused connect.
+    Server(u32),
+}
+
+impl DisconnectCode {
+    /// The number centrifuge-js reports for it.
+    pub fn number(self) -> u32 {
+        match self {
+            DisconnectCode::DisconnectCalled => 0,
+            DisconnectCode::TransportClosed => 1,
+            DisconnectCode::NoPing => 2,
+            DisconnectCode::MessageSizeLimit | DisconnectCode::CommandTimeout => 3,
+            DisconnectCode::Server(code) => code,
+        }
+    }
+}
+
+/// Why a subscription ended (`Event::Unsubscribed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsubscribeCode {
+    /// `unsubscribe()` was called.
+    UnsubscribeCalled,
+    /// Subscription refused for good (permission, bad token...).
+    SubscribeRefused,
+    /// The server's unsubscribe code (below [`codes::RESUBSCRIBE_FROM`]: the subscription ends).
+    Server(u32),
+}
+
+impl UnsubscribeCode {
+    /// The number centrifuge-js reports for it.
+    pub fn number(self) -> u32 {
+        match self {
+            UnsubscribeCode::UnsubscribeCalled => 0,
+            UnsubscribeCode::SubscribeRefused => 1,
+            UnsubscribeCode::Server(code) => code,
+        }
+    }
+}
+
+/// Protocol numbers: the server's codes this client acts on, and the codes of its own `Event::Error`s.
+pub mod codes {
+    /// `Event::Error` of kind transport: the link could not open.
+    pub const TRANSPORT_CLOSED: u32 = 1;
+    /// `Event::Error` of kind protocol: the server spoke something that is not the protocol.
+    pub const BAD_PROTOCOL: u32 = 2;
     /// Server: connection expired (token not refreshed in time) — reconnects with a new token.
     pub const SERVER_EXPIRED: u32 = 3005;
     /// Server: state invalidated — clear positions and token, reconnect.
     pub const SERVER_STATE_INVALIDATED: u32 = 3014;
-    /// Unsubscribe() was called.
-    pub const UNSUBSCRIBE_CALLED: u32 = 0;
-    /// Subscription refused for good (permission, bad token...).
-    pub const SUBSCRIBE_REFUSED: u32 = 1;
     /// Server unsubscribe push: below this code the subscription ends, from it on the client resubscribes.
     pub const RESUBSCRIBE_FROM: u32 = 2500;
     /// Server unsubscribe push: subscription state invalidated (resubscribe without recovery).
@@ -109,7 +149,7 @@ pub enum Event {
         data: Option<String>,
     },
     Disconnected {
-        code: u32,
+        code: DisconnectCode,
         reason: String,
         will_reconnect: bool,
     },
@@ -123,7 +163,7 @@ pub enum Event {
     },
     Unsubscribed {
         channel: String,
-        code: u32,
+        code: UnsubscribeCode,
         reason: String,
     },
     Publication(Publication),
@@ -328,7 +368,7 @@ impl Core {
         self.phase = Phase::Idle;
         if was != State::Disconnected {
             self.events.push_back(Event::Disconnected {
-                code: codes::DISCONNECT_CALLED,
+                code: DisconnectCode::DisconnectCalled,
                 reason: "disconnect called".into(),
                 will_reconnect: false,
             });
@@ -395,7 +435,7 @@ impl Core {
         }
         self.events.push_back(Event::Unsubscribed {
             channel: channel.to_string(),
-            code: codes::UNSUBSCRIBE_CALLED,
+            code: UnsubscribeCode::UnsubscribeCalled,
             reason: "unsubscribe called".into(),
         });
         Ok(())
@@ -465,7 +505,7 @@ impl Core {
         }
         let (code, reason, reconnect) = match code.map(u32::from) {
             Some(1009) => (
-                codes::MESSAGE_SIZE_LIMIT,
+                DisconnectCode::MessageSizeLimit,
                 "message size limit exceeded".to_string(),
                 false,
             ),
@@ -475,7 +515,11 @@ impl Core {
                 } else {
                     reason.to_string()
                 };
-                (code, reason, code_allows_reconnect(code))
+                (
+                    DisconnectCode::Server(code),
+                    reason,
+                    code_allows_reconnect(code),
+                )
             }
             _ => {
                 let reason = if reason.is_empty() {
@@ -483,7 +527,7 @@ impl Core {
                 } else {
                     reason.to_string()
                 };
-                (codes::TRANSPORT_CLOSED, reason, true)
+                (DisconnectCode::TransportClosed, reason, true)
             }
         };
         if self.phase == Phase::Opening {
@@ -534,11 +578,11 @@ impl Core {
             return;
         }
         if self.ping_deadline.is_some_and(|deadline| now >= deadline) {
-            self.close_and_lose(codes::NO_PING, "no ping", now);
+            self.close_and_lose(DisconnectCode::NoPing, "no ping", now);
             return;
         }
         if self.pending.values().any(|(_, deadline)| now >= *deadline) {
-            self.close_and_lose(codes::COMMAND_TIMEOUT, "no reply in time", now);
+            self.close_and_lose(DisconnectCode::CommandTimeout, "no reply in time", now);
             return;
         }
         if self.token_expiring_at.is_some_and(|at| now >= at) {
@@ -618,7 +662,7 @@ impl Core {
         }
     }
 
-    fn close_and_lose(&mut self, code: u32, reason: &str, now: Instant) {
+    fn close_and_lose(&mut self, code: DisconnectCode, reason: &str, now: Instant) {
         self.outgoing.clear();
         self.transmits.push_back(Transmit::Close {
             code: 3000,
@@ -628,17 +672,17 @@ impl Core {
     }
 
     /// The connection is gone (the transport is closed or being closed): report and decide what next.
-    fn lost(&mut self, code: u32, reason: String, reconnect: bool, now: Instant) {
+    fn lost(&mut self, code: DisconnectCode, reason: String, reconnect: bool, now: Instant) {
         let was_connected = self.phase == Phase::Connected;
         self.reset_connection_state();
-        if code == codes::SERVER_STATE_INVALIDATED {
+        let needs_token = code == DisconnectCode::Server(codes::SERVER_STATE_INVALIDATED);
+        if needs_token {
             for sub in self.subs.values_mut() {
                 sub.recoverable = false;
                 sub.offset = 0;
                 sub.epoch.clear();
             }
         }
-        let needs_token = code == codes::SERVER_STATE_INVALIDATED;
         if was_connected || !reconnect {
             self.events.push_back(Event::Disconnected {
                 code,
@@ -830,9 +874,14 @@ impl Core {
             self.reset_connection_state();
             self.wait_for_token();
         } else if error.code < 100 || error.temporary {
-            self.lost(error.code, error.message, true, now);
+            self.lost(DisconnectCode::Server(error.code), error.message, true, now);
         } else {
-            self.lost(error.code, error.message, false, now);
+            self.lost(
+                DisconnectCode::Server(error.code),
+                error.message,
+                false,
+                now,
+            );
         }
     }
 
@@ -852,7 +901,12 @@ impl Core {
                 code: 3000,
                 reason: "refresh error".into(),
             });
-            self.lost(error.code, error.message, false, now);
+            self.lost(
+                DisconnectCode::Server(error.code),
+                error.message,
+                false,
+                now,
+            );
         }
     }
 
@@ -924,7 +978,7 @@ impl Core {
             self.subs.remove(channel);
             self.events.push_back(Event::Unsubscribed {
                 channel: channel.to_string(),
-                code: codes::SUBSCRIBE_REFUSED,
+                code: UnsubscribeCode::SubscribeRefused,
                 reason: format!("{} {}", error.code, error.message),
             });
         }
@@ -944,7 +998,12 @@ impl Core {
                 code: 1000,
                 reason: reason.clone(),
             });
-            self.lost(disconnect.code, reason, reconnect, now);
+            self.lost(
+                DisconnectCode::Server(disconnect.code),
+                reason,
+                reconnect,
+                now,
+            );
         } else if let Some(result) = push.subscribe {
             // A server-side subscription: report it; publications arrive like any other.
             self.events.push_back(Event::Subscribed {
@@ -967,7 +1026,7 @@ impl Core {
             if self.subs.remove(channel).is_some() || !channel.is_empty() {
                 self.events.push_back(Event::Unsubscribed {
                     channel: channel.to_string(),
-                    code: unsubscribe.code,
+                    code: UnsubscribeCode::Server(unsubscribe.code),
                     reason: unsubscribe.reason,
                 });
             }

@@ -19,7 +19,10 @@ pub mod jwt;
 pub mod protocol;
 
 pub use api::{ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, HttpRequest};
-pub use client::{Config, Core, ErrorDetail, ErrorKind, Event, State, Stats, Transmit};
+pub use client::{
+    Config, Core, DisconnectCode, ErrorDetail, ErrorKind, Event, State, Stats, Transmit,
+    UnsubscribeCode,
+};
 pub use error::{Argument, ChannelFailure, Error};
 pub use protocol::Publication;
 

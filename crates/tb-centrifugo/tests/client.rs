@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::pair::Pair;
-use tb_centrifugo::client::codes;
-use tb_centrifugo::{ErrorKind, Event, State, Transmit};
+use tb_centrifugo::{DisconnectCode, ErrorKind, Event, State, Transmit, UnsubscribeCode};
 
 fn publication(channel: &str, offset: u64, n: u64) -> String {
     json!({"push": {"channel": channel, "pub": {"data": {"n": n}, "offset": offset}}}).to_string()
@@ -108,7 +107,7 @@ fn dead_link_is_noticed_after_ping_interval_plus_slack() {
     assert_eq!(
         events,
         vec![Event::Disconnected {
-            code: codes::NO_PING,
+            code: DisconnectCode::NoPing,
             reason: "no ping".into(),
             will_reconnect: true
         }]
@@ -188,7 +187,7 @@ fn disconnect_push_decides_like_close_codes() {
     assert_eq!(
         h.events(),
         vec![Event::Disconnected {
-            code: 3503,
+            code: DisconnectCode::Server(3503),
             reason: "force disconnect".into(),
             will_reconnect: false
         }]
@@ -222,7 +221,7 @@ fn connect_error_with_invalid_token_is_terminal() {
     assert!(matches!(
         &events[1],
         Event::Disconnected {
-            code: 101,
+            code: DisconnectCode::Server(101),
             will_reconnect: false,
             ..
         }
@@ -415,7 +414,7 @@ fn subscribe_errors() {
     let events = h.events();
     assert!(events.contains(&Event::Unsubscribed {
         channel: "secret".into(),
-        code: codes::SUBSCRIBE_REFUSED,
+        code: UnsubscribeCode::SubscribeRefused,
         reason: "103 permission denied".into()
     }));
     assert!(events.contains(&Event::TokenExpiring {
@@ -482,7 +481,7 @@ fn server_unsubscribe_codes() {
         events,
         vec![Event::Unsubscribed {
             channel: "a".into(),
-            code: 2000,
+            code: UnsubscribeCode::Server(2000),
             reason: "server unsubscribe".into()
         }]
     );
@@ -517,7 +516,7 @@ fn user_disconnect_and_unsubscribe() {
     assert!(matches!(h.transmits()[0], Transmit::Close { .. }));
     let events = h.events();
     assert!(events.contains(&Event::Disconnected {
-        code: codes::DISCONNECT_CALLED,
+        code: DisconnectCode::DisconnectCalled,
         reason: "disconnect called".into(),
         will_reconnect: false
     }));
