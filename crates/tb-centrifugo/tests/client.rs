@@ -548,3 +548,31 @@ fn debug_hides_token() {
     h.core.connect("very-secret-token", h.now);
     assert!(!format!("{:?}", h.core).contains("very-secret-token"));
 }
+
+#[test]
+fn timers_of_a_gone_subscription_or_connection_are_disarmed() {
+    let mut h = Pair::new();
+    h.connected(0, None);
+    assert_eq!(h.core.next_timeout(), None, "no ping, no token expiry");
+    h.core.subscribe("a", "sub-token", h.now).unwrap();
+    let sent = h.sent();
+    assert!(h.core.next_timeout().is_some(), "the subscribe reply is awaited");
+    h.answer(&sent[0], "subscribe", json!({"expires": true, "ttl": 60}));
+    h.events();
+    assert_eq!(
+        h.core.next_timeout(),
+        Some(h.now + Duration::from_secs(45)),
+        "a new subscription token 15 s before the 60 s expire"
+    );
+    h.core.unsubscribe("a", h.now).unwrap();
+    let sent = h.sent();
+    h.answer(&sent[0], "unsubscribe", json!({}));
+    assert_eq!(h.core.next_timeout(), None);
+    h.advance(Duration::from_secs(60));
+    assert!(!h
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::TokenExpiring { .. })));
+    h.core.disconnect(h.now);
+    assert_eq!(h.core.next_timeout(), None);
+}
