@@ -2,7 +2,9 @@
 //!
 //! Layers, top calls down: `native` (the ABI, the only `unsafe`) → `classes` (one file per
 //! 1C class) → protocol cores (crates `tb-connect`, `tb-centrifugo`, `tb-calls`: no I/O) and
-//! `transport` (sockets, pipes, HTTP: one worker thread each). `events` is the only path to
+//! `transport` (sockets, pipes, HTTP: one worker thread each). `present` is the only place that
+//! knows the 1C vocabulary of the cores' typed facts (event names and Data, Diagnostics keys, texts
+//! in both languages); `tb-prims` holds the primitives shared by all. `events` is the only path to
 //! ExternalEvent, `log` the only writer of the log file.
 
 pub mod classes;
