@@ -501,7 +501,8 @@ impl AddinClass for Centrifugo {
             }
             P_API_KEY => self.api_key = ApiKey::new(value.as_str().trim()),
             P_API_MODE => {
-                self.api_mode = ApiMode::parse(value.as_str()).map_err(core_error)?;
+                self.api_mode =
+                    present::centrifugo::api_mode(value.as_str()).map_err(core_error)?;
                 self.api_known_mode = ApiMode::Auto;
             }
             P_TIMEOUT => {

@@ -1,9 +1,10 @@
 //! 1C vocabulary of class `Centrifugo` over the `tb-centrifugo` core: event names and Data (field names as
-//! documented for 1C), the state names of Diagnostics, and every error text in both languages.
+//! documented for 1C), the state names of Diagnostics, the Russian synonyms of property values, and every error
+//! text in both languages.
 
 use serde_json::{json, Map, Value as Json};
 use tb_centrifugo::{
-    Argument, ChannelFailure, Error, ErrorDetail, ErrorKind, Event, Publication, State,
+    ApiMode, Argument, ChannelFailure, Error, ErrorDetail, ErrorKind, Event, Publication, State,
 };
 
 use super::Text;
@@ -118,6 +119,17 @@ pub fn detail_message(detail: &ErrorDetail) -> String {
         ErrorDetail::Peer(message) => message.clone(),
         ErrorDetail::Core(error) => error_text(error).en,
     }
+}
+
+/// `РежимAPI` / `ApiMode` as a 1C developer may write it: the core's names or their Russian synonyms.
+pub fn api_mode(text: &str) -> Result<ApiMode, Error> {
+    let synonym = match text.trim().to_ascii_lowercase().as_str() {
+        "современный" => "modern",
+        "старый" | "устаревший" => "legacy",
+        "авто" => "auto",
+        _ => text,
+    };
+    ApiMode::parse(synonym)
 }
 
 /// `Diagnostics().state.client.state`.
@@ -304,6 +316,18 @@ mod tests {
         });
         assert!(partial.en.contains("b (102 unknown channel)"));
         assert!(error_text(&Error::EmptySecret).ru.contains("секрет"));
+    }
+
+    #[test]
+    fn api_modes_have_russian_synonyms() {
+        assert_eq!(api_mode("авто"), Ok(ApiMode::Auto));
+        assert_eq!(api_mode(" старый "), Ok(ApiMode::Legacy));
+        assert_eq!(api_mode("современный"), Ok(ApiMode::Modern));
+        assert_eq!(api_mode("Legacy"), Ok(ApiMode::Legacy));
+        assert_eq!(
+            api_mode("v9"),
+            Err(Error::InvalidApiMode { value: "v9".into() })
+        );
     }
 
     #[test]

@@ -556,7 +556,10 @@ fn timers_of_a_gone_subscription_or_connection_are_disarmed() {
     assert_eq!(h.core.next_timeout(), None, "no ping, no token expiry");
     h.core.subscribe("a", "sub-token", h.now).unwrap();
     let sent = h.sent();
-    assert!(h.core.next_timeout().is_some(), "the subscribe reply is awaited");
+    assert!(
+        h.core.next_timeout().is_some(),
+        "the subscribe reply is awaited"
+    );
     h.answer(&sent[0], "subscribe", json!({"expires": true, "ttl": 60}));
     h.events();
     assert_eq!(
