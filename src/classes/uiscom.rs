@@ -5,7 +5,7 @@
 //! class starts no thread.
 
 use serde_json::json;
-use tb_calls::history::{merge_into_history, MergeOptions};
+use tb_calls::history::MergeOptions;
 use tb_calls::uis_call_api::{self, EmployeeCall, SimpleCall};
 use tb_calls::uiscom::{self as core, UiscomMethod};
 use tb_calls::{CallsError, UtcOffset};
@@ -207,10 +207,11 @@ impl AddinClass for UIScom {
                     time_zone: self.time_zone,
                     received_at,
                 };
-                let merged = merge_into_history(arg(0), arg(1), add_events, &options)
-                    .map_err(calls_error)?;
+                let merged =
+                    crate::present::calls::merge_into_history(arg(0), arg(1), add_events, &options)
+                        .map_err(calls_error)?;
                 self.merged += 1;
-                Ok(Value::Str(merged.to_json_string()))
+                Ok(Value::Str(merged))
             }
             M_CALL_EMPLOYEE => {
                 let call = EmployeeCall {
