@@ -26,7 +26,7 @@ pub use client::{
 pub use error::{Argument, ChannelFailure, Error};
 pub use protocol::Publication;
 
-/// Checks a WebSocket address for `Connect`: `ws://` or `wss://` with a host.
+/// Checks a WebSocket address before connecting: `ws://` or `wss://` with a host.
 pub fn validate_websocket_url(url: &str) -> Result<(), Error> {
     let trimmed = url.trim();
     let lower = trimmed.to_ascii_lowercase();
