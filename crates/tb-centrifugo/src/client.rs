@@ -23,7 +23,9 @@ use crate::protocol::{
 use crate::{Argument, Error};
 use tb_prims::{BackoffPolicy, SplitMix64, Timers};
 
-/// Why the client is disconnected (`Event::Disconnected`): its own reasons are distinct variants — their numbers,
+/// Why the client is disconnected (`Event::Disconnected`; its `reason` is the server's or the transport's text,
+/// or for the client's own reasons the reason string centrifuge-js reports, such as `no ping` — protocol
+/// vocabulary, not a sentence for people). The client's own reasons are distinct variants — their numbers,
 /// the same as centrifuge-js's so the SDK docs apply, overlap (`TransportClosed` and a terminal reason share 1) —
 /// or the code the server sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
