@@ -78,6 +78,14 @@ pub fn event(event: &Event) -> (&'static str, Json) {
     }
 }
 
+/// The `Error` event a failed (panicked) client worker raises before the object stops working: `detail` is the
+/// panic's message. (For the driver layer; the same Data shape as the client's errors, `type` = `internal`.)
+pub fn worker_failed(detail: &str) -> (&'static str, Json) {
+    let message = format!("internal error in the Centrifugo worker: {detail}; connect again");
+    let data = json!({"type": "internal", "code": 0, "message": message, "channel": ""});
+    ("Error", data)
+}
+
 /// The publication as one JSON object (`data` and `info` embedded as JSON, not strings).
 fn publication_data(publication: &Publication) -> Json {
     let mut object = Map::new();
@@ -328,6 +336,14 @@ mod tests {
             api_mode("v9"),
             Err(Error::InvalidApiMode { value: "v9".into() })
         );
+    }
+
+    #[test]
+    fn a_failed_worker_says_so_in_the_error_shape() {
+        let (name, data) = worker_failed("boom");
+        assert_eq!((name, &data["type"]), ("Error", &json!("internal")));
+        assert!(data["message"].as_str().unwrap().contains("boom"));
+        super::super::events::assert_declared("Centrifugo", name, &data);
     }
 
     #[test]

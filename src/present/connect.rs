@@ -90,6 +90,22 @@ pub fn event(event: &Event, lang: Lang) -> Option<(String, Json)> {
     Some((name, data))
 }
 
+/// The `Error` event a failed (panicked) worker raises before the object stops working: `detail` is the panic's
+/// message. (For the driver layer; the same Data shape as the core's errors.)
+pub fn worker_failed(detail: &str, lang: Lang) -> (&'static str, Json) {
+    let text = Text::new(
+        format!("internal error in the agent worker: {detail}; create the object again"),
+        format!("внутренняя ошибка потока агента: {detail}; создайте объект заново"),
+    );
+    let data = json!({
+        "Code": "InternalError",
+        "Description": text.pick(lang),
+        "DescriptionEn": text.en,
+        "DescriptionRu": text.ru,
+    });
+    ("Error", data)
+}
+
 /// The agent's Object is the 1C event name when it is a plain identifier; anything else arrives as `Event`.
 fn agent_event_name(object: Option<&tb_connect::EventObject>) -> String {
     match object {
@@ -640,6 +656,16 @@ mod tests {
         );
         assert!(text.ru.contains("ServiceID"));
         assert_eq!(error_code(&error), "InvalidCommand");
+    }
+
+    #[test]
+    fn a_failed_worker_says_so_in_the_error_shape() {
+        let (name, data) = worker_failed("boom", Lang::Ru);
+        assert_eq!(name, "Error");
+        assert_eq!(data["Code"], "InternalError");
+        assert_eq!(data["Description"], data["DescriptionRu"]);
+        assert!(data["DescriptionEn"].as_str().unwrap().contains("boom"));
+        super::super::events::assert_declared("ConnectAgent", name, &data);
     }
 
     #[test]

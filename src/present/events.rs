@@ -242,7 +242,10 @@ pub const EVENTS: &[EventSpec] = &[
         "Centrifugo",
         "ошибка клиента",
         &[
-            field("type", "`transport`, `connect`, `subscribe`, `refresh`, `subscription refresh`, `protocol`"),
+            field(
+                "type",
+                "`transport`, `connect`, `subscribe`, `refresh`, `subscription refresh`, `protocol`, `internal` (сбой потока компоненты)",
+            ),
             field("code", "код"),
             field("message", "сообщение"),
             field("channel", "канал, если ошибка о нём"),
