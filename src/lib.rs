@@ -1,52 +1,107 @@
 //! TelephonyBridge: a 1C:Enterprise 8 Native API add-in that brings telephony into 1C.
 //!
-//! Layers, top calls down: `native` (the ABI, the only `unsafe`) → `classes` (one file per
-//! 1C class) → protocol cores (crates `tb-connect`, `tb-centrifugo`, `tb-calls`: no I/O) and
-//! `transport` (sockets, pipes, HTTP: one worker thread each). `events` is the only path to
-//! ExternalEvent, `log` the only writer of the log file.
+//! Layers, top calls down (docs/architecture.md has the map): `native` (the ABI: panic boundary, member
+//! numbers, AddError, locale) → `classes` (one static member table per 1C class) → `present` (the 1C
+//! vocabulary: event names and Data, Diagnostics keys, texts in both languages), `driver` (every thread the
+//! add-in starts, and the HTTP exchange) and the protocol cores (crates `tb-connect`, `tb-centrifugo`,
+//! `tb-calls`: no I/O) → `transport` (bytes only: pipes, WebSocket link, HTTP client, proxy, TLS); `tb-prims` holds the primitives
+//! shared by all. `events` is
+//! the only path to ExternalEvent, `log` the only writer of the log file. `unsafe` stands only at the edges to
+//! foreign code: here and in `native` (the platform's ABI) and in `transport` (Win32 pipes, poller
+//! registration).
 
 pub mod classes;
+pub mod driver;
 pub mod events;
 pub mod log;
 pub mod native;
+pub mod present;
 pub mod transport;
 
 use std::ffi::{c_int, c_long, c_void};
 use std::panic::catch_unwind;
 
 use addin1c::{create_component, destroy_component, AttachType};
+use once_cell::sync::Lazy;
 
 use classes::{Binotel, Centrifugo, ConnectAgent, UIScom};
-use native::Component;
+use native::{AddinClass, Component};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// `GetClassNames`: the classes `Новый("AddIn.TelephonyBridge.<Class>")` can create.
-pub const CLASS_NAMES: &str = "ConnectAgent|Centrifugo|UIScom|Binotel";
+/// One class the platform can create, as the registry below lists it.
+struct ClassEntry {
+    name: &'static str,
+    /// # Safety
+    /// `component` is the platform's out-pointer.
+    create: unsafe fn(component: *mut *mut c_void) -> c_long,
+    reference: fn() -> String,
+}
 
-static CLASS_NAMES_UTF16: &[u16] = &addin1c::utf16_null!("ConnectAgent|Centrifugo|UIScom|Binotel");
+impl ClassEntry {
+    const fn of<C: AddinClass>() -> ClassEntry {
+        ClassEntry {
+            name: C::NAME,
+            create: create::<C>,
+            reference: native::reference::class_reference::<C>,
+        }
+    }
+}
+
+/// # Safety
+/// `component` is the platform's out-pointer.
+unsafe fn create<C: AddinClass>(component: *mut *mut c_void) -> c_long {
+    // SAFETY: forwarded from GetClassObject.
+    unsafe { create_component(component, Component::<C>::new()) }
+}
+
+/// Declares the one list of classes: `CLASSES` (which `GetClassObject` and the README reference read) and
+/// `CLASS_NAMES` (what `GetClassNames` returns), from the same names.
+macro_rules! registry {
+    ($first:ident $(, $rest:ident)*) => {
+        const CLASSES: &[ClassEntry] = &[ClassEntry::of::<$first>() $(, ClassEntry::of::<$rest>())*];
+
+        /// `GetClassNames`: the classes `Новый("AddIn.TelephonyBridge.<Class>")` can create, `|`-separated.
+        pub const CLASS_NAMES: &str = concat!(stringify!($first) $(, "|", stringify!($rest))*);
+    };
+}
+
+registry!(ConnectAgent, Centrifugo, UIScom, Binotel);
+
+static CLASS_NAMES_UTF16: Lazy<Vec<u16>> = Lazy::new(|| {
+    CLASS_NAMES
+        .encode_utf16()
+        .chain(std::iter::once(0))
+        .collect()
+});
 
 /// The member tables of every class in Markdown, as README.md shows them.
 pub fn members_reference() -> String {
-    use native::reference::{class_reference, common_reference};
-    let mut out = format!("#### Общие члены всех классов\n\n{}\n", common_reference());
-    for (name, table) in [
-        ("ConnectAgent", class_reference::<ConnectAgent>()),
-        ("Centrifugo", class_reference::<Centrifugo>()),
-        ("UIScom", class_reference::<UIScom>()),
-        ("Binotel", class_reference::<Binotel>()),
-    ] {
-        out.push_str(&format!("\n#### {name}\n\n{table}\n"));
+    let common = native::reference::common_reference::<ConnectAgent>();
+    let mut out = format!("#### Общие члены всех классов\n\n{common}\n");
+    for class in CLASSES {
+        out.push_str(&format!(
+            "\n#### {}\n\n{}\n",
+            class.name,
+            (class.reference)()
+        ));
     }
     out
+}
+
+/// Every event of every class in Markdown, as README.md shows it.
+pub fn events_reference() -> String {
+    present::events::reference()
 }
 
 /// # Safety
 /// Called by the platform; returns a static NUL-terminated UTF-16 string.
 #[no_mangle]
 pub extern "C" fn GetClassNames() -> *const u16 {
-    CLASS_NAMES_UTF16.as_ptr()
+    catch_unwind(|| CLASS_NAMES_UTF16.as_ptr()).unwrap_or(EMPTY_UTF16.as_ptr())
 }
+
+static EMPTY_UTF16: [u16; 1] = [0];
 
 /// # Safety
 /// `name` must be a NUL-terminated UTF-16 string and `component` a valid out-pointer.
@@ -60,15 +115,10 @@ pub unsafe extern "C" fn GetClassObject(name: *const u16, component: *mut *mut c
         let name = unsafe { addin1c::CStr1C::from_ptr(name) };
         let units: &[u16] = name;
         let name = String::from_utf16_lossy(units.strip_suffix(&[0]).unwrap_or(units));
-        // SAFETY: `component` is the platform's out-pointer.
-        unsafe {
-            match name.as_str() {
-                "ConnectAgent" => create_component(component, Component::<ConnectAgent>::new()),
-                "Centrifugo" => create_component(component, Component::<Centrifugo>::new()),
-                "UIScom" => create_component(component, Component::<UIScom>::new()),
-                "Binotel" => create_component(component, Component::<Binotel>::new()),
-                _ => 0,
-            }
+        match CLASSES.iter().find(|class| class.name == name) {
+            // SAFETY: `component` is the platform's out-pointer.
+            Some(class) => unsafe { (class.create)(component) },
+            None => 0,
         }
     })
     .unwrap_or(0)
@@ -96,4 +146,16 @@ pub extern "C" fn SetPlatformCapabilities(capabilities: c_int) -> c_int {
 #[no_mangle]
 pub extern "C" fn GetAttachType() -> AttachType {
     AttachType::Any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Rust type names in the registry are the 1C class names the platform creates.
+    #[test]
+    fn class_names_are_the_names_the_classes_declare() {
+        let declared: Vec<&str> = CLASSES.iter().map(|class| class.name).collect();
+        assert_eq!(CLASS_NAMES, declared.join("|"));
+    }
 }

@@ -432,15 +432,17 @@ fn binotel_parses_pushes_and_signs_like_php() {
 /// `bad` key, signs them with another secret).
 fn pbx_emulator(secret: &'static str) -> (String, mpsc::Receiver<Seen>) {
     emulator(move |path, body| {
-        let Ok(request) =
-            binotel::decode_body(body.as_bytes(), binotel::BodyFormat::Json, "request")
-        else {
+        let Ok(request) = binotel::decode_body(
+            body.as_bytes(),
+            binotel::BodyFormat::Json,
+            tb_calls::Subject::BinotelParameters,
+        ) else {
             return (
                 400,
                 "{\"status\":\"error\",\"code\":\"400\",\"message\":\"bad JSON\"}".into(),
             );
         };
-        if binotel::verify(&request, secret, "request").is_err() {
+        if binotel::verify(&request, secret, tb_calls::Subject::BinotelParameters).is_err() {
             return (
                 200,
                 "{\"status\":\"error\",\"code\":\"120\",\"message\":\"Wrong signature\"}".into(),
@@ -456,21 +458,32 @@ fn pbx_emulator(secret: &'static str) -> (String, mpsc::Receiver<Seen>) {
                     "{SEED_DATA}/binotel/call_details_response.seed.json"
                 ))
                 .unwrap_or_default();
-                let mut message =
-                    binotel::decode_body(seed_reply.as_bytes(), binotel::BodyFormat::Json, "seed")
-                        .unwrap_or_default();
+                let mut message = binotel::decode_body(
+                    seed_reply.as_bytes(),
+                    binotel::BodyFormat::Json,
+                    tb_calls::Subject::BinotelResponse,
+                )
+                .unwrap_or_default();
                 message.remove(&PhpKey::Str("signature".into()));
                 message
             }
             "/api/2.0/stats/call-record.json" => {
                 let text = r#"{"status":"success","url":"https://cdn.example.com/74/744924436.mp3?Expires=1&Signature=2R%3D"}"#;
-                binotel::decode_body(text.as_bytes(), binotel::BodyFormat::Json, "reply")
-                    .unwrap_or_default()
+                binotel::decode_body(
+                    text.as_bytes(),
+                    binotel::BodyFormat::Json,
+                    tb_calls::Subject::BinotelResponse,
+                )
+                .unwrap_or_default()
             }
             "/api/2.0/calls/ext-to-phone.json" => {
                 let text = r#"{"status":"success","generalCallID":"744924999"}"#;
-                binotel::decode_body(text.as_bytes(), binotel::BodyFormat::Json, "reply")
-                    .unwrap_or_default()
+                binotel::decode_body(
+                    text.as_bytes(),
+                    binotel::BodyFormat::Json,
+                    tb_calls::Subject::BinotelResponse,
+                )
+                .unwrap_or_default()
             }
             _ => return (404, "not found".into()),
         };

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use addin_host::{Host, Val};
+use addin_host::{Host, Mode, Object, Val};
+use serde_json::Value;
 
 const VARIABLE: &str = "TELEPHONYBRIDGE_FAULT_INJECTION";
 
@@ -82,6 +83,45 @@ fn a_panic_in_any_entry_point_becomes_an_error_and_the_object_keeps_working() {
     let teardown = object.done();
     assert_eq!(teardown.platform_calls_after_done, 0);
 
+    // A panic in a worker thread: the object is marked failed, an Error event says so, and every later call
+    // that needs the thread reports it in the object's language (it once left a silent, dead object).
+    inject("tb-centrifugo-ws,tb-connect-agent");
+    for (locale, centrifugo, agent) in [
+        (
+            "ru_RU",
+            "внутренняя ошибка потока клиента (fault injected in tb-centrifugo-ws); создайте объект заново",
+            "внутренняя ошибка потока агента (fault injected in tb-connect-agent); создайте объект заново",
+        ),
+        (
+            "en_US",
+            "internal error in the client thread (fault injected in tb-centrifugo-ws); create the object again",
+            "internal error in the agent worker thread (fault injected in tb-connect-agent); create the object again",
+        ),
+    ] {
+        let client = host.create_with("Centrifugo", Mode::Client, locale);
+        client
+            .call_proc("Connect", &["ws://127.0.0.1:9/connection/websocket".into()])
+            .unwrap();
+        let event = failure_event(&client);
+        assert_eq!(event["type"], "internal", "{event}");
+        assert_eq!(event["message"], centrifugo, "{event}");
+        expect_refusal(&client, "Subscribe", &["news".into()], centrifugo);
+        expect_refusal(&client, "Disconnect", &[], centrifugo);
+        let diagnostics = client.call("Diagnostics", &[]).unwrap();
+        assert!(diagnostics.str().contains("\"thread_failed\":true"), "{}", diagnostics.str());
+        assert_eq!(client.done().platform_calls_after_done, 0);
+
+        let softphone = host.create_with("ConnectAgent", Mode::Client, locale);
+        let opened = softphone.call("ConnectToAgent", &["nobody".into()]).unwrap();
+        assert_eq!(opened, Val::Bool(false));
+        let event = failure_event(&softphone);
+        assert_eq!(event["Code"], "InternalError", "{event}");
+        assert_eq!(event["Description"], agent, "{event}");
+        expect_refusal(&softphone, "ChangeOnlineStatus", &["".into(), "Away".into()], agent);
+        assert_eq!(softphone.get("Connected").unwrap(), Val::Bool(false));
+        assert_eq!(softphone.done().platform_calls_after_done, 0);
+    }
+
     // Faults in Init surface as a failed Init, not a crash.
     inject("none");
     let fresh = host.create("UIScom");
@@ -89,4 +129,25 @@ fn a_panic_in_any_entry_point_becomes_an_error_and_the_object_keeps_working() {
     drop(fresh); // Done + DestroyObject with faults active in unrelated entries
     inject("none");
     assert_eq!(host.leaked(), (0, 0));
+}
+
+fn failure_event(object: &Object) -> Value {
+    let event = object
+        .wait_event(Duration::from_secs(10), |e| e.name == "Error")
+        .unwrap_or_else(|| panic!("no Error event: {:?}", object.take_events()));
+    serde_json::from_str(&event.data).unwrap()
+}
+
+fn expect_refusal(object: &Object, method: &str, args: &[Val], expected: &str) {
+    let refused = object.call_proc(method, args).unwrap_err();
+    assert!(refused.exception);
+    assert!(
+        refused.message().ends_with(expected),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(
+        object.get("LastError").unwrap(),
+        Val::from(refused.message().as_str())
+    );
 }

@@ -8,20 +8,15 @@ use serde_json::json;
 use tb_calls::binotel::{self as core, ApiRequest};
 use tb_calls::UtcOffset;
 
-use super::pbx_http_settings::{PbxHttpSettings, PROXY_PROP, TIMEOUT_PROP};
-use super::uiscom::{calls_error, time_zone_error};
-use crate::native::{AddinClass, AddinError, ClassContext, MethodSpec, ParamSpec, PropSpec, Value};
-use crate::transport::http::HttpResponse;
-use crate::transport::pbx_http::{display_url, failure_error, join_url, status_error};
+use tb_prims::redact::without_query;
+
+use super::pbx::{calls_error, PbxClass, PbxCommon, PbxProps};
+use crate::driver::http::join_url;
+use crate::native::{
+    AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamSpec, Prop, Value,
+};
 
 const API_NAME: &str = "Binotel API";
-
-const M_PARSE_PUSH: usize = 0;
-const M_SIGN: usize = 1;
-const M_VERIFY: usize = 2;
-const M_CALL_DETAILS: usize = 3;
-const M_CALL_RECORD_URL: usize = 4;
-const M_EXT_TO_PHONE: usize = 5;
 
 /// A push exactly as the PBX sent it: ParsePush and VerifySignature read the same two things.
 const PUSH_AS_RECEIVED: &[ParamSpec] = &[
@@ -29,69 +24,134 @@ const PUSH_AS_RECEIVED: &[ParamSpec] = &[
     ParamSpec::optional_text("ContentType", "ТипСодержимого"),
 ];
 
-const METHODS: &[MethodSpec] = &[
-    MethodSpec {
-        en: "ParsePush",
-        ru: "РазобратьPush",
-        aliases: &[],
-        returns: true,
-        params: PUSH_AS_RECEIVED,
+const METHODS: &[Method<Binotel>] = &[
+    Method {
+        spec: MethodSpec {
+            en: "ParsePush",
+            ru: "РазобратьPush",
+            aliases: &[],
+            returns: true,
+            params: PUSH_AS_RECEIVED,
+        },
+        call: |c, args| {
+            let event = core::parse_push(
+                args[0].as_str().as_bytes(),
+                args[1].as_str(),
+                c.pbx.time_zone,
+            )
+            .map_err(calls_error)?;
+            c.pushes += 1;
+            Ok(Value::Str(event.to_json_string()))
+        },
     },
-    MethodSpec {
-        en: "Sign",
-        ru: "Подпись",
-        aliases: &[],
-        returns: true,
-        params: &[ParamSpec::text("ParamsJSON", "ПараметрыJSON")],
+    Method {
+        spec: MethodSpec {
+            en: "Sign",
+            ru: "Подпись",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("ParamsJSON", "ПараметрыJSON")],
+        },
+        call: |c, args| {
+            core::sign_json(args[0].as_str(), &c.secret)
+                .map(Value::from)
+                .map_err(calls_error)
+        },
     },
-    MethodSpec {
-        en: "VerifySignature",
-        ru: "ПроверитьПодпись",
-        aliases: &[],
-        returns: true,
-        params: PUSH_AS_RECEIVED,
+    Method {
+        spec: MethodSpec {
+            en: "VerifySignature",
+            ru: "ПроверитьПодпись",
+            aliases: &[],
+            returns: true,
+            params: PUSH_AS_RECEIVED,
+        },
+        call: Binotel::verify,
     },
-    MethodSpec {
-        en: "CallDetails",
-        ru: "ДеталиЗвонков",
-        aliases: &[],
-        returns: true,
-        params: &[ParamSpec::text("IDsJSON", "ИдентификаторыJSON")],
+    Method {
+        spec: MethodSpec {
+            en: "CallDetails",
+            ru: "ДеталиЗвонков",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("IDsJSON", "ИдентификаторыJSON")],
+        },
+        call: |c, args| {
+            let request = core::call_details_request(args[0].as_str(), &c.key, &c.secret);
+            let events = c.api(request, core::parse_call_details_response)?;
+            let events: Vec<serde_json::Value> = events
+                .iter()
+                .map(|e| serde_json::to_value(e).unwrap_or(serde_json::Value::Null))
+                .collect();
+            Ok(Value::json(&serde_json::Value::Array(events)))
+        },
     },
-    MethodSpec {
-        en: "CallRecordUrl",
-        ru: "СсылкаНаЗапись",
-        aliases: &[],
-        returns: true,
-        params: &[ParamSpec::text("CallID", "ИдентификаторЗвонка")],
+    Method {
+        spec: MethodSpec {
+            en: "CallRecordUrl",
+            ru: "СсылкаНаЗапись",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("CallID", "ИдентификаторЗвонка")],
+        },
+        call: |c, args| {
+            let request = core::call_record_request(args[0].as_str(), &c.key, &c.secret);
+            c.api(request, |body, secret, _| {
+                core::parse_call_record_response(body, secret)
+            })
+            .map(Value::from)
+        },
     },
-    MethodSpec {
-        en: "ExtToPhone",
-        ru: "ПозвонитьСВнутреннего",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("Extension", "Внутренний"),
-            ParamSpec::text("Phone", "Телефон"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "ExtToPhone",
+            ru: "ПозвонитьСВнутреннего",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Extension", "Внутренний"),
+                ParamSpec::text("Phone", "Телефон"),
+            ],
+        },
+        call: |c, args| {
+            let request =
+                core::ext_to_phone_request(args[0].as_str(), args[1].as_str(), &c.key, &c.secret);
+            c.api(request, |body, secret, _| {
+                core::parse_ext_to_phone_response(body, secret)
+            })
+            .map(Value::from)
+        },
     },
 ];
 
-const P_API_URL: usize = 0;
-const P_KEY: usize = 1;
-const P_SECRET: usize = 2;
-const P_TIME_ZONE: usize = 3;
-const P_TIMEOUT: usize = 4;
-const P_PROXY: usize = 5;
-
-const PROPS: &[PropSpec] = &[
-    PropSpec::read_write("ApiUrl", "АдресAPI"),
-    PropSpec::read_write("Key", "Ключ"),
-    // Write-only: the secret signs everything and never comes back out.
-    PropSpec::write_only("Secret", "Секрет"),
-    PropSpec::read_write("TimeZone", "ЧасовойПояс"),
-    TIMEOUT_PROP,
-    PROXY_PROP,
+const PROPS: &[Prop<Binotel>] = &[
+    Prop::read_write(
+        "ApiUrl",
+        "АдресAPI",
+        |c| Ok(Value::from(c.api_url.clone())),
+        |c, value| {
+            c.api_url = value.as_str().trim().to_string();
+            Ok(())
+        },
+    ),
+    Prop::read_write(
+        "Key",
+        "Ключ",
+        |c| Ok(Value::from(c.key.clone())),
+        |c, value| {
+            c.key = value.as_str().trim().to_string();
+            Ok(())
+        },
+    ),
+    // Write-only: the secret signs everything and never comes back out. Not trimmed: a secret is used byte for
+    // byte in the hash.
+    Prop::write_only("Secret", "Секрет", |c, value| {
+        c.secret = value.as_str().to_string();
+        Ok(())
+    }),
+    PbxProps::<Binotel>::TIME_ZONE,
+    PbxProps::<Binotel>::TIMEOUT,
+    PbxProps::<Binotel>::PROXY,
 ];
 
 pub struct Binotel {
@@ -99,26 +159,23 @@ pub struct Binotel {
     api_url: String,
     key: String,
     secret: String,
-    time_zone: UtcOffset,
-    http: PbxHttpSettings,
+    pbx: PbxCommon,
     pushes: u64,
     api_calls: u64,
     api_failures: u64,
 }
 
 impl Binotel {
-    fn post(&mut self, request: &ApiRequest) -> Result<(String, HttpResponse), AddinError> {
-        let url = join_url(&self.api_url, request.path);
-        let response = self
-            .http
-            .client()?
-            .post_json(&url, &request.body)
-            .map_err(|f| failure_error(&f, API_NAME, &url))?;
-        let looks_json = response.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-        if !(200..300).contains(&response.status) && !looks_json {
-            return Err(status_error(API_NAME, response.status, &url));
+    /// A push whose signature does not match (or is missing) is `Ложь`; anything else wrong is an error.
+    fn verify(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+        match core::verify_body(args[0].as_str().as_bytes(), args[1].as_str(), &self.secret) {
+            Ok(_) => Ok(Value::Bool(true)),
+            Err(
+                tb_calls::CallsError::SignatureMismatch { .. }
+                | tb_calls::CallsError::SignatureMissing { .. },
+            ) => Ok(Value::Bool(false)),
+            Err(e) => Err(calls_error(e)),
         }
-        Ok((url, response))
     }
 
     /// Runs one API exchange and keeps the counters and the log.
@@ -135,9 +192,11 @@ impl Binotel {
         }
         let request = request.map_err(calls_error)?;
         self.api_calls += 1;
-        let result = self.post(&request).and_then(|(_, response)| {
-            parse(&response.body, &self.secret, self.time_zone).map_err(calls_error)
-        });
+        let url = join_url(&self.api_url, request.path);
+        let result = self
+            .pbx
+            .post_json(API_NAME, &url, &request.body)
+            .and_then(|body| parse(&body, &self.secret, self.pbx.time_zone).map_err(calls_error));
         match &result {
             Ok(_) => self
                 .ctx
@@ -155,14 +214,20 @@ impl Binotel {
     }
 }
 
+impl PbxClass for Binotel {
+    fn pbx(&mut self) -> &mut PbxCommon {
+        &mut self.pbx
+    }
+}
+
 impl AddinClass for Binotel {
     const NAME: &'static str = "Binotel";
 
-    fn methods() -> &'static [MethodSpec] {
+    fn methods() -> &'static [Method<Self>] {
         METHODS
     }
 
-    fn props() -> &'static [PropSpec] {
+    fn props() -> &'static [Prop<Self>] {
         PROPS
     }
 
@@ -172,104 +237,20 @@ impl AddinClass for Binotel {
             api_url: String::new(),
             key: String::new(),
             secret: String::new(),
-            time_zone: UtcOffset::MOSCOW,
-            http: PbxHttpSettings::new(),
+            pbx: PbxCommon::new(),
             pushes: 0,
             api_calls: 0,
             api_failures: 0,
         }
     }
 
-    fn call(&mut self, method: usize, args: &[Value]) -> Result<Value, AddinError> {
-        let arg = |i: usize| {
-            args.get(i)
-                .map(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        match method {
-            M_PARSE_PUSH => {
-                let event = core::parse_push(arg(0).as_bytes(), &arg(1), self.time_zone)
-                    .map_err(calls_error)?;
-                self.pushes += 1;
-                Ok(Value::Str(event.to_json_string()))
-            }
-            M_SIGN => core::sign_json(&arg(0), &self.secret)
-                .map(Value::from)
-                .map_err(calls_error),
-            M_VERIFY => match core::verify_body(arg(0).as_bytes(), &arg(1), &self.secret) {
-                Ok(_) => Ok(Value::Bool(true)),
-                Err(
-                    tb_calls::CallsError::SignatureMismatch { .. }
-                    | tb_calls::CallsError::SignatureMissing { .. },
-                ) => Ok(Value::Bool(false)),
-                Err(e) => Err(calls_error(e)),
-            },
-            M_CALL_DETAILS => {
-                let request = core::call_details_request(&arg(0), &self.key, &self.secret);
-                let events = self.api(request, core::parse_call_details_response)?;
-                let events: Vec<serde_json::Value> = events
-                    .iter()
-                    .map(|e| serde_json::to_value(e).unwrap_or(serde_json::Value::Null))
-                    .collect();
-                Ok(Value::json(&serde_json::Value::Array(events)))
-            }
-            M_CALL_RECORD_URL => {
-                let request = core::call_record_request(&arg(0), &self.key, &self.secret);
-                self.api(request, |body, secret, _| {
-                    core::parse_call_record_response(body, secret)
-                })
-                .map(Value::from)
-            }
-            M_EXT_TO_PHONE => {
-                let request = core::ext_to_phone_request(&arg(0), &arg(1), &self.key, &self.secret);
-                self.api(request, |body, secret, _| {
-                    core::parse_ext_to_phone_response(body, secret)
-                })
-                .map(Value::from)
-            }
-            _ => Err(AddinError::new("no such method", "нет такого метода")),
-        }
-    }
-
-    fn get_prop(&mut self, prop: usize) -> Result<Value, AddinError> {
-        match prop {
-            P_API_URL => Ok(Value::from(self.api_url.clone())),
-            P_KEY => Ok(Value::from(self.key.clone())),
-            P_TIME_ZONE => Ok(Value::from(self.time_zone.to_string())),
-            P_TIMEOUT => Ok(self.http.timeout_value()),
-            P_PROXY => Ok(self.http.proxy_value()),
-            _ => Err(AddinError::new(
-                "the property is write-only",
-                "свойство только для записи",
-            )),
-        }
-    }
-
-    fn set_prop(&mut self, prop: usize, value: &Value) -> Result<(), AddinError> {
-        match prop {
-            P_API_URL => self.api_url = value.as_str().trim().to_string(),
-            P_KEY => self.key = value.as_str().trim().to_string(),
-            // Not trimmed: a secret is used byte for byte in the hash.
-            P_SECRET => self.secret = value.as_str().to_string(),
-            P_TIME_ZONE => {
-                self.time_zone = UtcOffset::parse(value.as_str())
-                    .map_err(|_| time_zone_error(value.as_str()))?;
-            }
-            P_TIMEOUT => self.http.set_timeout(value)?,
-            P_PROXY => self.http.set_proxy(value),
-            _ => return Err(AddinError::new("no such property", "нет такого свойства")),
-        }
-        Ok(())
-    }
-
     fn diagnostics(&self) -> serde_json::Value {
         json!({
-            "api_url": display_url(&self.api_url),
+            "api_url": without_query(&self.api_url),
             "key_set": !self.key.is_empty(),
             "secret_set": !self.secret.is_empty(),
-            "time_zone": self.time_zone.to_string(),
-            "timeout_sec": self.http.timeout().as_secs(),
+            "time_zone": self.pbx.time_zone.to_string(),
+            "timeout_sec": self.pbx.timeout().as_secs(),
             "pushes": self.pushes,
             "api_calls": self.api_calls,
             "api_failures": self.api_failures,

@@ -1,8 +1,9 @@
 //! Class `Centrifugo`: publish from the 1C server (HTTP API), receive in the 1C client (WebSocket).
 //!
-//! Server side: synchronous API calls through one keep-alive HTTP agent. Client side: a worker thread
-//! (started by the first client method) owns the WebSocket and the sans-IO core from `tb-centrifugo`;
-//! its events become ExternalEvent `TelephonyBridge.Centrifugo`.
+//! Server side: synchronous API calls through the driver's HTTP runner (one keep-alive agent). Client side: the
+//! driver's worker (`driver::centrifugo`, started by the first client method) owns the WebSocket link and the
+//! sans-IO core from `tb-centrifugo`; its events, rendered by `present::centrifugo`, become ExternalEvent
+//! `TelephonyBridge.Centrifugo`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -10,164 +11,268 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 use serde_json::{json, Value as Json};
 use tb_centrifugo::{
-    ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, ClientConfig, Event, State,
+    ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, Config, Event, State,
 };
 
+use crate::driver::centrifugo::{CentrifugoWorker, Command, Settings};
+use crate::driver::http::{HttpError, HttpRunner};
+use crate::driver::DriverError;
 use crate::native::{
-    AddinClass, AddinError, ClassContext, MethodSpec, ParamKind, ParamSpec, PropSpec, Value,
+    AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamKind, ParamSpec, Prop, Value,
 };
-use crate::transport::http::{HttpClient, HttpFailure};
-use crate::transport::websocket::{Command, Settings, WebSocketWorker};
+use crate::present;
 
-const M_PUBLISH: usize = 0;
-const M_BROADCAST: usize = 1;
-const M_HISTORY: usize = 2;
-const M_PRESENCE: usize = 3;
-const M_INFO: usize = 4;
-const M_CONNECTION_TOKEN: usize = 5;
-const M_SUBSCRIPTION_TOKEN: usize = 6;
-const M_CONNECT: usize = 7;
-const M_DISCONNECT: usize = 8;
-const M_SUBSCRIBE: usize = 9;
-const M_UNSUBSCRIBE: usize = 10;
-const M_SET_TOKEN: usize = 11;
-
-const METHODS: &[MethodSpec] = &[
-    MethodSpec {
-        en: "Publish",
-        ru: "Опубликовать",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("Channel", "Канал"),
-            ParamSpec::text("Data", "Данные"),
-            ParamSpec::optional_text("IdempotencyKey", "КлючИдемпотентности"),
-        ],
+const METHODS: &[Method<Centrifugo>] = &[
+    Method {
+        spec: MethodSpec {
+            en: "Publish",
+            ru: "Опубликовать",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Channel", "Канал"),
+                ParamSpec::text("Data", "Данные"),
+                ParamSpec::optional_text("IdempotencyKey", "КлючИдемпотентности"),
+            ],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::Publish {
+                channel: str_arg(args, 0).to_string(),
+                data: str_arg(args, 1).to_string(),
+                idempotency_key: str_arg(args, 2).to_string(),
+            })
+        },
     },
-    MethodSpec {
-        en: "Broadcast",
-        ru: "ОпубликоватьВКаналы",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("Channels", "Каналы"),
-            ParamSpec::text("Data", "Данные"),
-            ParamSpec::optional_text("IdempotencyKey", "КлючИдемпотентности"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "Broadcast",
+            ru: "ОпубликоватьВКаналы",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Channels", "Каналы"),
+                ParamSpec::text("Data", "Данные"),
+                ParamSpec::optional_text("IdempotencyKey", "КлючИдемпотентности"),
+            ],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::Broadcast {
+                channels: parse_channels(str_arg(args, 0)),
+                data: str_arg(args, 1).to_string(),
+                idempotency_key: str_arg(args, 2).to_string(),
+            })
+        },
     },
-    MethodSpec {
-        en: "History",
-        ru: "История",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("Channel", "Канал"),
-            ParamSpec {
-                en: "Limit",
-                ru: "Лимит",
-                kind: ParamKind::Num,
-                default: Some(Value::Int(0)),
-            },
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "History",
+            ru: "История",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Channel", "Канал"),
+                ParamSpec {
+                    en: "Limit",
+                    ru: "Лимит",
+                    kind: ParamKind::Num,
+                    default: Some(Value::Int(0)),
+                },
+            ],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::History {
+                channel: str_arg(args, 0).to_string(),
+                limit: num_arg(args, 1) as i64,
+            })
+        },
     },
-    MethodSpec {
-        en: "Presence",
-        ru: "Присутствие",
-        aliases: &[],
-        returns: true,
-        params: &[ParamSpec::text("Channel", "Канал")],
+    Method {
+        spec: MethodSpec {
+            en: "Presence",
+            ru: "Присутствие",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("Channel", "Канал")],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::Presence {
+                channel: str_arg(args, 0).to_string(),
+            })
+        },
     },
-    MethodSpec {
-        en: "Info",
-        ru: "Информация",
-        aliases: &[],
-        returns: true,
-        params: &[],
+    Method {
+        spec: MethodSpec {
+            en: "Info",
+            ru: "Информация",
+            aliases: &[],
+            returns: true,
+            params: &[],
+        },
+        call: |c, _| c.api(ApiCommand::Info),
     },
-    MethodSpec {
-        en: "MakeConnectionToken",
-        ru: "СоздатьТокенПодключения",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("User", "Пользователь"),
-            ParamSpec::text("Secret", "Секрет"),
-            ParamSpec::number("LifetimeSec", "СрокЖизниСек"),
-            ParamSpec::optional_text("ExtraJSON", "ДопДанныеJSON"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "MakeConnectionToken",
+            ru: "СоздатьТокенПодключения",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("User", "Пользователь"),
+                ParamSpec::text("Secret", "Секрет"),
+                ParamSpec::number("LifetimeSec", "СрокЖизниСек"),
+                ParamSpec::optional_text("ExtraJSON", "ДопДанныеJSON"),
+            ],
+        },
+        call: |_, args| {
+            tb_centrifugo::jwt::connection_token(
+                str_arg(args, 0),
+                str_arg(args, 1),
+                num_arg(args, 2) as i64,
+                str_arg(args, 3),
+                unix_now(),
+            )
+            .map(Value::Str)
+            .map_err(core_error)
+        },
     },
-    MethodSpec {
-        en: "MakeSubscriptionToken",
-        ru: "СоздатьТокенПодписки",
-        aliases: &[],
-        returns: true,
-        params: &[
-            ParamSpec::text("User", "Пользователь"),
-            ParamSpec::text("Channel", "Канал"),
-            ParamSpec::text("Secret", "Секрет"),
-            ParamSpec::number("LifetimeSec", "СрокЖизниСек"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "MakeSubscriptionToken",
+            ru: "СоздатьТокенПодписки",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("User", "Пользователь"),
+                ParamSpec::text("Channel", "Канал"),
+                ParamSpec::text("Secret", "Секрет"),
+                ParamSpec::number("LifetimeSec", "СрокЖизниСек"),
+            ],
+        },
+        call: |_, args| {
+            tb_centrifugo::jwt::subscription_token(
+                str_arg(args, 0),
+                str_arg(args, 1),
+                str_arg(args, 2),
+                num_arg(args, 3) as i64,
+                unix_now(),
+            )
+            .map(Value::Str)
+            .map_err(core_error)
+        },
     },
-    MethodSpec {
-        en: "Connect",
-        ru: "Подключиться",
-        aliases: &[],
-        returns: false,
-        params: &[
-            ParamSpec::text("Url", "Адрес"),
-            ParamSpec::optional_text("Token", "Токен"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "Connect",
+            ru: "Подключиться",
+            aliases: &[],
+            returns: false,
+            params: &[
+                ParamSpec::text("Url", "Адрес"),
+                ParamSpec::optional_text("Token", "Токен"),
+            ],
+        },
+        call: Centrifugo::connect,
     },
-    MethodSpec {
-        en: "Disconnect",
-        ru: "Отключиться",
-        aliases: &[],
-        returns: false,
-        params: &[],
+    Method {
+        spec: MethodSpec {
+            en: "Disconnect",
+            ru: "Отключиться",
+            aliases: &[],
+            returns: false,
+            params: &[],
+        },
+        call: |c, _| c.tell(Command::Disconnect),
     },
-    MethodSpec {
-        en: "Subscribe",
-        ru: "Подписаться",
-        aliases: &[],
-        returns: false,
-        params: &[
-            ParamSpec::text("Channel", "Канал"),
-            ParamSpec::optional_text("Token", "Токен"),
-        ],
+    Method {
+        spec: MethodSpec {
+            en: "Subscribe",
+            ru: "Подписаться",
+            aliases: &[],
+            returns: false,
+            params: &[
+                ParamSpec::text("Channel", "Канал"),
+                ParamSpec::optional_text("Token", "Токен"),
+            ],
+        },
+        call: Centrifugo::subscribe,
     },
-    MethodSpec {
-        en: "Unsubscribe",
-        ru: "Отписаться",
-        aliases: &[],
-        returns: false,
-        params: &[ParamSpec::text("Channel", "Канал")],
+    Method {
+        spec: MethodSpec {
+            en: "Unsubscribe",
+            ru: "Отписаться",
+            aliases: &[],
+            returns: false,
+            params: &[ParamSpec::text("Channel", "Канал")],
+        },
+        call: |c, args| {
+            let channel = str_arg(args, 0).trim().to_string();
+            c.tell(Command::Unsubscribe { channel })
+        },
     },
-    MethodSpec {
-        en: "SetToken",
-        ru: "УстановитьТокен",
-        aliases: &[],
-        returns: false,
-        params: &[ParamSpec::text("Token", "Токен")],
+    Method {
+        spec: MethodSpec {
+            en: "SetToken",
+            ru: "УстановитьТокен",
+            aliases: &[],
+            returns: false,
+            params: &[ParamSpec::text("Token", "Токен")],
+        },
+        call: |c, args| {
+            let token = str_arg(args, 0).to_string();
+            c.start_and_tell(Command::SetToken(token))
+        },
     },
 ];
 
-const P_API_URL: usize = 0;
-const P_API_KEY: usize = 1;
-const P_API_MODE: usize = 2;
-const P_TIMEOUT: usize = 3;
-const P_CONNECTED: usize = 4;
-const P_STATE: usize = 5;
-const P_PROXY: usize = 6;
-
-const PROPS: &[PropSpec] = &[
-    PropSpec::read_write("ApiUrl", "АдресAPI"),
+const PROPS: &[Prop<Centrifugo>] = &[
+    Prop::read_write(
+        "ApiUrl",
+        "АдресAPI",
+        |c| Ok(Value::from(c.api_url.as_str())),
+        Centrifugo::set_api_url,
+    ),
     // Readable so 1C's debugger does not fail on it, but it only ever shows whether a key is set.
-    PropSpec::read_write("ApiKey", "КлючAPI"),
-    PropSpec::read_write("ApiMode", "РежимAPI"),
-    PropSpec::read_write("Timeout", "Таймаут"),
-    PropSpec::read_only("Connected", "Подключено"),
-    PropSpec::read_only("State", "Состояние"),
-    PropSpec::read_write("Proxy", "Прокси"),
+    Prop::read_write(
+        "ApiKey",
+        "КлючAPI",
+        |c| Ok(Value::from(if c.api_key.is_empty() { "" } else { "***" })),
+        |c, value| {
+            c.api_key = ApiKey::new(value.as_str().trim());
+            Ok(())
+        },
+    ),
+    Prop::read_write(
+        "ApiMode",
+        "РежимAPI",
+        |c| Ok(Value::from(c.api_mode.as_str())),
+        |c, value| {
+            c.api_mode = present::centrifugo::api_mode(value.as_str()).map_err(core_error)?;
+            c.api_known_mode = ApiMode::Auto;
+            Ok(())
+        },
+    ),
+    Prop::read_write(
+        "Timeout",
+        "Таймаут",
+        |c| Ok(Value::Num(c.http.timeout().as_secs_f64())),
+        Centrifugo::set_timeout,
+    ),
+    Prop::read_only("Connected", "Подключено", |c| {
+        Ok(Value::Bool(c.state() == State::Connected))
+    }),
+    Prop::read_only("State", "Состояние", |c| {
+        Ok(Value::from(present::centrifugo::state_name(c.state())))
+    }),
+    Prop::read_write(
+        "Proxy",
+        "Прокси",
+        |c| Ok(Value::from(c.http.proxy_shown())),
+        |c, value| {
+            c.http.set_proxy(value.as_str());
+            *c.proxy.lock() = c.http.proxy().to_string();
+            Ok(())
+        },
+    ),
 ];
 
 #[derive(Default)]
@@ -185,15 +290,65 @@ pub struct Centrifugo {
     api_mode: ApiMode,
     /// What `auto` found out (kept while the URL stays the same).
     api_known_mode: ApiMode,
-    timeout: Duration,
+    /// The API's HTTP runner; its timeout also bounds one WebSocket connect attempt.
+    http: HttpRunner,
+    /// The Прокси property, shared with the client thread (which reads it at each connect attempt).
     proxy: Arc<Mutex<String>>,
-    http: Option<HttpClient>,
-    worker: Option<WebSocketWorker>,
+    worker: Option<CentrifugoWorker>,
     counters: ApiCounters,
 }
 
+/// The client's events become ExternalEvent `TelephonyBridge.Centrifugo`; the notable ones are logged too.
+fn event_sink(ctx: &ClassContext) -> Box<dyn FnMut(&Event) + Send> {
+    let ctx = ctx.clone();
+    Box::new(move |event: &Event| {
+        match event {
+            Event::Error {
+                kind,
+                code,
+                detail,
+                channel,
+            } => ctx.log.warn(
+                "Centrifugo client error",
+                json!({
+                    "type": present::centrifugo::error_kind(*kind), "code": code,
+                    "message": present::centrifugo::detail_message(detail), "channel": channel
+                }),
+            ),
+            Event::Disconnected {
+                code,
+                reason,
+                will_reconnect,
+            } => ctx.log.info(
+                "Centrifugo disconnected",
+                json!({"code": code.number(), "reason": reason, "reconnect": will_reconnect}),
+            ),
+            Event::Connected { client_id, .. } => ctx
+                .log
+                .info("Centrifugo connected", json!({"client": client_id})),
+            _ => {}
+        }
+        let (name, data) = present::centrifugo::event(event);
+        ctx.events.send(name, data);
+    })
+}
+
+/// A failed client thread raises an `Error` event of type `internal`, in the user's language.
+fn failure_report(ctx: &ClassContext) -> impl FnOnce(&DriverError) + Send + 'static {
+    let ctx = ctx.clone();
+    move |error: &DriverError| {
+        let text = present::driver::error_text(error);
+        ctx.log.error(
+            "Centrifugo client thread failed",
+            json!({ "error": text.en }),
+        );
+        let (name, data) = present::centrifugo::worker_failed(&text, ctx.lang());
+        ctx.events.send(name, data);
+    }
+}
+
 fn core_error(e: tb_centrifugo::Error) -> AddinError {
-    AddinError::new(e.to_string(), e.ru())
+    present::centrifugo::error_text(&e).into()
 }
 
 fn str_arg(args: &[Value], index: usize) -> &str {
@@ -241,21 +396,6 @@ fn parse_channels(text: &str) -> Vec<String> {
 }
 
 impl Centrifugo {
-    fn http(&mut self) -> Result<&HttpClient, AddinError> {
-        if self.http.is_none() {
-            let proxy = self.proxy.lock().clone();
-            let proxy = if proxy.trim() == "-" || proxy.eq_ignore_ascii_case("none") {
-                String::new()
-            } else {
-                proxy
-            };
-            let client =
-                HttpClient::new(self.timeout, &proxy).map_err(|e| AddinError::new(e.clone(), e))?;
-            self.http = Some(client);
-        }
-        Ok(self.http.as_ref().expect("set above"))
-    }
-
     fn api(&mut self, command: ApiCommand) -> Result<Value, AddinError> {
         self.counters.calls += 1;
         let started = Instant::now();
@@ -265,11 +405,11 @@ impl Centrifugo {
             Ok(value) => Ok(Value::json(&value)),
             Err(e) => {
                 self.counters.errors += 1;
-                self.counters.last_error = e.to_string();
-                self.ctx.log.warn(
-                    "Centrifugo API call failed",
-                    json!({"error": e.to_string()}),
-                );
+                let text = present::centrifugo::error_text(&e);
+                self.ctx
+                    .log
+                    .warn("Centrifugo API call failed", json!({"error": text.en}));
+                self.counters.last_error = text.en;
                 Err(core_error(e))
             }
         }
@@ -278,32 +418,28 @@ impl Centrifugo {
     fn api_inner(&mut self, command: ApiCommand) -> Result<Json, tb_centrifugo::Error> {
         if self.api_url.trim().is_empty() {
             return Err(tb_centrifugo::Error::EmptyArgument {
-                what: "ApiUrl (АдресAPI)",
+                what: tb_centrifugo::Argument::ApiUrl,
             });
         }
         let config = ApiConfig::new(&self.api_url, self.api_key.clone(), self.api_mode)?;
         let (mut call, mut request) = ApiCall::start(&config, command, self.api_known_mode)?;
-        let timeout_ms = self.timeout.as_millis() as u64;
         loop {
-            let http = self.http().map_err(|e| tb_centrifugo::Error::Unreachable {
-                url: request.url.clone(),
-                reason: e.en,
-            })?;
-            let response = match http.post(&request.url, &request.headers, &request.body) {
-                Ok(response) => response,
-                Err(HttpFailure::Timeout) => {
-                    return Err(tb_centrifugo::Error::Timeout {
+            let response = self
+                .http
+                .post(&request.url, &request.headers, &request.body)
+                .map_err(|error| match error {
+                    HttpError::Timeout { url, timeout } => tb_centrifugo::Error::Timeout {
+                        url,
+                        milliseconds: timeout.as_millis() as u64,
+                    },
+                    HttpError::Unreachable { url, reason } => {
+                        tb_centrifugo::Error::Unreachable { url, reason }
+                    }
+                    other => tb_centrifugo::Error::Unreachable {
                         url: request.url.clone(),
-                        milliseconds: timeout_ms,
-                    })
-                }
-                Err(HttpFailure::Unreachable(reason)) => {
-                    return Err(tb_centrifugo::Error::Unreachable {
-                        url: request.url.clone(),
-                        reason,
-                    })
-                }
-            };
+                        reason: present::driver::http_error_text(&other, "Centrifugo API").en,
+                    },
+                })?;
             match call.handle_response(&config, &request.url, response.status, &response.body) {
                 ApiStep::Send(next) => request = next,
                 ApiStep::Done(result) => {
@@ -316,44 +452,83 @@ impl Centrifugo {
         }
     }
 
-    fn worker(&mut self) -> Result<&WebSocketWorker, AddinError> {
+    fn worker(&mut self) -> Result<&CentrifugoWorker, AddinError> {
         if self.worker.is_none() {
-            let ctx = self.ctx.clone();
-            let sink =
-                Box::new(move |event: &Event| {
-                    match event {
-                    Event::Error { kind, code, message, channel } => ctx.log.warn(
-                        "Centrifugo client error",
-                        json!({"type": kind, "code": code, "message": message, "channel": channel}),
-                    ),
-                    Event::Disconnected { code, reason, will_reconnect } => ctx.log.info(
-                        "Centrifugo disconnected",
-                        json!({"code": code, "reason": reason, "reconnect": will_reconnect}),
-                    ),
-                    Event::Connected { client_id, .. } => {
-                        ctx.log.info("Centrifugo connected", json!({"client": client_id}))
-                    }
-                    _ => {}
-                }
-                    ctx.events.send(event.name(), event.to_json());
-                });
             let settings = Settings {
-                handshake_timeout: self.timeout,
+                handshake_timeout: self.http.timeout(),
                 proxy: self.proxy.clone(),
-                client: ClientConfig {
+                client: Config {
                     jitter_seed: jitter_seed(),
-                    ..ClientConfig::default()
+                    ..Config::default()
                 },
             };
-            let worker = WebSocketWorker::start(settings, sink).map_err(|e| {
-                AddinError::new(
-                    format!("cannot start the client thread: {e}"),
-                    format!("не удалось запустить поток клиента: {e}"),
-                )
-            })?;
+            let worker = CentrifugoWorker::start(
+                settings,
+                event_sink(&self.ctx),
+                failure_report(&self.ctx),
+            )?;
             self.worker = Some(worker);
         }
         Ok(self.worker.as_ref().expect("set above"))
+    }
+
+    /// Hands a command to the client thread, if it was started; says so if it failed.
+    fn tell(&mut self, command: Command) -> Result<Value, AddinError> {
+        if let Some(worker) = &self.worker {
+            worker.send(command)?;
+        }
+        Ok(Value::Empty)
+    }
+
+    /// Hands a command to the client thread, starting it first if needed.
+    fn start_and_tell(&mut self, command: Command) -> Result<Value, AddinError> {
+        self.worker()?.send(command)?;
+        Ok(Value::Empty)
+    }
+
+    fn connect(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+        let url = str_arg(args, 0).trim().to_string();
+        tb_centrifugo::validate_websocket_url(&url).map_err(core_error)?;
+        let token = str_arg(args, 1).to_string();
+        self.start_and_tell(Command::Connect { url, token })
+    }
+
+    fn subscribe(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+        let channel = str_arg(args, 0).trim().to_string();
+        if channel.is_empty() {
+            return Err(core_error(tb_centrifugo::Error::EmptyArgument {
+                what: tb_centrifugo::Argument::Channel,
+            }));
+        }
+        let token = str_arg(args, 1).to_string();
+        self.start_and_tell(Command::Subscribe { channel, token })
+    }
+
+    fn set_api_url(&mut self, value: &Value) -> Result<(), AddinError> {
+        let url = value.as_str().trim().to_string();
+        if !url.is_empty() {
+            ApiConfig::new(&url, ApiKey::default(), ApiMode::Modern).map_err(core_error)?;
+        }
+        if url != self.api_url {
+            self.api_known_mode = ApiMode::Auto;
+        }
+        self.api_url = url;
+        Ok(())
+    }
+
+    fn set_timeout(&mut self, value: &Value) -> Result<(), AddinError> {
+        let seconds = value
+            .as_f64()
+            .or_else(|| value.as_str().trim().parse().ok())
+            .unwrap_or(-1.0);
+        if !(seconds > 0.0 && seconds <= 3600.0) {
+            return Err(AddinError::new(
+                "the timeout must be a number of seconds between 0 and 3600",
+                "таймаут должен быть числом секунд от 0 до 3600",
+            ));
+        }
+        self.http.set_timeout(Duration::from_secs_f64(seconds));
+        Ok(())
     }
 
     fn state(&self) -> State {
@@ -367,11 +542,11 @@ impl Centrifugo {
 impl AddinClass for Centrifugo {
     const NAME: &'static str = "Centrifugo";
 
-    fn methods() -> &'static [MethodSpec] {
+    fn methods() -> &'static [Method<Self>] {
         METHODS
     }
 
-    fn props() -> &'static [PropSpec] {
+    fn props() -> &'static [Prop<Self>] {
         PROPS
     }
 
@@ -382,157 +557,18 @@ impl AddinClass for Centrifugo {
             api_key: ApiKey::default(),
             api_mode: ApiMode::Modern,
             api_known_mode: ApiMode::Auto,
-            timeout: Duration::from_secs(10),
+            http: HttpRunner::new(Duration::from_secs(10)),
             proxy: Arc::new(Mutex::new(String::new())),
-            http: None,
             worker: None,
             counters: ApiCounters::default(),
         }
-    }
-
-    fn call(&mut self, method: usize, args: &[Value]) -> Result<Value, AddinError> {
-        match method {
-            M_PUBLISH => self.api(ApiCommand::Publish {
-                channel: str_arg(args, 0).to_string(),
-                data: str_arg(args, 1).to_string(),
-                idempotency_key: str_arg(args, 2).to_string(),
-            }),
-            M_BROADCAST => self.api(ApiCommand::Broadcast {
-                channels: parse_channels(str_arg(args, 0)),
-                data: str_arg(args, 1).to_string(),
-                idempotency_key: str_arg(args, 2).to_string(),
-            }),
-            M_HISTORY => self.api(ApiCommand::History {
-                channel: str_arg(args, 0).to_string(),
-                limit: num_arg(args, 1) as i64,
-            }),
-            M_PRESENCE => self.api(ApiCommand::Presence {
-                channel: str_arg(args, 0).to_string(),
-            }),
-            M_INFO => self.api(ApiCommand::Info),
-            M_CONNECTION_TOKEN => tb_centrifugo::jwt::connection_token(
-                str_arg(args, 0),
-                str_arg(args, 1),
-                num_arg(args, 2) as i64,
-                str_arg(args, 3),
-                unix_now(),
-            )
-            .map(Value::Str)
-            .map_err(core_error),
-            M_SUBSCRIPTION_TOKEN => tb_centrifugo::jwt::subscription_token(
-                str_arg(args, 0),
-                str_arg(args, 1),
-                str_arg(args, 2),
-                num_arg(args, 3) as i64,
-                unix_now(),
-            )
-            .map(Value::Str)
-            .map_err(core_error),
-            M_CONNECT => {
-                let url = str_arg(args, 0).trim().to_string();
-                tb_centrifugo::validate_websocket_url(&url).map_err(core_error)?;
-                let token = str_arg(args, 1).to_string();
-                self.worker()?.send(Command::Connect { url, token });
-                Ok(Value::Empty)
-            }
-            M_DISCONNECT => {
-                if let Some(worker) = &self.worker {
-                    worker.send(Command::Disconnect);
-                }
-                Ok(Value::Empty)
-            }
-            M_SUBSCRIBE => {
-                let channel = str_arg(args, 0).trim().to_string();
-                if channel.is_empty() {
-                    return Err(core_error(tb_centrifugo::Error::EmptyArgument {
-                        what: "channel",
-                    }));
-                }
-                let token = str_arg(args, 1).to_string();
-                self.worker()?.send(Command::Subscribe { channel, token });
-                Ok(Value::Empty)
-            }
-            M_UNSUBSCRIBE => {
-                let channel = str_arg(args, 0).trim().to_string();
-                if let Some(worker) = &self.worker {
-                    worker.send(Command::Unsubscribe { channel });
-                }
-                Ok(Value::Empty)
-            }
-            M_SET_TOKEN => {
-                let token = str_arg(args, 0).to_string();
-                self.worker()?.send(Command::SetToken(token));
-                Ok(Value::Empty)
-            }
-            _ => Err(AddinError::new("no such method", "нет такого метода")),
-        }
-    }
-
-    fn get_prop(&mut self, prop: usize) -> Result<Value, AddinError> {
-        Ok(match prop {
-            P_API_URL => Value::from(self.api_url.as_str()),
-            P_API_KEY => Value::from(if self.api_key.is_empty() { "" } else { "***" }),
-            P_API_MODE => Value::from(self.api_mode.as_str()),
-            P_TIMEOUT => Value::Num(self.timeout.as_secs_f64()),
-            P_CONNECTED => Value::Bool(self.state() == State::Connected),
-            P_STATE => Value::from(self.state().as_str()),
-            P_PROXY => Value::from(crate::transport::http::strip_credentials(
-                &self.proxy.lock(),
-            )),
-            _ => return Err(AddinError::new("no such property", "нет такого свойства")),
-        })
-    }
-
-    fn set_prop(&mut self, prop: usize, value: &Value) -> Result<(), AddinError> {
-        match prop {
-            P_API_URL => {
-                let url = value.as_str().trim().to_string();
-                if !url.is_empty() {
-                    ApiConfig::new(&url, ApiKey::default(), ApiMode::Modern).map_err(core_error)?;
-                }
-                if url != self.api_url {
-                    self.api_known_mode = ApiMode::Auto;
-                }
-                self.api_url = url;
-            }
-            P_API_KEY => self.api_key = ApiKey::new(value.as_str().trim()),
-            P_API_MODE => {
-                self.api_mode = ApiMode::parse(value.as_str()).map_err(core_error)?;
-                self.api_known_mode = ApiMode::Auto;
-            }
-            P_TIMEOUT => {
-                let seconds = value
-                    .as_f64()
-                    .or_else(|| value.as_str().trim().parse().ok())
-                    .unwrap_or(-1.0);
-                if !(seconds > 0.0 && seconds <= 3600.0) {
-                    return Err(AddinError::new(
-                        "the timeout must be a number of seconds between 0 and 3600",
-                        "таймаут должен быть числом секунд от 0 до 3600",
-                    ));
-                }
-                self.timeout = Duration::from_secs_f64(seconds);
-                self.http = None;
-            }
-            P_PROXY => {
-                *self.proxy.lock() = value.as_str().trim().to_string();
-                self.http = None;
-            }
-            _ => {
-                return Err(AddinError::new(
-                    "the property is read-only",
-                    "свойство только для чтения",
-                ))
-            }
-        }
-        Ok(())
     }
 
     fn diagnostics(&self) -> Json {
         let client = self.worker.as_ref().map(|w| {
             let status = w.status.lock().clone();
             json!({
-                "state": status.state.as_str(),
+                "state": present::centrifugo::state_name(status.state),
                 "url": status.url.split('?').next().unwrap_or(""),
                 "client_id": status.client_id,
                 "via_proxy": status.via_proxy,
@@ -543,6 +579,7 @@ impl AddinClass for Centrifugo {
                 "duplicates_dropped": status.stats.duplicates_dropped,
                 "pings_answered": status.stats.pings_answered,
                 "bad_frames": status.stats.bad_frames,
+                "thread_failed": w.failed(),
                 "recoveries": status.stats.recoveries,
                 "recoveries_failed": status.stats.recoveries_failed,
             })
@@ -553,7 +590,7 @@ impl AddinClass for Centrifugo {
                 "mode": self.api_mode.as_str(),
                 "detected_mode": if self.api_mode == ApiMode::Auto && self.api_known_mode != ApiMode::Auto { self.api_known_mode.as_str() } else { "" },
                 "key_set": !self.api_key.is_empty(),
-                "timeout_s": self.timeout.as_secs_f64(),
+                "timeout_s": self.http.timeout().as_secs_f64(),
                 "calls": self.counters.calls,
                 "errors": self.counters.errors,
                 "last_error": self.counters.last_error,
@@ -571,7 +608,7 @@ impl AddinClass for Centrifugo {
                     .warn("Centrifugo client thread did not stop in time", json!({}));
             }
         }
-        self.http = None;
+        self.http.reset();
     }
 }
 

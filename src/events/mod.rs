@@ -2,7 +2,8 @@
 //!
 //! The platform keeps a tiny event buffer (depth 1 until SetEventBufferDepth) and silently
 //! drops an event when it is full — ExternalEvent just returns false. So every event first
-//! enters this object's own bounded queue, and one delivery thread hands them over in order,
+//! enters this object's own bounded queue, and one delivery thread (started through `driver::spawn`) hands
+//! them over in order,
 //! retrying the head until the platform takes it. Senders never block: they are network
 //! worker threads that must keep reading their sockets.
 
@@ -188,12 +189,11 @@ impl EventQueue {
         }
         let inner = Arc::clone(&self.inner);
         let (finished_tx, finished_rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("tb-events".into())
-            .spawn(move || {
-                deliver_loop(&inner, sink.as_ref());
-                let _ = finished_tx.send(());
-            });
+        // Started through the driver, which holds every thread the add-in starts.
+        let spawned = crate::driver::spawn("tb-events", move || {
+            deliver_loop(&inner, sink.as_ref());
+            let _ = finished_tx.send(());
+        });
         match spawned {
             Ok(handle) => *slot = Some((handle, finished_rx)),
             // Out of threads: leave the events queued; the next send tries again.

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
 use serde_json::{Map, Value};
+use tb_prims::redact::is_secret_name;
 
 /// A log file grows to this size, then becomes `<file>.1` (the previous `.1` is removed).
 pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
@@ -62,25 +63,6 @@ struct Sink {
 pub struct Logger {
     component: Arc<str>,
     sink: Arc<Mutex<Sink>>,
-}
-
-const SECRET_MARKERS: &[&str] = &[
-    "key",
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "authorization",
-    "signature",
-    "ключ",
-    "токен",
-    "секрет",
-    "пароль",
-];
-
-fn is_secret_name(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    SECRET_MARKERS.iter().any(|marker| lower.contains(marker))
 }
 
 /// Masks every value whose field name looks like a secret, at any depth.

@@ -1,4 +1,5 @@
-//! What a 1C class declares (its bilingual member table) and implements.
+//! What a 1C class declares: a static table of members in which each entry binds the bilingual spec to its
+//! handler, so a member's name and its behaviour cannot drift apart and reordering a table rewires nothing.
 
 use super::{AddinError, ClassContext, Value};
 
@@ -81,8 +82,6 @@ pub struct MethodSpec {
     pub returns: bool,
 }
 
-// For tables built at run time (ConnectAgent's): a `const` table cannot pass a non-empty `&[ParamSpec ..]` to a
-// function, because that temporary is not given the `'static` lifetime a struct literal's field gets.
 impl MethodSpec {
     /// A Функция with no alias names.
     pub const fn function(
@@ -154,22 +153,86 @@ impl PropSpec {
     }
 }
 
+/// A method handler: the arguments hold exactly the declared parameters, checked and converted by kind.
+/// Procedures return `Value::Empty`.
+pub type MethodFn<C> = fn(&mut C, &[Value]) -> Result<Value, AddinError>;
+pub type GetFn<C> = fn(&mut C) -> Result<Value, AddinError>;
+pub type SetFn<C> = fn(&mut C, &Value) -> Result<(), AddinError>;
+
+/// One method of a class: its bilingual spec and its handler in one entry.
+pub struct Method<C: ?Sized> {
+    pub spec: MethodSpec,
+    pub call: MethodFn<C>,
+}
+
+impl<C> Method<C> {
+    /// For specs without parameters or with a named parameter list (`MethodSpec::function(…)`); a table with
+    /// parameters inline writes the `Method { spec: MethodSpec { … }, call }` literal, whose `&[…]` a `const`
+    /// table keeps (a function argument's would not live long enough).
+    pub const fn new(spec: MethodSpec, call: MethodFn<C>) -> Method<C> {
+        Method { spec, call }
+    }
+
+    /// The same method also found under `aliases` (spellings of the vendor driver, for instance).
+    pub const fn with_aliases(mut self, aliases: &'static [&'static str]) -> Method<C> {
+        self.spec.aliases = aliases;
+        self
+    }
+}
+
+/// One property of a class: its bilingual spec and its accessors in one entry. The spec's access flags are
+/// those of the accessors given.
+pub struct Prop<C: ?Sized> {
+    pub spec: PropSpec,
+    pub get: Option<GetFn<C>>,
+    pub set: Option<SetFn<C>>,
+}
+
+impl<C> Prop<C> {
+    pub const fn read_write(
+        en: &'static str,
+        ru: &'static str,
+        get: GetFn<C>,
+        set: SetFn<C>,
+    ) -> Prop<C> {
+        Prop {
+            spec: PropSpec::read_write(en, ru),
+            get: Some(get),
+            set: Some(set),
+        }
+    }
+
+    /// State the object reports; 1C cannot assign it.
+    pub const fn read_only(en: &'static str, ru: &'static str, get: GetFn<C>) -> Prop<C> {
+        Prop {
+            spec: PropSpec::read_only(en, ru),
+            get: Some(get),
+            set: None,
+        }
+    }
+
+    /// For credentials: they go in and never come back out.
+    pub const fn write_only(en: &'static str, ru: &'static str, set: SetFn<C>) -> Prop<C> {
+        Prop {
+            spec: PropSpec::write_only(en, ru),
+            get: None,
+            set: Some(set),
+        }
+    }
+}
+
 /// One 1C class: `Новый("AddIn.TelephonyBridge.<NAME>")`.
 pub trait AddinClass: Sized + 'static {
     const NAME: &'static str;
 
-    fn methods() -> &'static [MethodSpec];
-    fn props() -> &'static [PropSpec];
+    /// The class's own methods (the common ones come first, from the Native API layer).
+    fn methods() -> &'static [Method<Self>];
+    /// The class's own properties.
+    fn props() -> &'static [Prop<Self>];
 
     /// Called when the platform creates the object. Start no threads here: 1C creates
     /// objects freely, so threads start with the first method that needs one.
     fn new(ctx: ClassContext) -> Self;
-
-    /// `args` holds exactly `params.len()` values, already checked and converted by kind.
-    /// Procedures return `Value::Empty`.
-    fn call(&mut self, method: usize, args: &[Value]) -> Result<Value, AddinError>;
-    fn get_prop(&mut self, prop: usize) -> Result<Value, AddinError>;
-    fn set_prop(&mut self, prop: usize, value: &Value) -> Result<(), AddinError>;
 
     /// The class's own part of Diagnostics(): state and counters, never a secret.
     fn diagnostics(&self) -> serde_json::Value {

@@ -8,12 +8,12 @@ use std::time::Duration;
 use addin1c::{CStr1C, Connection, RawAddin, Variant};
 use serde_json::json;
 
-use super::class::{AddinClass, ParamKind, ParamSpec};
-use super::fault;
+use super::class::{AddinClass, Method, MethodSpec, ParamKind, ParamSpec, Prop, PropSpec};
 use super::platform::Platform;
-use super::table::{self, ClassTable};
-use super::test_events::TestEvents;
+use super::table::{ClassTable, Slot};
 use super::{AddinError, ClassContext, Lang, Value, SOURCE_PREFIX};
+use crate::driver::fault;
+use crate::driver::test_events::TestEvents;
 use crate::log::Level;
 
 /// The depth asked of the platform's event buffer in Init. A call yields a handful of events
@@ -139,14 +139,10 @@ impl<C: AddinClass> Component<C> {
 
     fn invoke(&mut self, method: usize, params: &mut [Variant]) -> Result<Value, AddinError> {
         let args = self.check_args(method, params)?;
-        match method {
-            table::METHOD_DIAGNOSTICS => Ok(Value::json(&self.diagnostics())),
-            table::METHOD_RAISE_TEST_EVENTS => {
-                self.test_events
-                    .start(&self.ctx, args[0].as_f64().unwrap_or(1.0))?;
-                Ok(Value::Empty)
-            }
-            _ => self.class.call(method - table::COMMON_METHODS.len(), &args),
+        match self.table.method_slot(method) {
+            Some(Slot::Common(index)) => (Self::COMMON_METHODS[index].call)(self, &args),
+            Some(Slot::Class(index)) => (C::methods()[index].call)(&mut self.class, &args),
+            None => Err(AddinError::new("no such method", "нет такого метода")),
         }
     }
 
@@ -184,88 +180,23 @@ impl<C: AddinClass> Component<C> {
         })
     }
 
-    fn common_prop(&self, prop: usize) -> Value {
-        match prop {
-            table::PROP_VERSION => Value::from(crate::VERSION),
-            table::PROP_LAST_ERROR => Value::from(self.last_error.as_str()),
-            table::PROP_LOG_FILE => Value::from(self.ctx.log.path()),
-            table::PROP_LOG_LEVEL => Value::from(self.ctx.log.level().name()),
-            table::PROP_EVENT_QUEUE_CAPACITY => {
-                Value::Num(self.ctx.events.queue.counters().capacity as f64)
-            }
-            _ => Value::Empty,
-        }
-    }
-
-    fn set_common_prop(&mut self, prop: usize, value: &Value) -> Result<(), AddinError> {
-        match prop {
-            table::PROP_LOG_FILE => {
-                let Value::Str(path) = value else {
-                    return Err(expected_type("a String", "Строка", value));
-                };
-                self.ctx.log.set_path(path).map_err(|e| {
-                    AddinError::new(
-                        format!("cannot open the log file \"{path}\": {e}"),
-                        format!("не удалось открыть файл журнала \"{path}\": {e}"),
-                    )
-                })
-            }
-            table::PROP_LOG_LEVEL => {
-                let level = Level::parse(value.as_str()).ok_or_else(|| {
-                    AddinError::new(
-                        format!(
-                            "unknown level \"{}\"; use error, warn, info or debug",
-                            value.as_str()
-                        ),
-                        format!(
-                            "неизвестный уровень \"{}\"; допустимы error, warn, info, debug",
-                            value.as_str()
-                        ),
-                    )
-                })?;
-                self.ctx.log.set_level(level);
-                Ok(())
-            }
-            table::PROP_EVENT_QUEUE_CAPACITY => match value.as_f64() {
-                Some(n) if (1.0..=10_000_000.0).contains(&n) && n.fract() == 0.0 => {
-                    self.ctx.events.queue.set_capacity(n as usize);
-                    Ok(())
-                }
-                _ => Err(AddinError::new(
-                    "must be a whole Number from 1 to 10000000",
-                    "должно быть целым Числом от 1 до 10000000",
-                )),
-            },
-            _ => Err(read_only()),
-        }
-    }
-
     fn get_value(&mut self, prop: usize) -> Result<Value, AddinError> {
-        let spec = self.table.props.get(prop).ok_or_else(no_such_prop)?;
-        if !spec.readable {
-            return Err(AddinError::new(
-                "the property is write-only",
-                "свойство только для записи",
-            ));
-        }
-        let common = table::COMMON_PROPS.len();
-        if prop < common {
-            Ok(self.common_prop(prop))
-        } else {
-            self.class.get_prop(prop - common)
+        let write_only =
+            || AddinError::new("the property is write-only", "свойство только для записи");
+        match self.table.prop_slot(prop).ok_or_else(no_such_prop)? {
+            Slot::Common(index) => (Self::COMMON_PROPS[index].get.ok_or_else(write_only)?)(self),
+            Slot::Class(index) => (C::props()[index].get.ok_or_else(write_only)?)(&mut self.class),
         }
     }
 
     fn set_value(&mut self, prop: usize, value: &Value) -> Result<(), AddinError> {
-        let spec = self.table.props.get(prop).ok_or_else(no_such_prop)?;
-        if !spec.writable {
-            return Err(read_only());
-        }
-        let common = table::COMMON_PROPS.len();
-        if prop < common {
-            self.set_common_prop(prop, value)
-        } else {
-            self.class.set_prop(prop - common, value)
+        match self.table.prop_slot(prop).ok_or_else(no_such_prop)? {
+            Slot::Common(index) => {
+                (Self::COMMON_PROPS[index].set.ok_or_else(read_only)?)(self, value)
+            }
+            Slot::Class(index) => {
+                (C::props()[index].set.ok_or_else(read_only)?)(&mut self.class, value)
+            }
         }
     }
 
@@ -287,6 +218,116 @@ impl<C: AddinClass> Component<C> {
         self.test_events.stop();
         self.ctx.events.queue.close(EVENT_THREAD_JOIN);
         self.platform = None;
+    }
+}
+
+/// The members every class has, served by the Native API layer itself.
+impl<C: AddinClass> Component<C> {
+    pub(crate) const COMMON_METHODS: &'static [Method<Self>] = &[
+        Method {
+            spec: MethodSpec {
+                en: "Diagnostics",
+                ru: "Диагностика",
+                aliases: &[],
+                params: &[],
+                returns: true,
+            },
+            call: |this, _| Ok(Value::json(&this.diagnostics())),
+        },
+        // Lets a 1C developer check that the form's ВнешнееСобытие handler is wired, and lets the
+        // tests drive the event path of the real library without a network peer.
+        Method {
+            spec: MethodSpec {
+                en: "RaiseTestEvents",
+                ru: "СгенерироватьТестовыеСобытия",
+                aliases: &[],
+                params: &[ParamSpec {
+                    en: "Count",
+                    ru: "Количество",
+                    kind: ParamKind::Num,
+                    default: Some(Value::Int(1)),
+                }],
+                returns: false,
+            },
+            call: |this, args| {
+                let count = args[0].as_f64().unwrap_or(1.0);
+                this.test_events.start(&this.ctx.events, count)?;
+                Ok(Value::Empty)
+            },
+        },
+    ];
+
+    pub(crate) const COMMON_PROPS: &'static [Prop<Self>] = &[
+        Prop {
+            spec: PropSpec::read_only("Version", "Версия"),
+            get: Some(|_| Ok(Value::from(crate::VERSION))),
+            set: None,
+        },
+        Prop {
+            spec: PropSpec::read_only("LastError", "ОписаниеОшибки"),
+            get: Some(|this| Ok(Value::from(this.last_error.as_str()))),
+            set: None,
+        },
+        Prop::read_write(
+            "LogFile",
+            "ФайлЖурнала",
+            |this| Ok(Value::from(this.ctx.log.path())),
+            Self::set_log_file,
+        ),
+        Prop::read_write(
+            "LogLevel",
+            "УровеньЖурнала",
+            |this| Ok(Value::from(this.ctx.log.level().name())),
+            Self::set_log_level,
+        ),
+        Prop::read_write(
+            "EventQueueCapacity",
+            "ЕмкостьОчередиСобытий",
+            |this| Ok(Value::Num(this.ctx.events.queue.counters().capacity as f64)),
+            Self::set_queue_capacity,
+        ),
+    ];
+
+    fn set_log_file(&mut self, value: &Value) -> Result<(), AddinError> {
+        let Value::Str(path) = value else {
+            return Err(expected_type("a String", "Строка", value));
+        };
+        self.ctx.log.set_path(path).map_err(|e| {
+            AddinError::new(
+                format!("cannot open the log file \"{path}\": {e}"),
+                format!("не удалось открыть файл журнала \"{path}\": {e}"),
+            )
+        })
+    }
+
+    fn set_log_level(&mut self, value: &Value) -> Result<(), AddinError> {
+        let level = Level::parse(value.as_str()).ok_or_else(|| {
+            AddinError::new(
+                format!(
+                    "unknown level \"{}\"; use error, warn, info or debug",
+                    value.as_str()
+                ),
+                format!(
+                    "неизвестный уровень \"{}\"; допустимы error, warn, info, debug",
+                    value.as_str()
+                ),
+            )
+        })?;
+        self.ctx.log.set_level(level);
+        Ok(())
+    }
+
+    fn set_queue_capacity(&mut self, value: &Value) -> Result<(), AddinError> {
+        match value.as_f64() {
+            Some(n) if (1.0..=10_000_000.0).contains(&n) && n.fract() == 0.0 => {
+                self.ctx.events.queue.set_capacity(n as usize);
+                Ok(())
+            }
+            _ => Err(AddinError::new(
+                "must be a whole Number from 1 to 10000000",
+                "должно быть целым Числом от 1 до 10000000",
+            )),
+        }
     }
 }
 

@@ -56,3 +56,9 @@ impl fmt::Display for AddinError {
 }
 
 impl std::error::Error for AddinError {}
+
+impl From<crate::driver::DriverError> for AddinError {
+    fn from(error: crate::driver::DriverError) -> Self {
+        crate::present::driver::error_text(&error).into()
+    }
+}

@@ -1,21 +1,19 @@
-//! The Native API layer: the only `unsafe` in the add-in, one panic boundary for every entry
-//! point, bilingual member tables, AddError + LastError, locale. Classes sit on top of it and
-//! never see the platform.
+//! The Native API layer: the platform's ABI (through addin1c, plus the AddError vtable it lacks), one panic
+//! boundary for every entry point, the member numbers the platform uses resolved to the classes' table entries,
+//! the common members, AddError + LastError, locale. Classes sit on top of it and never see the platform.
 
 mod class;
 mod component;
 mod error;
-pub mod fault;
 pub mod platform;
 pub mod reference;
 mod table;
-mod test_events;
 mod value;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-pub use class::{AddinClass, MethodSpec, ParamKind, ParamSpec, PropSpec};
+pub use class::{AddinClass, Method, MethodSpec, ParamKind, ParamSpec, Prop, PropSpec};
 pub use component::{Component, EVENT_BUFFER_DEPTH};
 pub use error::{AddinError, Lang};
 pub use value::Value;

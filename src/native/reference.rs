@@ -2,7 +2,7 @@
 //! platform sees, so the README cannot drift from the code (a test compares them).
 
 use super::class::{AddinClass, MethodSpec, ParamKind, ParamSpec, PropSpec};
-use super::table::{COMMON_METHODS, COMMON_PROPS};
+use super::component::Component;
 use super::Value;
 
 fn kind_ru(kind: ParamKind) -> &'static str {
@@ -72,19 +72,29 @@ fn prop_row(prop: &PropSpec) -> String {
 
 /// The class's own members (the common ones are listed once, separately).
 pub fn class_reference<C: AddinClass>() -> String {
-    members_table(C::methods(), C::props())
+    members_table(
+        C::methods().iter().map(|m| &m.spec),
+        C::props().iter().map(|p| &p.spec),
+    )
 }
 
-pub fn common_reference() -> String {
-    members_table(COMMON_METHODS, COMMON_PROPS)
+/// The members every class has (the same whichever class `C` is).
+pub fn common_reference<C: AddinClass>() -> String {
+    members_table(
+        Component::<C>::COMMON_METHODS.iter().map(|m| &m.spec),
+        Component::<C>::COMMON_PROPS.iter().map(|p| &p.spec),
+    )
 }
 
-fn members_table(methods: &[MethodSpec], props: &[PropSpec]) -> String {
+fn members_table<'a>(
+    methods: impl Iterator<Item = &'a MethodSpec>,
+    props: impl Iterator<Item = &'a PropSpec>,
+) -> String {
     let mut lines = vec![
         "| Русское имя | English name | Вид | Параметры / доступ |".to_string(),
         "| --- | --- | --- | --- |".to_string(),
     ];
-    lines.extend(props.iter().map(prop_row));
-    lines.extend(methods.iter().map(method_row));
+    lines.extend(props.map(prop_row));
+    lines.extend(methods.map(method_row));
     lines.join("\n")
 }

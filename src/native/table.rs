@@ -1,83 +1,25 @@
-//! The bilingual member table of a class: common members first, then the class's own.
+//! The bilingual member table of a class as the platform numbers it: common members first, then the class's
+//! own. The numbers are positions in these lists, resolved here to the entry that holds the handler.
 
 use std::collections::HashMap;
 
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
-use super::class::{AddinClass, MethodSpec, ParamKind, ParamSpec, PropSpec};
+use super::class::{AddinClass, MethodSpec, PropSpec};
+use super::component::Component;
 use super::platform::to_utf16z;
-use super::Value;
-
-pub(crate) const METHOD_DIAGNOSTICS: usize = 0;
-pub(crate) const METHOD_RAISE_TEST_EVENTS: usize = 1;
-
-pub(crate) const COMMON_METHODS: &[MethodSpec] = &[
-    MethodSpec {
-        en: "Diagnostics",
-        ru: "Диагностика",
-        aliases: &[],
-        params: &[],
-        returns: true,
-    },
-    // Lets a 1C developer check that the form's ВнешнееСобытие handler is wired, and lets the
-    // tests drive the event path of the real library without a network peer.
-    MethodSpec {
-        en: "RaiseTestEvents",
-        ru: "СгенерироватьТестовыеСобытия",
-        aliases: &[],
-        params: &[ParamSpec {
-            en: "Count",
-            ru: "Количество",
-            kind: ParamKind::Num,
-            default: Some(Value::Int(1)),
-        }],
-        returns: false,
-    },
-];
-
-pub(crate) const PROP_VERSION: usize = 0;
-pub(crate) const PROP_LAST_ERROR: usize = 1;
-pub(crate) const PROP_LOG_FILE: usize = 2;
-pub(crate) const PROP_LOG_LEVEL: usize = 3;
-pub(crate) const PROP_EVENT_QUEUE_CAPACITY: usize = 4;
-
-pub(crate) const COMMON_PROPS: &[PropSpec] = &[
-    PropSpec {
-        en: "Version",
-        ru: "Версия",
-        readable: true,
-        writable: false,
-    },
-    PropSpec {
-        en: "LastError",
-        ru: "ОписаниеОшибки",
-        readable: true,
-        writable: false,
-    },
-    PropSpec {
-        en: "LogFile",
-        ru: "ФайлЖурнала",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "LogLevel",
-        ru: "УровеньЖурнала",
-        readable: true,
-        writable: true,
-    },
-    PropSpec {
-        en: "EventQueueCapacity",
-        ru: "ЕмкостьОчередиСобытий",
-        readable: true,
-        writable: true,
-    },
-];
 
 pub(crate) struct Names {
     pub en: Vec<u16>,
     pub ru: Vec<u16>,
+}
+
+/// Where a member number leads: a common member of the Native API layer or one of the class's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Common(usize),
+    Class(usize),
 }
 
 pub(crate) struct ClassTable {
@@ -88,6 +30,8 @@ pub(crate) struct ClassTable {
     pub prop_names: Vec<Names>,
     method_lookup: HashMap<String, usize>,
     prop_lookup: HashMap<String, usize>,
+    common_methods: usize,
+    common_props: usize,
 }
 
 /// 1C names are case-insensitive in both alphabets.
@@ -97,9 +41,18 @@ pub(crate) fn fold(name: &str) -> String {
 
 impl ClassTable {
     fn build<C: AddinClass>() -> ClassTable {
-        let methods: Vec<&'static MethodSpec> =
-            COMMON_METHODS.iter().chain(C::methods().iter()).collect();
-        let props: Vec<&'static PropSpec> = COMMON_PROPS.iter().chain(C::props().iter()).collect();
+        let common_methods = Component::<C>::COMMON_METHODS;
+        let common_props = Component::<C>::COMMON_PROPS;
+        let methods: Vec<&'static MethodSpec> = common_methods
+            .iter()
+            .map(|m| &m.spec)
+            .chain(C::methods().iter().map(|m| &m.spec))
+            .collect();
+        let props: Vec<&'static PropSpec> = common_props
+            .iter()
+            .map(|p| &p.spec)
+            .chain(C::props().iter().map(|p| &p.spec))
+            .collect();
         let mut method_lookup = HashMap::new();
         for (index, method) in methods.iter().enumerate() {
             for name in [method.en, method.ru].iter().chain(method.aliases.iter()) {
@@ -124,6 +77,8 @@ impl ClassTable {
             props,
             method_lookup,
             prop_lookup,
+            common_methods: common_methods.len(),
+            common_props: common_props.len(),
         }
     }
 
@@ -143,5 +98,35 @@ impl ClassTable {
 
     pub fn find_prop(&self, name: &str) -> Option<usize> {
         self.prop_lookup.get(&fold(name)).copied()
+    }
+
+    pub fn method_slot(&self, method: usize) -> Option<Slot> {
+        slot(method, self.common_methods, self.methods.len())
+    }
+
+    pub fn prop_slot(&self, prop: usize) -> Option<Slot> {
+        slot(prop, self.common_props, self.props.len())
+    }
+}
+
+fn slot(number: usize, common: usize, total: usize) -> Option<Slot> {
+    match number.checked_sub(common) {
+        None => Some(Slot::Common(number)),
+        Some(own) if number < total => Some(Slot::Class(own)),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_lead_to_the_common_part_then_to_the_class_part() {
+        assert_eq!(slot(0, 2, 5), Some(Slot::Common(0)));
+        assert_eq!(slot(1, 2, 5), Some(Slot::Common(1)));
+        assert_eq!(slot(2, 2, 5), Some(Slot::Class(0)));
+        assert_eq!(slot(4, 2, 5), Some(Slot::Class(2)));
+        assert_eq!(slot(5, 2, 5), None);
     }
 }

@@ -1,20 +1,10 @@
-//! Blocking HTTP client for server-side API calls: one keep-alive ureq agent per object, rustls with
-//! the ring provider, certificates checked against the operating system's trust store, a proxy from
-//! the caller or from the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`).
+//! Blocking HTTP client for server-side API calls: one keep-alive ureq agent per object, the add-in's TLS
+//! configuration (`super::tls`), and the proxy `super::proxy` chooses for the API's host.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use once_cell::sync::Lazy;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
-
-/// Root certificates of the operating system (Windows store, macOS keychain, /etc/ssl on Linux),
-/// loaded once: corporate CAs installed on the machine are trusted like public ones.
-pub(crate) static NATIVE_ROOTS: Lazy<Arc<Vec<rustls::pki_types::CertificateDer<'static>>>> =
-    Lazy::new(|| {
-        let loaded = rustls_native_certs::load_native_certs();
-        Arc::new(loaded.certs)
-    });
+use super::proxy;
+use super::tls;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpFailure {
@@ -24,6 +14,17 @@ pub enum HttpFailure {
     Unreachable(String),
 }
 
+/// Why no client could be built.
+#[derive(Debug)]
+pub enum ClientError {
+    Proxy(proxy::ProxyError),
+    /// ureq refused the proxy that was chosen (`shown` has no credentials).
+    ProxyRefused {
+        shown: String,
+        reason: String,
+    },
+}
+
 pub struct HttpResponse {
     pub status: u16,
     pub body: Vec<u8>,
@@ -31,37 +32,49 @@ pub struct HttpResponse {
 
 pub struct HttpClient {
     agent: ureq::Agent,
+    /// `https` and the host this client (and its proxy choice) is for.
+    serves: (bool, String),
 }
 
 impl HttpClient {
-    /// `proxy`: empty = from the environment; otherwise `http://[user:password@]host:port`.
-    pub fn new(timeout: Duration, proxy: &str) -> Result<HttpClient, String> {
-        let proxy = if proxy.trim().is_empty() {
-            ureq::Proxy::try_from_env()
-        } else {
-            Some(
-                ureq::Proxy::new(proxy.trim())
-                    .map_err(|e| format!("invalid proxy '{}': {e}", strip_credentials(proxy)))?,
-            )
-        };
-        let roots: Vec<Certificate<'static>> = NATIVE_ROOTS
-            .iter()
-            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
-            .collect();
-        let tls = TlsConfig::builder()
-            .root_certs(RootCerts::new_with_certs(&roots))
-            .build();
+    /// A client for requests to `url`'s host. `proxy_setting` is the `Прокси` property as set (see
+    /// [`proxy::choose`]).
+    pub fn new(
+        timeout: Duration,
+        proxy_setting: &str,
+        url: &str,
+    ) -> Result<HttpClient, ClientError> {
+        let serves = host_of(url);
+        let (https, host) = (serves.0, serves.1.as_str());
+        let chosen =
+            proxy::choose_from_env(proxy_setting, https, host).map_err(ClientError::Proxy)?;
+        let proxy =
+            match chosen {
+                None => None,
+                Some(chosen) => Some(ureq::Proxy::new(&chosen.url()).map_err(|e| {
+                    ClientError::ProxyRefused {
+                        shown: proxy::redact(proxy_setting),
+                        reason: e.to_string(),
+                    }
+                })?),
+            };
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
             .max_idle_connections_per_host(4)
-            .tls_config(tls)
+            .tls_config(tls::ureq_config())
             .proxy(proxy)
             .user_agent(concat!("TelephonyBridge/", env!("CARGO_PKG_VERSION")))
             .build();
         Ok(HttpClient {
             agent: config.into(),
+            serves,
         })
+    }
+
+    /// Whether this client was built for `url`'s scheme and host (else the proxy choice may differ).
+    pub fn serves(&self, url: &str) -> bool {
+        host_of(url) == self.serves
     }
 
     pub fn post(
@@ -93,15 +106,18 @@ fn failure(error: ureq::Error) -> HttpFailure {
     }
 }
 
-/// `http://user:secret@proxy:3128` → `http://***@proxy:3128`, for messages.
-pub fn strip_credentials(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}***{}", &url[..scheme_end + 3], &url[at..])
-        }
-        (None, Some(at)) => format!("***{}", &url[at..]),
-        _ => url.to_string(),
-    }
+/// Whether `url` is `https://`, and its host (empty when it has none; the request then fails with its own
+/// error).
+fn host_of(url: &str) -> (bool, String) {
+    let (tls, rest) = match proxy::split_scheme(url.trim()) {
+        Some((scheme, rest)) => (scheme.eq_ignore_ascii_case("https"), rest),
+        None => (false, url.trim()),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = proxy::split_host_port(authority, 0)
+        .map(|(host, _)| host)
+        .unwrap_or_default();
+    (tls, host)
 }
 
 #[cfg(test)]
@@ -109,11 +125,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn credentials_are_hidden() {
+    fn hosts_of_api_addresses() {
         assert_eq!(
-            strip_credentials("http://u:p@proxy:3128"),
-            "http://***@proxy:3128"
+            host_of("https://u:p@Api.example:8443/x?y"),
+            (true, "Api.example".into())
         );
-        assert_eq!(strip_credentials("proxy:3128"), "proxy:3128");
+        assert_eq!(host_of("http://[::1]/api"), (false, "::1".into()));
+        assert_eq!(host_of("сервер/api"), (false, "сервер".into()));
     }
 }

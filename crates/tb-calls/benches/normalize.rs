@@ -55,8 +55,12 @@ fn normalizations(c: &mut Criterion) {
 fn signatures(c: &mut Criterion) {
     let mut group = c.benchmark_group("signature");
     group.throughput(Throughput::Elements(1));
-    let response =
-        binotel::decode_body(CALL_DETAILS, binotel::BodyFormat::Json, "bench").unwrap_or_default();
+    let response = binotel::decode_body(
+        CALL_DETAILS,
+        binotel::BodyFormat::Json,
+        tb_calls::Subject::BinotelResponse,
+    )
+    .unwrap_or_default();
     group.bench_function("sign_call_details_response", |b| {
         b.iter(|| {
             binotel::sign(

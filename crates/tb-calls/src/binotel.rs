@@ -9,15 +9,15 @@
 use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 
-use crate::error::CallsError;
+use crate::error::{CallsError, Problem, Subject};
 use crate::fields::{value_text, Fields};
 use crate::model::{CallEvent, Customer, Direction, Employee, EventKind, Source};
 use crate::php::{decode_form, decode_json, PhpArray, PhpKey, PhpValue};
 use crate::time::{CallTime, UtcOffset};
 
-const WHAT_PUSH: &str = "Binotel push";
-const WHAT_PARAMS: &str = "Binotel parameters";
-const WHAT_RESPONSE: &str = "Binotel response";
+const WHAT_PUSH: Subject = Subject::BinotelPush;
+const WHAT_PARAMS: Subject = Subject::BinotelParameters;
+const WHAT_RESPONSE: Subject = Subject::BinotelResponse;
 const API_NAME: &str = "Binotel API";
 
 /// The push events Clinica Web / Binotel send.
@@ -89,18 +89,17 @@ impl BodyFormat {
 }
 
 /// Decodes a JSON or form body into PHP's view of it (a top-level array).
-pub fn decode_body(
-    body: &[u8],
-    format: BodyFormat,
-    what: &'static str,
-) -> Result<PhpArray, CallsError> {
+pub fn decode_body(body: &[u8], format: BodyFormat, what: Subject) -> Result<PhpArray, CallsError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(CallsError::EmptyBody { what });
     }
     match format {
         BodyFormat::Json => {
-            match decode_json(body).map_err(|detail| CallsError::NotJson { what, detail })? {
+            match decode_json(body).map_err(|detail| CallsError::NotJson {
+                what,
+                detail: Problem::Parser(detail),
+            })? {
                 PhpValue::Array(a) => Ok(a),
                 _ => Err(CallsError::NotAnObject { what }),
             }
@@ -108,7 +107,7 @@ pub fn decode_body(
         BodyFormat::Form => {
             if !body.contains(&b'=') {
                 return Err(CallsError::InvalidForm {
-                    detail: "no name=value pair found (neither JSON nor a form)".to_string(),
+                    detail: Problem::NoFormPairs,
                 });
             }
             decode_form(body)
@@ -169,7 +168,7 @@ pub fn sign_json(params_json: &str, secret: &str) -> Result<String, CallsError> 
 pub fn verify(
     message: &PhpArray,
     secret: &str,
-    what: &'static str,
+    what: Subject,
 ) -> Result<SignatureVariant, CallsError> {
     if secret.is_empty() {
         return Err(CallsError::SecretMissing);
@@ -212,7 +211,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 // Push events
 // ---------------------------------------------------------------------------------------------------------------
 
-/// РазобратьPush: a push body (JSON or form; `content_type` may be empty) → the normalized event.
+/// A push body (JSON or form; `content_type` may be empty) → the normalized event.
 pub fn parse_push(
     body: &[u8],
     content_type: &str,
@@ -326,6 +325,14 @@ pub fn disposition_outcome(disposition: &str) -> Option<(EventKind, bool, Option
 /// Fills everything but the identity. `ending` says the event is a call end, so disposition/billsec decide
 /// between `finished` and `lost`.
 fn fill_call(event: &mut CallEvent, view: &CallView<'_, '_>, time_zone: UtcOffset, ending: bool) {
+    fill_parties(event, view);
+    fill_outcome(event, view, ending);
+    fill_times(event, view, time_zone, ending);
+    fill_people(event, view);
+}
+
+/// Direction, the numbers on both ends, the extension and the company number.
+fn fill_parties(event: &mut CallEvent, view: &CallView<'_, '_>) {
     let direction =
         view.text(&["calltype"])
             .and_then(|t| match t.trim().to_ascii_lowercase().as_str() {
@@ -349,7 +356,10 @@ fn fill_call(event: &mut CallEvent, view: &CallView<'_, '_>, time_zone: UtcOffse
     event.set_other_party(external);
     event.set_extension(internal);
     event.set_virtual_number(did);
+}
 
+/// Durations and, for a call end, whether it was finished or lost and why.
+fn fill_outcome(event: &mut CallEvent, view: &CallView<'_, '_>, ending: bool) {
     event.wait_sec = view.seconds(&["waitsec"]);
     event.talk_sec = view.seconds(&["billsec"]);
     event.total_sec = match (event.wait_sec, event.talk_sec) {
@@ -375,7 +385,10 @@ fn fill_call(event: &mut CallEvent, view: &CallView<'_, '_>, time_zone: UtcOffse
         };
     }
     event.finish_reason = disposition;
+}
 
+/// Start, answer and end, from the start time and the durations.
+fn fill_times(event: &mut CallEvent, view: &CallView<'_, '_>, time_zone: UtcOffset, ending: bool) {
     let start = view
         .text(&["starttime"])
         .and_then(|t| CallTime::parse_text(&t, time_zone))
@@ -389,7 +402,10 @@ fn fill_call(event: &mut CallEvent, view: &CallView<'_, '_>, time_zone: UtcOffse
             event.finished_at = Some(s.plus_seconds(wait + event.talk_sec.unwrap_or(0)).to_iso());
         }
     }
+}
 
+/// Record links, the employee and the customer.
+fn fill_people(event: &mut CallEvent, view: &CallView<'_, '_>) {
     for name in [
         "linktocallrecordinmybusiness",
         "linktocallrecordoverlayinmybusiness",
@@ -440,7 +456,7 @@ pub enum ApiMethod {
 }
 
 impl ApiMethod {
-    /// Path relative to the API base URL (the `АдресAPI`/`ApiUrl` property).
+    /// Path relative to the API base URL.
     pub fn path(self) -> &'static str {
         match self {
             ApiMethod::CallDetails => "stats/call-details.json",
@@ -501,7 +517,7 @@ pub fn build_request(
     })
 }
 
-/// ДеталиЗвонков: `ids_json` is a JSON array of call ids (`[744924436]` or `["744924436"]`; types are kept because
+/// The `stats/call-details.json` request: `ids_json` is a JSON array of call ids (`[744924436]` or `["744924436"]`; types are kept because
 /// they are signed) or a single id.
 pub fn call_details_request(
     ids_json: &str,
@@ -510,7 +526,9 @@ pub fn call_details_request(
 ) -> Result<ApiRequest, CallsError> {
     let text = ids_json.trim();
     if text.is_empty() {
-        return Err(CallsError::EmptyBody { what: "call IDs" });
+        return Err(CallsError::EmptyBody {
+            what: Subject::CallIds,
+        });
     }
     let ids = match decode_json(text.as_bytes()) {
         Ok(PhpValue::Array(a))
@@ -523,9 +541,9 @@ pub fn call_details_request(
         }
         Ok(PhpValue::Array(_)) => {
             return Err(CallsError::InvalidField {
-                what: "call IDs",
+                what: Subject::CallIds,
                 field: "generalCallID".into(),
-                detail: "expected a JSON array of numbers or strings such as [744924436]".into(),
+                detail: Problem::IdsNotNumbersOrStrings,
             })
         }
         Ok(single @ (PhpValue::Int(_) | PhpValue::Str(_))) => {
@@ -544,20 +562,22 @@ pub fn call_details_request(
         }
         Ok(_) | Err(_) => {
             return Err(CallsError::NotJson {
-                what: "call IDs",
-                detail: "expected a JSON array of ids such as [744924436]".into(),
+                what: Subject::CallIds,
+                detail: Problem::IdsNotAnArray,
             })
         }
     };
     if ids.is_empty() {
-        return Err(CallsError::EmptyBody { what: "call IDs" });
+        return Err(CallsError::EmptyBody {
+            what: Subject::CallIds,
+        });
     }
     let mut params = PhpArray::new();
     params.insert(PhpKey::Str("generalCallID".into()), PhpValue::Array(ids));
     build_request(ApiMethod::CallDetails, params, key, secret)
 }
 
-/// СсылкаНаЗапись: `callID` as a string, as in the seed.
+/// The `stats/call-record.json` request: `callID` as a string, as in the seed.
 pub fn call_record_request(
     call_id: &str,
     key: &str,
@@ -578,7 +598,7 @@ pub fn call_record_request(
     build_request(ApiMethod::CallRecord, params, key, secret)
 }
 
-/// ПозвонитьСВнутреннего: `ext_number` and `phone_number` as strings, as in the seed.
+/// The `calls/ext-to-phone.json` request: `ext_number` and `phone_number` as strings, as in the seed.
 pub fn ext_to_phone_request(
     ext_number: &str,
     phone_number: &str,
@@ -622,19 +642,17 @@ pub fn check_response(body: &[u8], secret: &str) -> Result<PhpArray, CallsError>
         let object = json.as_object().cloned().unwrap_or_default();
         let fields = Fields::new(&object);
         let code = fields.text(&["code", "errorcode"]).unwrap_or_default();
-        let text = fields
-            .text(&["message", "error", "errormessage"])
-            .unwrap_or_else(|| {
-                if status.is_empty() {
-                    "the response has no status field".to_string()
-                } else {
-                    format!("status \"{status}\"")
-                }
-            });
-        return Err(CallsError::Api {
-            api: API_NAME,
-            code,
-            message: text,
+        return Err(match fields.text(&["message", "error", "errormessage"]) {
+            Some(message) => CallsError::Api {
+                api: API_NAME,
+                code,
+                message,
+            },
+            None => CallsError::ApiStatus {
+                api: API_NAME,
+                code,
+                status,
+            },
         });
     }
     verify(&message, secret, WHAT_RESPONSE)?;
@@ -648,13 +666,12 @@ pub fn parse_call_details_response(
     time_zone: UtcOffset,
 ) -> Result<Vec<CallEvent>, CallsError> {
     let message = check_response(body, secret)?;
-    let details =
-        message
-            .get_ignore_case("callDetails")
-            .ok_or_else(|| CallsError::UnexpectedResponse {
-                api: API_NAME,
-                detail: "no callDetails in a successful stats/call-details.json answer".into(),
-            })?;
+    let details = message
+        .get_ignore_case("callDetails")
+        .ok_or(CallsError::UnexpectedResponse {
+            api: API_NAME,
+            detail: Problem::NoCallDetails,
+        })?;
     let mut events = Vec::new();
     if let PhpValue::Array(entries) = details {
         for (_, call) in entries.entries() {
@@ -691,9 +708,9 @@ pub fn parse_call_record_response(body: &[u8], secret: &str) -> Result<String, C
     message
         .get_ignore_case("url")
         .and_then(|v| value_text(&v.to_json()))
-        .ok_or_else(|| CallsError::UnexpectedResponse {
+        .ok_or(CallsError::UnexpectedResponse {
             api: API_NAME,
-            detail: "no url in a successful stats/call-record.json answer".into(),
+            detail: Problem::NoRecordUrl,
         })
 }
 

@@ -11,11 +11,11 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::CallsError;
+use crate::error::{CallsError, Problem, Subject};
 use crate::model::{CallEvent, Direction, EventKind, Source};
 use crate::time::{CallTime, UtcOffset};
 
-const WHAT: &str = "1C-Connect Call event";
+const WHAT: Subject = Subject::ConnectCallEvent;
 
 /// Field names compared without case and underscores (`CallID`, `callId`, `call_id`).
 struct LooseFields<'a> {
@@ -74,6 +74,28 @@ pub fn call_result_reason(result: &str) -> String {
     }
 }
 
+/// What a `State` means (a finished call that did not succeed is lost).
+fn event_kind(state: &str, failed: bool) -> Result<EventKind, CallsError> {
+    Ok(match state.to_ascii_lowercase().as_str() {
+        "initialized" | "started" => EventKind::Ringing,
+        "callaccepted" | "accepted" => EventKind::Answered,
+        "callinprogress" => EventKind::InProgress,
+        "finished" if failed => EventKind::Lost,
+        "finished" => EventKind::Finished,
+        "mp3recordready" | "recordready" => EventKind::RecordReady,
+        "callerror" => EventKind::Error,
+        _ => {
+            return Err(CallsError::InvalidField {
+                what: WHAT,
+                field: "State".into(),
+                detail: Problem::UnknownCallState {
+                    state: state.to_string(),
+                },
+            })
+        }
+    })
+}
+
 /// Normalizes one Call event. Events of other objects (Message, AgentOnlineStatus...) are an error.
 pub fn normalize_call_event(event: &Value, time_zone: UtcOffset) -> Result<CallEvent, CallsError> {
     let object = event
@@ -85,7 +107,7 @@ pub fn normalize_call_event(event: &Value, time_zone: UtcOffset) -> Result<CallE
             return Err(CallsError::InvalidField {
                 what: WHAT,
                 field: "Object".into(),
-                detail: format!("\"{kind}\" is not a call event (Object=\"Call\" expected)"),
+                detail: Problem::NotACallEvent { object: kind },
             });
         }
     }
@@ -101,25 +123,7 @@ pub fn normalize_call_event(event: &Value, time_zone: UtcOffset) -> Result<CallE
     let failed = call_result
         .as_deref()
         .is_some_and(|r| !r.eq_ignore_ascii_case("success"));
-    let kind = match state.to_ascii_lowercase().as_str() {
-        "initialized" | "started" => EventKind::Ringing,
-        "callaccepted" | "accepted" => EventKind::Answered,
-        "callinprogress" => EventKind::InProgress,
-        "finished" if failed => EventKind::Lost,
-        "finished" => EventKind::Finished,
-        "mp3recordready" | "recordready" => EventKind::RecordReady,
-        "callerror" => EventKind::Error,
-        _ => {
-            return Err(CallsError::InvalidField {
-                what: WHAT,
-                field: "State".into(),
-                detail: format!(
-                    "unknown state \"{state}\" (expected Started, CallAccepted, CallInProgress, Finished, \
-                     MP3RecordReady or CallError)"
-                ),
-            })
-        }
-    };
+    let kind = event_kind(&state, failed)?;
     let mut out = CallEvent::new(Source::OneCConnect, kind, call_id, event.clone());
     let direction = fields
         .text("initiator")

@@ -1,9 +1,8 @@
-//! The one error type of the call-sources core.
-//!
-//! `Display` is English, [`CallsError::ru`] is Russian; the add-in picks by the user's locale. Every message says
-//! what is wrong and where, so a 1C developer can act on it. Secrets (the Binotel secret, the UIS access token) are
-//! never stored in an error: the variants have no field that could carry one, and API messages are scrubbed before
-//! they get here.
+//! The one error type of the call-sources core, as data: every variant says what is wrong ([`Subject`],
+//! [`Problem`]) and where (field names), so the add-in's presentation layer (`src/present/calls.rs`) can tell a 1C
+//! developer how to act on it, in English or Russian. `Display` shows the variant as data, for logs and test
+//! failures. Secrets (the Binotel secret, the UIS access token) are never stored in an error: the variants have no
+//! field that could carry one, and API messages are scrubbed before they get here.
 
 use std::fmt;
 
@@ -11,21 +10,18 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallsError {
     /// The body is empty or whitespace only.
-    EmptyBody { what: &'static str },
-    /// The body is not valid JSON (`detail` names the position).
-    NotJson { what: &'static str, detail: String },
+    EmptyBody { what: Subject },
+    /// The body is not valid JSON (`detail` names the position) or not the JSON expected.
+    NotJson { what: Subject, detail: Problem },
     /// The JSON is valid but not an object where one is needed.
-    NotAnObject { what: &'static str },
+    NotAnObject { what: Subject },
     /// A required field is missing or empty.
-    MissingField {
-        what: &'static str,
-        field: &'static str,
-    },
+    MissingField { what: Subject, field: &'static str },
     /// A field has a value that cannot be used.
     InvalidField {
-        what: &'static str,
+        what: Subject,
         field: String,
-        detail: String,
+        detail: Problem,
     },
     /// `Метод` of a UIScom notification is none of in/out/rec.
     UnknownMethod { given: String },
@@ -36,13 +32,13 @@ pub enum CallsError {
     /// The time zone text is not a fixed offset such as `+03:00`.
     InvalidTimeZone { given: String },
     /// A form-urlencoded body that cannot be decoded.
-    InvalidForm { detail: String },
+    InvalidForm { detail: Problem },
     /// A value PHP `json_encode` refuses (INF/NaN), so no signature can be computed.
-    NotEncodable { detail: String },
+    NotEncodable { detail: Problem },
     /// A signed message has no `signature` field.
-    SignatureMissing { what: &'static str },
+    SignatureMissing { what: Subject },
     /// The signature does not match; neither the expected value nor the secret is shown on purpose.
-    SignatureMismatch { what: &'static str },
+    SignatureMismatch { what: Subject },
     /// The secret is empty, so signing or verifying is impossible.
     SecretMissing,
     /// The PBX/UIS API answered with an error.
@@ -51,147 +47,66 @@ pub enum CallsError {
         code: String,
         message: String,
     },
+    /// The API answered without success and without a message: `status` is its status (empty when it has none).
+    ApiStatus {
+        api: &'static str,
+        code: String,
+        status: String,
+    },
     /// The API answer is not what the protocol describes.
-    UnexpectedResponse { api: &'static str, detail: String },
+    UnexpectedResponse { api: &'static str, detail: Problem },
 }
 
-impl CallsError {
-    /// The Russian rendering of the same message.
-    pub fn ru(&self) -> String {
-        match self {
-            CallsError::EmptyBody { what } => format!("{}: тело пустое", ru_what(what)),
-            CallsError::NotJson { what, detail } => {
-                format!("{}: это не JSON ({detail})", ru_what(what))
-            }
-            CallsError::NotAnObject { what } => {
-                format!("{}: ожидался объект JSON {{...}}", ru_what(what))
-            }
-            CallsError::MissingField { what, field } => {
-                format!("{}: нет обязательного поля {field} (или оно пустое)", ru_what(what))
-            }
-            CallsError::InvalidField { what, field, detail } => {
-                format!("{}: недопустимое значение поля {field}: {detail}", ru_what(what))
-            }
-            CallsError::UnknownMethod { given } => format!(
-                "неизвестный метод уведомления UIScom \"{given}\": ожидается in, out или rec (можно /in, UIScom/in)"
-            ),
-            CallsError::UnknownPushType { given } => format!(
-                "неизвестный тип push-запроса Binotel (requestType) \"{given}\": ожидается receivedTheCall, \
-                 answeredTheCall, hangupTheCall, transferredTheCall или apiCallCompleted"
-            ),
-            CallsError::UnknownContentType { given } => format!(
-                "тип содержимого \"{given}\" не поддерживается: ожидается application/json или \
-                 application/x-www-form-urlencoded"
-            ),
-            CallsError::InvalidTimeZone { given } => format!(
-                "часовой пояс \"{given}\" не распознан: ожидается смещение вида +03:00, -05:30, +0300 или Z"
-            ),
-            CallsError::InvalidForm { detail } => {
-                format!("тело application/x-www-form-urlencoded не разобрано: {detail}")
-            }
-            CallsError::NotEncodable { detail } => {
-                format!("значение нельзя представить в JSON так, как это делает PHP json_encode: {detail}")
-            }
-            CallsError::SignatureMissing { what } => {
-                format!("{}: нет поля signature (подписи)", ru_what(what))
-            }
-            CallsError::SignatureMismatch { what } => format!(
-                "{}: подпись (signature) не совпала: проверьте Секрет и что тело не изменялось по пути",
-                ru_what(what)
-            ),
-            CallsError::SecretMissing => {
-                "Секрет не задан: без него нельзя подписать или проверить подпись".to_string()
-            }
-            CallsError::Api { api, code, message } => {
-                if code.is_empty() {
-                    format!("{api} вернул ошибку: {message}")
-                } else {
-                    format!("{api} вернул ошибку {code}: {message}")
-                }
-            }
-            CallsError::UnexpectedResponse { api, detail } => {
-                format!("{api}: неожиданный ответ: {detail}")
-            }
-        }
-    }
+/// What a [`CallsError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    UiscomNotification,
+    BinotelPush,
+    BinotelParameters,
+    BinotelResponse,
+    CallHistoryRecord,
+    CallEvent,
+    ConnectCallEvent,
+    UisCallApiResponse,
+    UisCallApiParameters,
+    CallIds,
+}
+
+/// Why a value, a form or an answer cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A parser's technical message (what `serde_json` says), shown as it is in both languages.
+    Parser(String),
+    /// A 1C-Connect event whose `Object` is not `Call`.
+    NotACallEvent { object: String },
+    /// A 1C-Connect `State` this crate does not know.
+    UnknownCallState { state: String },
+    /// Call IDs given as an array holding something other than numbers and strings.
+    IdsNotNumbersOrStrings,
+    /// Call IDs that are neither an array nor one ID.
+    IdsNotAnArray,
+    /// A form body without a single `name=value`.
+    NoFormPairs,
+    /// A form field nested deeper than the decoder allows.
+    FormTooDeep { field: String, max: usize },
+    /// PHP's `json_encode` refuses INF and NaN.
+    NotFinite,
+    /// A JSON-RPC answer for another request.
+    WrongRequestId { id: String, expected: String },
+    /// A successful UIS answer without `result.data.call_session_id`.
+    NoCallSessionId,
+    /// A successful `stats/call-details.json` answer without `callDetails`.
+    NoCallDetails,
+    /// A successful `stats/call-record.json` answer without `url`.
+    NoRecordUrl,
 }
 
 impl fmt::Display for CallsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallsError::EmptyBody { what } => write!(f, "{what}: the body is empty"),
-            CallsError::NotJson { what, detail } => write!(f, "{what}: not JSON ({detail})"),
-            CallsError::NotAnObject { what } => write!(f, "{what}: a JSON object {{...}} was expected"),
-            CallsError::MissingField { what, field } => {
-                write!(f, "{what}: the required field {field} is missing or empty")
-            }
-            CallsError::InvalidField { what, field, detail } => {
-                write!(f, "{what}: invalid value of field {field}: {detail}")
-            }
-            CallsError::UnknownMethod { given } => write!(
-                f,
-                "unknown UIScom notification method \"{given}\": expected in, out or rec (/in and UIScom/in work too)"
-            ),
-            CallsError::UnknownPushType { given } => write!(
-                f,
-                "unknown Binotel push type (requestType) \"{given}\": expected receivedTheCall, answeredTheCall, \
-                 hangupTheCall, transferredTheCall or apiCallCompleted"
-            ),
-            CallsError::UnknownContentType { given } => write!(
-                f,
-                "content type \"{given}\" is not supported: expected application/json or \
-                 application/x-www-form-urlencoded"
-            ),
-            CallsError::InvalidTimeZone { given } => write!(
-                f,
-                "time zone \"{given}\" is not recognised: expected an offset like +03:00, -05:30, +0300 or Z"
-            ),
-            CallsError::InvalidForm { detail } => {
-                write!(f, "application/x-www-form-urlencoded body cannot be decoded: {detail}")
-            }
-            CallsError::NotEncodable { detail } => {
-                write!(f, "the value cannot be encoded the way PHP json_encode does: {detail}")
-            }
-            CallsError::SignatureMissing { what } => write!(f, "{what}: the signature field is missing"),
-            CallsError::SignatureMismatch { what } => write!(
-                f,
-                "{what}: the signature does not match: check the Secret and that the body was not altered on the way"
-            ),
-            CallsError::SecretMissing => {
-                write!(f, "the Secret is not set: nothing can be signed or verified without it")
-            }
-            CallsError::Api { api, code, message } => {
-                if code.is_empty() {
-                    write!(f, "{api} returned an error: {message}")
-                } else {
-                    write!(f, "{api} returned error {code}: {message}")
-                }
-            }
-            CallsError::UnexpectedResponse { api, detail } => {
-                write!(f, "{api}: unexpected response: {detail}")
-            }
-        }
+        write!(f, "{self:?}")
     }
 }
 
 impl std::error::Error for CallsError {}
-
-/// Russian names of the things an error talks about; unknown names pass through unchanged.
-fn ru_what(what: &str) -> &str {
-    match what {
-        "UIScom notification" => "уведомление UIScom",
-        "Binotel push" => "push-запрос Binotel",
-        "Binotel parameters" => "параметры Binotel",
-        "Binotel response" => "ответ Binotel API",
-        "call history record" => "запись истории звонков",
-        "call event" => "событие звонка",
-        "1C-Connect Call event" => "событие Call 1С-Коннект",
-        "UIS Call API response" => "ответ UIS Call API",
-        "UIS Call API parameters" => "параметры UIS Call API",
-        "call IDs" => "идентификаторы звонков",
-        "time" => "время",
-        other => other,
-    }
-}
 
 pub type Result<T> = std::result::Result<T, CallsError>;

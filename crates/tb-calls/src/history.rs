@@ -15,6 +15,9 @@
 //! | ИмяСобытия     | resource  | `notification_name`                                | Строка         |
 //! | ТелоЗапроса    | resource  | the whole JSON body                                | Строка (неогр.)|
 //!
+//! This crate names the fields in English (`period`, `session_id`, `number`, `start_time`, `incoming`, `channel`,
+//! `calling_number`, `event_name`, `body`); the add-in reads and writes them with the register's names.
+//!
 //! Rules:
 //! - the previous record is looked up by the dimensions (ИдСессии, Номер);
 //! - ДобавлятьСобытия = Истина (default): every notification makes a NEW record (Период = when the notification
@@ -37,40 +40,31 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::CallsError;
+use crate::error::{CallsError, Problem, Subject};
 use crate::fields::{value_flag, Fields};
 use crate::model::{phone_digits, CallEvent, Direction, EventKind};
 use crate::time::{CallTime, UtcOffset};
 use crate::uiscom;
 
-const WHAT_RECORD: &str = "call history record";
-const WHAT_EVENT: &str = "call event";
+const WHAT_RECORD: Subject = Subject::CallHistoryRecord;
+const WHAT_EVENT: Subject = Subject::CallEvent;
 
 /// Fixed `user` of the Centrifugo message, as in the seed.
 pub const PUBLISH_USER: &str = "UIScom";
 
-/// One row of ИсторияЗвонков, with the register's field names.
+/// One row of ИсторияЗвонков (the add-in gives it the register's field names: `src/present/calls.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryRecord {
     /// `YYYY-MM-DDTHH:MM:SS` wall-clock in the configured time zone (what `XMLЗначение(Тип("Дата"), ...)` reads).
-    #[serde(rename = "Период")]
     pub period: String,
     /// A number when the session id is all digits (the register's Число(12)), text otherwise.
-    #[serde(rename = "ИдСессии")]
     pub session_id: Value,
-    #[serde(rename = "Номер")]
     pub number: String,
-    #[serde(rename = "ВремяНачала")]
     pub start_time: String,
-    #[serde(rename = "Входящий")]
     pub incoming: bool,
-    #[serde(rename = "Канал")]
     pub channel: String,
-    #[serde(rename = "ВызываемыйНомер")]
     pub calling_number: String,
-    #[serde(rename = "ИмяСобытия")]
     pub event_name: String,
-    #[serde(rename = "ТелоЗапроса")]
     pub body: String,
 }
 
@@ -104,43 +98,79 @@ pub struct MergeOptions {
     pub received_at: Option<String>,
 }
 
-/// The previous record as 1C passes it (the register's field names, any case; missing fields are empty).
-struct PreviousRecord {
-    period: Option<String>,
-    session_id: Option<String>,
-    number: Option<String>,
-    start_time: Option<String>,
-    incoming: Option<bool>,
-    channel: Option<String>,
-    calling_number: Option<String>,
+/// The previous record of the register: what [`merge`] needs of it (missing fields are `None`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PreviousRecord {
+    pub period: Option<String>,
+    pub session_id: Option<String>,
+    pub number: Option<String>,
+    pub start_time: Option<String>,
+    pub incoming: Option<bool>,
+    pub channel: Option<String>,
+    pub calling_number: Option<String>,
 }
 
-fn parse_previous(record_json: &str) -> Result<Option<PreviousRecord>, CallsError> {
+/// The names under which each field of a previous record is looked up (any case, first found wins).
+#[derive(Debug, Clone, Copy)]
+pub struct FieldNames {
+    pub period: &'static [&'static str],
+    pub session_id: &'static [&'static str],
+    pub number: &'static [&'static str],
+    pub start_time: &'static [&'static str],
+    pub incoming: &'static [&'static str],
+    pub channel: &'static [&'static str],
+    pub calling_number: &'static [&'static str],
+}
+
+impl FieldNames {
+    /// The field names of [`HistoryRecord`].
+    pub const ENGLISH: FieldNames = FieldNames {
+        period: &["period"],
+        session_id: &["session_id"],
+        number: &["number"],
+        start_time: &["start_time"],
+        incoming: &["incoming"],
+        channel: &["channel"],
+        calling_number: &["calling_number"],
+    };
+}
+
+/// Decodes a previous record given as JSON with the field names of [`HistoryRecord`] (any case); `None` for an
+/// empty text, `null` or `{}`.
+pub fn parse_previous(record_json: &str) -> Result<Option<PreviousRecord>, CallsError> {
+    parse_previous_named(record_json, &FieldNames::ENGLISH)
+}
+
+/// [`parse_previous`] for a record whose fields go by `names`.
+pub fn parse_previous_named(
+    record_json: &str,
+    names: &FieldNames,
+) -> Result<Option<PreviousRecord>, CallsError> {
     let text = record_json.trim().trim_start_matches('\u{feff}');
     if text.is_empty() || text == "null" || text == "{}" {
         return Ok(None);
     }
     let value: Value = serde_json::from_str(text).map_err(|e| CallsError::NotJson {
         what: WHAT_RECORD,
-        detail: e.to_string(),
+        detail: Problem::Parser(e.to_string()),
     })?;
     let object = value
         .as_object()
         .ok_or(CallsError::NotAnObject { what: WHAT_RECORD })?;
     let fields = Fields::new(object);
     Ok(Some(PreviousRecord {
-        period: fields.text(&["период", "period"]),
-        session_id: fields.text(&["идсессии", "session_id"]),
-        number: fields.text(&["номер", "number"]),
-        start_time: fields.text(&["времяначала", "start_time"]),
-        incoming: fields.get(&["входящий", "incoming"]).and_then(value_flag),
-        channel: fields.text(&["канал", "channel"]),
-        calling_number: fields.text(&["вызываемыйномер", "calling_number"]),
+        period: fields.text(names.period),
+        session_id: fields.text(names.session_id),
+        number: fields.text(names.number),
+        start_time: fields.text(names.start_time),
+        incoming: fields.get(names.incoming).and_then(value_flag),
+        channel: fields.text(names.channel),
+        calling_number: fields.text(names.calling_number),
     }))
 }
 
-/// The notification as either a normalized event (has `source` and `event`) or a raw UIScom body.
-fn parse_notification(
+/// Decodes a notification given either as a normalized event (has `source` and `event`) or as a raw UIScom body.
+pub fn parse_notification(
     notification_json: &str,
     time_zone: UtcOffset,
 ) -> Result<CallEvent, CallsError> {
@@ -150,35 +180,121 @@ fn parse_notification(
         return serde_json::from_value(value).map_err(|e| CallsError::InvalidField {
             what: WHAT_EVENT,
             field: "event".into(),
-            detail: e.to_string(),
+            detail: Problem::Parser(e.to_string()),
         });
     }
     uiscom::normalize_value(value, None, time_zone)
 }
 
-/// ОбъединитьСИсторией: the record to write for `notification_json` given the previous record `record_json`
-/// (empty when there is none).
+/// The previous record is the same call: the same session and number (a lost outgoing call: the session alone).
+/// `previous` belongs to the same call: same session and number, or the session alone when the number cannot be
+/// compared (`session_only`: a lost outgoing call, or a notification without a number).
+fn same_call(
+    previous: &PreviousRecord,
+    event: &CallEvent,
+    number: &str,
+    session_only: bool,
+) -> bool {
+    let same_session = previous.session_id.as_deref().map(str::trim) == Some(event.call_id.trim());
+    let same_number = previous.number.as_deref().and_then(phone_digits) == phone_digits(number)
+        || previous.number.as_deref().unwrap_or_default().trim() == number.trim();
+    same_session && (same_number || session_only)
+}
+
+/// Период of the record (see the module docs).
+fn period(
+    previous: Option<&PreviousRecord>,
+    event: &CallEvent,
+    add_events: bool,
+    options: &MergeOptions,
+) -> String {
+    let tz = options.time_zone;
+    let event_time = |e: &CallEvent| {
+        e.finished_at
+            .as_deref()
+            .or(e.answered_at.as_deref())
+            .or(e.started_at.as_deref())
+            .map(str::to_string)
+    };
+    let to_period = |text: &str| {
+        CallTime::parse_text(text, tz).map(|t| t.with_offset(tz).to_local_seconds_iso())
+    };
+    if add_events {
+        options
+            .received_at
+            .as_deref()
+            .and_then(to_period)
+            .or_else(|| event_time(event).as_deref().and_then(to_period))
+    } else {
+        previous
+            .as_ref()
+            .and_then(|p| p.period.as_deref())
+            .and_then(to_period)
+            .or_else(|| event.started_at.as_deref().and_then(to_period))
+            .or_else(|| {
+                previous
+                    .as_ref()
+                    .and_then(|p| p.start_time.as_deref())
+                    .and_then(to_period)
+            })
+            .or_else(|| options.received_at.as_deref().and_then(to_period))
+    }
+    .unwrap_or_default()
+}
+
+/// What to publish to the operator's channel, when Канал is filled.
+fn publication(
+    event: &CallEvent,
+    channel: &str,
+    body: &str,
+    calling_number: &str,
+    popup: bool,
+) -> Option<Publication> {
+    let call_ended =
+        matches!(event.event, EventKind::Finished | EventKind::Lost) && event.finished_at.is_some();
+    (!channel.is_empty()).then(|| {
+        let mut event_without_raw = serde_json::to_value(event).unwrap_or(Value::Null);
+        if let Some(object) = event_without_raw.as_object_mut() {
+            object.remove("raw");
+        }
+        Publication {
+            channel: channel.to_string(),
+            data: json!({
+                "user": PUBLISH_USER,
+                "text": if call_ended { body.to_string() } else { calling_number.to_string() },
+                "call": event_without_raw,
+                "popup": popup,
+            }),
+        }
+    })
+}
+
+/// Decodes both texts ([`parse_previous`], [`parse_notification`]) and [`merge`]s them: the record to write for
+/// `notification_json` given the previous record `record_json` (empty when there is none).
 pub fn merge_into_history(
     record_json: &str,
     notification_json: &str,
     add_events: bool,
     options: &MergeOptions,
 ) -> Result<HistoryMerge, CallsError> {
-    let tz = options.time_zone;
-    let event = parse_notification(notification_json, tz)?;
+    let event = parse_notification(notification_json, options.time_zone)?;
     let previous = parse_previous(record_json)?;
+    Ok(merge(previous, event, add_events, options))
+}
 
+/// The record to write for `event` given the `previous` record of the same call, by the rules in the module docs.
+pub fn merge(
+    previous: Option<PreviousRecord>,
+    event: CallEvent,
+    add_events: bool,
+    options: &MergeOptions,
+) -> HistoryMerge {
     let lost_outgoing = event.lost && event.direction == Some(Direction::Out);
     let number = event.virtual_number.clone().unwrap_or_default();
     // Binotel's hangupTheCall names only the call: nothing to compare but the call id.
     let number_missing = number.trim().is_empty();
-    let same_key = |p: &PreviousRecord| {
-        let same_session = p.session_id.as_deref().map(str::trim) == Some(event.call_id.trim());
-        let same_number = p.number.as_deref().and_then(phone_digits) == phone_digits(&number)
-            || p.number.as_deref().unwrap_or_default().trim() == number.trim();
-        same_session && (same_number || lost_outgoing || number_missing)
-    };
-    let previous = previous.filter(same_key);
+    let previous =
+        previous.filter(|p| same_call(p, &event, &number, lost_outgoing || number_missing));
 
     let raw_fields = event.raw.as_object().map(Fields::new);
     let start_time_text = raw_fields
@@ -211,38 +327,8 @@ pub fn merge_into_history(
         number
     };
 
-    let event_time = |e: &CallEvent| {
-        e.finished_at
-            .as_deref()
-            .or(e.answered_at.as_deref())
-            .or(e.started_at.as_deref())
-            .map(str::to_string)
-    };
-    let to_period = |text: &str| {
-        CallTime::parse_text(text, tz).map(|t| t.with_offset(tz).to_local_seconds_iso())
-    };
     let is_new_record = add_events || previous.is_none();
-    let period = if add_events {
-        options
-            .received_at
-            .as_deref()
-            .and_then(to_period)
-            .or_else(|| event_time(&event).as_deref().and_then(to_period))
-    } else {
-        previous
-            .as_ref()
-            .and_then(|p| p.period.as_deref())
-            .and_then(to_period)
-            .or_else(|| event.started_at.as_deref().and_then(to_period))
-            .or_else(|| {
-                previous
-                    .as_ref()
-                    .and_then(|p| p.start_time.as_deref())
-                    .and_then(to_period)
-            })
-            .or_else(|| options.received_at.as_deref().and_then(to_period))
-    }
-    .unwrap_or_default();
+    let period = period(previous.as_ref(), &event, add_events, options);
 
     let body = event.raw.to_string();
     let session_id = match event.call_id.parse::<u64>() {
@@ -263,40 +349,24 @@ pub fn merge_into_history(
             .unwrap_or_else(|| event.event.as_str().to_string()),
         body: body.clone(),
     };
-    let call_ended =
-        matches!(event.event, EventKind::Finished | EventKind::Lost) && event.finished_at.is_some();
     let popup = !channel.is_empty()
         && previous
             .as_ref()
             .and_then(|p| p.channel.as_deref())
             .is_none_or(|c| c.trim() != channel.trim());
-    let publish = (!channel.is_empty()).then(|| {
-        let mut event_without_raw = serde_json::to_value(&event).unwrap_or(Value::Null);
-        if let Some(object) = event_without_raw.as_object_mut() {
-            object.remove("raw");
-        }
-        Publication {
-            channel: channel.clone(),
-            data: json!({
-                "user": PUBLISH_USER,
-                "text": if call_ended { body.clone() } else { calling_number.clone() },
-                "call": event_without_raw,
-                "popup": popup,
-            }),
-        }
-    });
-    Ok(HistoryMerge {
+    let publish = publication(&event, &channel, &body, &calling_number, popup);
+    HistoryMerge {
         is_new_record,
         publish_to_extension: publish.is_some(),
         record,
         publish,
         popup,
         event,
-    })
+    }
 }
 
 impl HistoryMerge {
-    /// The result as JSON for 1C.
+    /// The result as compact JSON (the shape of the derived `Serialize`).
     pub fn to_json_string(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }

@@ -9,6 +9,18 @@
 //! - [`time`]: fixed-offset time handling shared by all of them.
 //!
 //! Nothing here touches a socket, a thread or the system clock; the add-in's classes do the HTTP.
+//!
+//! Where the line to the add-in runs, and why:
+//! - In: bytes and text in a documented format — a PBX's notification or answer, the seed's register record, a JSON
+//!   array of call IDs — are decoded here, as any sans-IO decoder reads its wire format; the rules themselves take
+//!   typed values ([`history::merge`] takes a [`history::PreviousRecord`] and a [`CallEvent`]).
+//! - Out: typed values. [`CallEvent`], [`history::HistoryMerge`] and the API requests derive `Serialize` to the
+//!   documented JSON shapes: that is data (the same for every consumer), not 1C vocabulary.
+//! - Not here: which 1C method or event carries a value, member names, Diagnostics, and every text for people —
+//!   [`CallsError`] is typed ([`Subject`], [`Problem`]); the add-in's `src/present/calls.rs` words it in English
+//!   and Russian.
+
+#![forbid(unsafe_code)]
 
 pub mod binotel;
 pub mod connect;
@@ -21,6 +33,6 @@ pub mod time;
 pub mod uis_call_api;
 pub mod uiscom;
 
-pub use error::CallsError;
+pub use error::{CallsError, Problem, Subject};
 pub use model::{CallEvent, Customer, Direction, Employee, EventKind, Source};
 pub use time::{civil_from_days, UtcOffset};

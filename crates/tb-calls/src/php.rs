@@ -16,7 +16,8 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::error::CallsError;
+use crate::error::{CallsError, Problem};
+use tb_prims::percent::{decode_lossy, Plus};
 
 /// PHP's default `json_decode` depth limit: arrays/objects nested deeper are an error there too.
 pub const MAX_DEPTH: usize = 512;
@@ -496,7 +497,7 @@ fn encode_value(value: &PhpValue, out: &mut String) -> Result<(), CallsError> {
         PhpValue::Float(f) => {
             if !f.is_finite() {
                 return Err(CallsError::NotEncodable {
-                    detail: "Inf and NaN cannot be JSON encoded".to_string(),
+                    detail: Problem::NotFinite,
                 });
             }
             out.push_str(&php_float_text(*f));
@@ -776,44 +777,11 @@ pub fn decode_form(body: &[u8]) -> Result<PhpArray, CallsError> {
             Some(i) => (&pair[..i], &pair[i + 1..]),
             None => (pair, &b""[..]),
         };
-        let name = percent_decode(name);
-        let value = percent_decode(value);
+        let name = decode_lossy(name, Plus::Space);
+        let value = decode_lossy(value, Plus::Space);
         insert_form_value(&mut root, &name, value)?;
     }
     Ok(root)
-}
-
-fn percent_decode(bytes: &[u8]) -> String {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len()
-                && hex_val(bytes[i + 1]).is_some()
-                && hex_val(bytes[i + 2]).is_some() =>
-            {
-                let (hi, lo) = (
-                    hex_val(bytes[i + 1]).unwrap_or(0),
-                    hex_val(bytes[i + 2]).unwrap_or(0),
-                );
-                out.push(hi << 4 | lo);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 fn insert_form_value(root: &mut PhpArray, name: &str, value: String) -> Result<(), CallsError> {
@@ -850,7 +818,10 @@ fn insert_form_value(root: &mut PhpArray, name: &str, value: String) -> Result<(
         rest = &stripped[close + 1..];
         if path.len() > MAX_FORM_DEPTH {
             return Err(CallsError::InvalidForm {
-                detail: format!("the field {base} is nested deeper than {MAX_FORM_DEPTH} levels"),
+                detail: Problem::FormTooDeep {
+                    field: base.to_string(),
+                    max: MAX_FORM_DEPTH,
+                },
             });
         }
     }

@@ -7,14 +7,14 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::error::CallsError;
+use crate::error::{CallsError, Problem, Subject};
 use crate::fields::{value_text, Fields};
 
 /// The default endpoint.
 pub const DEFAULT_URL: &str = "https://callapi.uiscom.ru/v4.0";
 const API_NAME: &str = "UIS Call API";
-const WHAT_PARAMS: &str = "UIS Call API parameters";
-const WHAT_RESPONSE: &str = "UIS Call API response";
+const WHAT_PARAMS: Subject = Subject::UisCallApiParameters;
+const WHAT_RESPONSE: Subject = Subject::UisCallApiResponse;
 
 /// A JSON-RPC request ready to POST (`Content-Type: application/json; charset=UTF-8`).
 #[derive(Clone, PartialEq, Eq)]
@@ -70,7 +70,7 @@ pub fn parse_extra(extra_json: &str) -> Result<Map<String, Value>, CallsError> {
         Ok(_) => Err(CallsError::NotAnObject { what: WHAT_PARAMS }),
         Err(e) => Err(CallsError::NotJson {
             what: WHAT_PARAMS,
-            detail: e.to_string(),
+            detail: Problem::Parser(e.to_string()),
         }),
     }
 }
@@ -186,7 +186,7 @@ pub fn parse_call_response(
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let value: Value = serde_json::from_slice(body).map_err(|e| CallsError::NotJson {
         what: WHAT_RESPONSE,
-        detail: e.to_string(),
+        detail: Problem::Parser(e.to_string()),
     })?;
     let object = value.as_object().ok_or(CallsError::NotAnObject {
         what: WHAT_RESPONSE,
@@ -231,7 +231,10 @@ pub fn parse_call_response(
         if id != expected_id {
             return Err(CallsError::UnexpectedResponse {
                 api: API_NAME,
-                detail: format!("the answer is for request id {id}, expected {expected_id}"),
+                detail: Problem::WrongRequestId {
+                    id,
+                    expected: expected_id.to_string(),
+                },
             });
         }
     }
@@ -240,9 +243,9 @@ pub fn parse_call_response(
         .and_then(|r| r.get("data"))
         .and_then(|d| d.get("call_session_id"))
         .and_then(value_text)
-        .ok_or_else(|| CallsError::UnexpectedResponse {
+        .ok_or(CallsError::UnexpectedResponse {
             api: API_NAME,
-            detail: "no result.data.call_session_id in the answer".into(),
+            detail: Problem::NoCallSessionId,
         })?;
     Ok(CallStarted {
         call_session_id: session,
@@ -325,14 +328,15 @@ mod tests {
             r#"{{"jsonrpc":"2.0","id":"1","error":{{"code":-32001,"message":"Access token {TOKEN} has been expired","data":{{"mnemonic":"expired_access_token","field":"access_token","value":"{TOKEN}"}}}}}}"#
         );
         let err = parse_call_response(error.as_bytes(), "1", TOKEN).unwrap_err();
-        let (en, ru) = (err.to_string(), err.ru());
+        // The texts for people are made from these fields only (src/present/calls.rs).
+        let en = err.to_string();
         assert!(
             en.contains("-32001")
                 && en.contains("expired_access_token")
                 && en.contains("access_token"),
             "{en}"
         );
-        assert!(!en.contains(TOKEN) && !ru.contains(TOKEN) && !format!("{err:?}").contains(TOKEN));
+        assert!(!en.contains(TOKEN) && !format!("{err:?}").contains(TOKEN));
         assert!(matches!(
             parse_call_response(b"<html>", "1", TOKEN),
             Err(CallsError::NotJson { .. })

@@ -13,12 +13,12 @@
 
 use serde_json::Value;
 
-use crate::error::CallsError;
+use crate::error::{CallsError, Problem, Subject};
 use crate::fields::Fields;
 use crate::model::{CallEvent, Customer, Direction, Employee, EventKind, Source};
 use crate::time::{CallTime, UtcOffset};
 
-const WHAT: &str = "UIScom notification";
+const WHAT: Subject = Subject::UiscomNotification;
 
 /// Which HTTP-service method received the notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,14 +109,14 @@ pub fn parse_direction(text: &str) -> Option<Direction> {
 }
 
 /// Parses a JSON body given as bytes (a UTF-8 BOM is tolerated: 1C may add one).
-pub(crate) fn parse_json_object(body: &[u8], what: &'static str) -> Result<Value, CallsError> {
+pub(crate) fn parse_json_object(body: &[u8], what: Subject) -> Result<Value, CallsError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(CallsError::EmptyBody { what });
     }
     let value: Value = serde_json::from_slice(body).map_err(|e| CallsError::NotJson {
         what,
-        detail: e.to_string(),
+        detail: Problem::Parser(e.to_string()),
     })?;
     if !value.is_object() {
         return Err(CallsError::NotAnObject { what });
@@ -161,22 +161,7 @@ pub fn normalize_value(
         });
     let extension = fields.text(&["extension_phone_number"]);
     let lost_reason = fields.text(&["lost_reason"]);
-    let says_lost = fields.flag(&["is_lost"]);
-    let lost = match method {
-        UiscomMethod::In => {
-            says_lost == Some(true)
-                || lost_reason.is_some()
-                || fields.text(&["finish_time"]).is_some()
-        }
-        UiscomMethod::Out | UiscomMethod::Rec => says_lost == Some(true) || lost_reason.is_some(),
-    };
-    let kind = match (method, lost) {
-        (_, true) => EventKind::Lost,
-        (UiscomMethod::In, false) if extension.is_some() => EventKind::Answered,
-        (UiscomMethod::In | UiscomMethod::Out, false) => EventKind::Ringing,
-        (UiscomMethod::Rec, false) => EventKind::Finished,
-    };
-
+    let (kind, lost) = classify(&fields, method, extension.is_some(), lost_reason.is_some());
     let mut event = CallEvent::new(Source::Uiscom, kind, call_id, Value::Null);
     event.direction = Some(direction);
     event.lost = lost;
@@ -192,6 +177,47 @@ pub fn normalize_value(
     event.set_extension(extension);
     event.set_virtual_number(fields.text(&["virtual_phone_number"]));
 
+    fill_times(&mut event, &fields, kind, time_zone);
+    event.lost_reason = lost_reason;
+    event.finish_reason = fields.text(&["finish_reason"]);
+    for url in fields.texts(&[
+        "full_record_file_link",
+        "wav_call_records",
+        "record_file_link",
+    ]) {
+        event.add_record_url(url);
+    }
+    fill_people(&mut event, &fields);
+    event.notification_name = fields.text(&["notification_name"]);
+    event.raw = raw;
+    Ok(event)
+}
+
+/// What the notification says happened: its kind, and whether the call was lost.
+fn classify(
+    fields: &Fields<'_>,
+    method: UiscomMethod,
+    has_extension: bool,
+    has_lost_reason: bool,
+) -> (EventKind, bool) {
+    let says_lost = fields.flag(&["is_lost"]);
+    let lost = match method {
+        UiscomMethod::In => {
+            says_lost == Some(true) || has_lost_reason || fields.text(&["finish_time"]).is_some()
+        }
+        UiscomMethod::Out | UiscomMethod::Rec => says_lost == Some(true) || has_lost_reason,
+    };
+    let kind = match (method, lost) {
+        (_, true) => EventKind::Lost,
+        (UiscomMethod::In, false) if has_extension => EventKind::Answered,
+        (UiscomMethod::In | UiscomMethod::Out, false) => EventKind::Ringing,
+        (UiscomMethod::Rec, false) => EventKind::Finished,
+    };
+    (kind, lost)
+}
+
+/// Durations, start, answer and end.
+fn fill_times(event: &mut CallEvent, fields: &Fields<'_>, kind: EventKind, time_zone: UtcOffset) {
     let start = fields
         .text(&["start_time", "call_start_time"])
         .and_then(|t| CallTime::parse_text(&t, time_zone));
@@ -200,14 +226,13 @@ pub fn normalize_value(
         .and_then(|t| CallTime::parse_text(&t, time_zone));
     event.wait_sec = fields.seconds(&["wait_time_duration"]);
     event.total_sec = fields.seconds(&["total_time_duration"]);
-    event.talk_sec =
-        fields
-            .seconds(&["talk_time_duration"])
-            .or(match (lost, event.total_sec, event.wait_sec) {
-                (true, Some(_), _) => Some(0),
-                (false, Some(total), Some(wait)) => Some(total.saturating_sub(wait)),
-                _ => None,
-            });
+    event.talk_sec = fields.seconds(&["talk_time_duration"]).or(
+        match (event.lost, event.total_sec, event.wait_sec) {
+            (true, Some(_), _) => Some(0),
+            (false, Some(total), Some(wait)) => Some(total.saturating_sub(wait)),
+            _ => None,
+        },
+    );
     let finish = finish.or_else(|| match (kind, start, event.total_sec) {
         (EventKind::Finished | EventKind::Lost, Some(s), Some(total)) => {
             Some(s.plus_seconds(total))
@@ -221,15 +246,10 @@ pub fn normalize_value(
     }
     event.started_at = start.map(CallTime::to_iso);
     event.finished_at = finish.map(CallTime::to_iso);
-    event.lost_reason = lost_reason;
-    event.finish_reason = fields.text(&["finish_reason"]);
-    for url in fields.texts(&[
-        "full_record_file_link",
-        "wav_call_records",
-        "record_file_link",
-    ]) {
-        event.add_record_url(url);
-    }
+}
+
+/// Record links, the employee and the customer.
+fn fill_people(event: &mut CallEvent, fields: &Fields<'_>) {
     let employee = Employee {
         id: fields.text(&["employee_ids", "employee_id"]),
         name: fields.text(&["employee_full_name"]),
@@ -246,9 +266,6 @@ pub fn normalize_value(
         name: fields.text(&["contact_full_name"]),
     };
     event.customer = (customer.id.is_some() || customer.name.is_some()).then_some(customer);
-    event.notification_name = fields.text(&["notification_name"]);
-    event.raw = raw;
-    Ok(event)
 }
 
 #[cfg(test)]
@@ -277,13 +294,18 @@ mod tests {
     #[test]
     fn missing_session_id_and_non_json_are_clear_errors() {
         let err = normalize(br#"{"direction":"in"}"#, None, UtcOffset::MOSCOW).unwrap_err();
-        assert!(err.to_string().contains("call_session_id"), "{err}");
-        assert!(err.ru().contains("call_session_id"), "{}", err.ru());
-        let err = normalize(b"direction=in", None, UtcOffset::MOSCOW).unwrap_err();
         assert!(
-            err.to_string().contains("not JSON") && err.ru().contains("не JSON"),
+            matches!(
+                err,
+                CallsError::MissingField {
+                    field: "call_session_id",
+                    ..
+                }
+            ),
             "{err}"
         );
+        let err = normalize(b"direction=in", None, UtcOffset::MOSCOW).unwrap_err();
+        assert!(matches!(err, CallsError::NotJson { .. }), "{err}");
         let err = normalize(b"[1]", None, UtcOffset::MOSCOW).unwrap_err();
         assert_eq!(err, CallsError::NotAnObject { what: WHAT });
         assert!(matches!(

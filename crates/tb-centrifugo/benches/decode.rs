@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use tb_centrifugo::protocol::decode_frame;
-use tb_centrifugo::{Client, ClientConfig};
+use tb_centrifugo::{Config, Core};
 
 const PUBLICATION_TEXT: &str = r#"{"push":{"channel":"calls:#101","pub":{"data":{"event":"in","call_session_id":123456789012,"calling_phone_number":"79001234567","extension_phone_number":"101","text":"Входящий звонок"},"offset":42,"info":{"user":"1c-server","client":"0b7c"}}}}"#;
 const PUBLICATION: &[u8] = PUBLICATION_TEXT.as_bytes();
@@ -22,10 +22,10 @@ fn decode(c: &mut Criterion) {
     });
 
     let now = Instant::now();
-    let mut client = Client::new(ClientConfig::default());
+    let mut client = Core::new(Config::default());
     client.connect("t", now);
     while client.poll_transmit().is_some() {}
-    client.transport_opened(now);
+    client.handle_opened(now);
     client.handle_frame(
         br#"{"id":1,"connect":{"client":"c","ping":25,"pong":true}}"#,
         now,

@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
-use crate::Error;
+use crate::{Argument, Error};
 
 /// Ten years: a longer lifetime is almost certainly a unit mistake (milliseconds for seconds).
 const MAX_LIFETIME_SECONDS: i64 = 10 * 366 * 24 * 3600;
@@ -44,7 +44,9 @@ pub fn subscription_token(
 ) -> Result<String, Error> {
     check_secret_and_lifetime(secret, lifetime_seconds)?;
     if channel.is_empty() {
-        return Err(Error::EmptyArgument { what: "channel" });
+        return Err(Error::EmptyArgument {
+            what: Argument::Channel,
+        });
     }
     let mut claims = Map::new();
     claims.insert("sub".into(), Value::String(user.to_string()));
@@ -194,9 +196,13 @@ mod tests {
         );
         assert_eq!(
             subscription_token("u", "", "k", 60, 0),
-            Err(Error::EmptyArgument { what: "channel" })
+            Err(Error::EmptyArgument {
+                what: Argument::Channel
+            })
         );
-        let e = connection_token("u", "", 60, "", 0).unwrap_err();
-        assert!(e.ru().contains("секрет"));
+        assert_eq!(
+            connection_token("u", "", 60, "", 0),
+            Err(Error::EmptySecret)
+        );
     }
 }

@@ -5,21 +5,28 @@
 //! - [`api`]: the server HTTP API (publish, broadcast, history, presence, info) in modern and legacy forms.
 //! - [`jwt`]: HS256 connection and subscription tokens.
 //!
-//! No sockets, threads, sleeps or system clock: the add-in's transports do the I/O.
+//! No sockets, threads, sleeps or system clock: the add-in's transports do the I/O. Nothing of 1C either: events,
+//! states and errors are typed facts, and the add-in's presentation layer names and words them. The client uses
+//! the same vocabulary as `tb-connect`: `Core`/`Config`/`Event`/`Stats`/`Transmit`, `handle_*`/`poll_*`/
+//! `next_timeout`.
+
+#![forbid(unsafe_code)]
 
 pub mod api;
-pub mod backoff;
 pub mod client;
 mod error;
 pub mod jwt;
 pub mod protocol;
 
 pub use api::{ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, HttpRequest};
-pub use client::{Client, ClientConfig, Event, State, Transmit};
-pub use error::{ChannelFailure, Error};
+pub use client::{
+    Config, Core, DisconnectCode, ErrorDetail, ErrorKind, Event, State, Stats, Transmit,
+    UnsubscribeCode,
+};
+pub use error::{Argument, ChannelFailure, Error};
 pub use protocol::Publication;
 
-/// Checks a WebSocket address for `Connect`: `ws://` or `wss://` with a host.
+/// Checks a WebSocket address before connecting: `ws://` or `wss://` with a host.
 pub fn validate_websocket_url(url: &str) -> Result<(), Error> {
     let trimmed = url.trim();
     let lower = trimmed.to_ascii_lowercase();

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
 use crate::Error;
 
@@ -165,29 +164,6 @@ impl Publication {
             tags: raw.tags,
         }
     }
-
-    /// The publication as one JSON object for an event (`data` and `info` embedded as JSON, not strings).
-    pub fn to_json(&self) -> Value {
-        let mut object = Map::new();
-        object.insert("channel".into(), Value::String(self.channel.clone()));
-        let data = serde_json::from_str(&self.data).unwrap_or(Value::Null);
-        object.insert("data".into(), data);
-        object.insert("offset".into(), Value::from(self.offset));
-        if let Some(info) = self
-            .info
-            .as_deref()
-            .and_then(|i| serde_json::from_str::<Value>(i).ok())
-        {
-            object.insert("info".into(), info);
-        }
-        if !self.tags.is_empty() {
-            object.insert(
-                "tags".into(),
-                serde_json::to_value(&self.tags).unwrap_or(Value::Null),
-            );
-        }
-        Value::Object(object)
-    }
 }
 
 /// Splits one WebSocket message into replies. Each line is decoded on its own so one bad line
@@ -254,15 +230,18 @@ mod tests {
     }
 
     #[test]
-    fn publication_json_embeds_data_and_info() {
+    fn publication_keeps_data_and_info_as_sent() {
         let raw: RawPublication = serde_json::from_str(
             r#"{"data":"текст","offset":2,"info":{"user":"42","client":"c"},"tags":{"k":"v"}}"#,
         )
         .unwrap();
-        let json = Publication::from_raw("calls:#42", raw).to_json();
-        assert_eq!(json["data"], "текст");
-        assert_eq!(json["info"]["user"], "42");
-        assert_eq!(json["tags"]["k"], "v");
-        assert_eq!(json["channel"], "calls:#42");
+        let publication = Publication::from_raw("calls:#42", raw);
+        assert_eq!(publication.data, r#""текст""#);
+        assert_eq!(
+            publication.info.as_deref(),
+            Some(r#"{"user":"42","client":"c"}"#)
+        );
+        assert_eq!(publication.tags["k"], "v");
+        assert_eq!(publication.channel, "calls:#42");
     }
 }

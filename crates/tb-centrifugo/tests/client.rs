@@ -1,87 +1,12 @@
-//! The client state machine driven with plain frames and a fake clock.
+//! The client core in conversation with a scripted Centrifugo server on a fake clock (see `support/pair.rs`).
 
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use serde_json::{json, Value};
-use tb_centrifugo::client::codes;
-use tb_centrifugo::{Client, ClientConfig, Event, State, Transmit};
-
-struct Harness {
-    client: Client,
-    now: Instant,
-}
-
-impl Harness {
-    fn new() -> Harness {
-        Harness {
-            client: Client::new(ClientConfig::default()),
-            now: Instant::now(),
-        }
-    }
-
-    fn advance(&mut self, by: Duration) {
-        self.now += by;
-        self.client.handle_timeout(self.now);
-    }
-
-    /// Advances to the client's next deadline (as a worker's read timeout would).
-    fn advance_to_deadline(&mut self) -> Duration {
-        let deadline = self.client.next_timeout().expect("a deadline");
-        let waited = deadline.saturating_duration_since(self.now);
-        self.now = deadline.max(self.now);
-        self.client.handle_timeout(self.now);
-        waited
-    }
-
-    fn transmits(&mut self) -> Vec<Transmit> {
-        std::iter::from_fn(|| self.client.poll_transmit()).collect()
-    }
-
-    /// All commands sent so far, one JSON value per command (batches split on newlines).
-    fn sent(&mut self) -> Vec<Value> {
-        self.transmits()
-            .into_iter()
-            .filter_map(|t| match t {
-                Transmit::Text(text) => Some(text),
-                _ => None,
-            })
-            .flat_map(|text| {
-                text.split('\n')
-                    .map(|l| serde_json::from_str(l).unwrap())
-                    .collect::<Vec<Value>>()
-            })
-            .collect()
-    }
-
-    fn events(&mut self) -> Vec<Event> {
-        std::iter::from_fn(|| self.client.poll_event()).collect()
-    }
-
-    fn frame(&mut self, text: &str) {
-        self.client.handle_frame(text.as_bytes(), self.now);
-    }
-
-    /// Connects and answers the connect command; returns the events of the handshake.
-    fn connected(&mut self, ping: u32, ttl: Option<u32>) -> Vec<Event> {
-        self.client.connect("tok-1", self.now);
-        assert_eq!(self.transmits(), vec![Transmit::Open]);
-        self.client.transport_opened(self.now);
-        let sent = self.sent();
-        let id = sent[0]["id"].as_u64().unwrap();
-        let mut result = json!({"client": "c-1", "version": "6.9.1", "ping": ping, "pong": true});
-        if let Some(ttl) = ttl {
-            result["expires"] = json!(true);
-            result["ttl"] = json!(ttl);
-        }
-        self.frame(&json!({"id": id, "connect": result}).to_string());
-        self.events()
-    }
-
-    fn answer(&mut self, command: &Value, method: &str, result: Value) {
-        let id = command["id"].as_u64().unwrap();
-        self.frame(&json!({"id": id, method: result}).to_string());
-    }
-}
+use support::pair::Pair;
+use tb_centrifugo::{DisconnectCode, ErrorKind, Event, State, Transmit, UnsubscribeCode};
 
 fn publication(channel: &str, offset: u64, n: u64) -> String {
     json!({"push": {"channel": channel, "pub": {"data": {"n": n}, "offset": offset}}}).to_string()
@@ -99,25 +24,25 @@ fn published_numbers(events: &[Event]) -> Vec<u64> {
 
 #[test]
 fn connect_sends_token_and_reports_connected() {
-    let mut h = Harness::new();
-    h.client.connect("tok-1", h.now);
-    assert_eq!(h.client.state(), State::Connecting);
+    let mut h = Pair::new();
+    h.core.connect("tok-1", h.now);
+    assert_eq!(h.core.state(), State::Connecting);
     assert_eq!(h.transmits(), vec![Transmit::Open]);
-    h.client.transport_opened(h.now);
+    h.core.handle_opened(h.now);
     let sent = h.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["id"], 1);
     assert_eq!(sent[0]["connect"]["token"], "tok-1");
     h.frame(r#"{"id":1,"connect":{"client":"abc","version":"6.9.1","ping":25,"pong":true}}"#);
-    assert_eq!(h.client.state(), State::Connected);
+    assert_eq!(h.core.state(), State::Connected);
     assert!(matches!(&h.events()[..], [Event::Connected { client_id, .. }] if client_id == "abc"));
 }
 
 #[test]
 fn replies_are_correlated_by_id_and_batched_subscribes_share_a_frame() {
-    let mut h = Harness::new();
-    h.client.subscribe("a", "", h.now).unwrap();
-    h.client.subscribe("b", "", h.now).unwrap();
+    let mut h = Pair::new();
+    h.core.subscribe("a", "", h.now).unwrap();
+    h.core.subscribe("b", "", h.now).unwrap();
     h.connected(25, None);
     let transmits = h.transmits();
     assert_eq!(transmits.len(), 1, "both subscribes in one frame");
@@ -148,7 +73,7 @@ fn replies_are_correlated_by_id_and_batched_subscribes_share_a_frame() {
         })
         .collect();
     assert_eq!(subscribed, vec![("b".to_string(), 4), ("a".to_string(), 9)]);
-    assert_eq!(h.client.position("a"), Some((9, "ea".to_string())));
+    assert_eq!(h.core.position("a"), Some((9, "ea".to_string())));
     // An unknown id is ignored.
     h.frame(r#"{"id":999,"subscribe":{}}"#);
     assert!(h.events().is_empty());
@@ -156,16 +81,16 @@ fn replies_are_correlated_by_id_and_batched_subscribes_share_a_frame() {
 
 #[test]
 fn server_ping_is_answered_with_empty_object() {
-    let mut h = Harness::new();
+    let mut h = Pair::new();
     h.connected(25, None);
     h.frame("{}");
     assert_eq!(h.transmits(), vec![Transmit::Text("{}".into())]);
-    assert_eq!(h.client.stats().pings_answered, 1);
+    assert_eq!(h.core.stats().pings_answered, 1);
 }
 
 #[test]
 fn dead_link_is_noticed_after_ping_interval_plus_slack() {
-    let mut h = Harness::new();
+    let mut h = Pair::new();
     h.connected(25, None);
     h.events();
     // Pings keep it alive.
@@ -174,7 +99,7 @@ fn dead_link_is_noticed_after_ping_interval_plus_slack() {
         h.frame("{}");
     }
     h.transmits();
-    assert_eq!(h.client.state(), State::Connected);
+    assert_eq!(h.core.state(), State::Connected);
     let waited = h.advance_to_deadline();
     assert_eq!(waited, Duration::from_secs(35), "25 s ping + 10 s slack");
     assert!(matches!(h.transmits()[0], Transmit::Close { .. }));
@@ -182,25 +107,25 @@ fn dead_link_is_noticed_after_ping_interval_plus_slack() {
     assert_eq!(
         events,
         vec![Event::Disconnected {
-            code: codes::NO_PING,
+            code: DisconnectCode::NoPing,
             reason: "no ping".into(),
             will_reconnect: true
         }]
     );
-    assert_eq!(h.client.state(), State::Connecting);
+    assert_eq!(h.core.state(), State::Connecting);
 }
 
 #[test]
 fn reconnect_uses_capped_exponential_backoff() {
-    let mut h = Harness::new();
+    let mut h = Pair::new();
     h.connected(25, None);
-    h.client.transport_closed(None, "", h.now);
+    h.core.handle_closed(None, "", h.now);
     let mut delays = Vec::new();
     for _ in 0..12 {
         let waited = h.advance_to_deadline();
         delays.push(waited);
         assert_eq!(h.transmits(), vec![Transmit::Open]);
-        h.client.transport_closed(None, "connection refused", h.now);
+        h.core.handle_closed(None, "connection refused", h.now);
     }
     for (step, delay) in delays.iter().enumerate() {
         assert!(*delay >= Duration::from_millis(500));
@@ -218,10 +143,10 @@ fn reconnect_uses_capped_exponential_backoff() {
     // After success the backoff starts from the beginning again.
     h.advance_to_deadline();
     h.transmits();
-    h.client.transport_opened(h.now);
+    h.core.handle_opened(h.now);
     let sent = h.sent();
     h.answer(&sent[0], "connect", json!({"client": "c-2"}));
-    h.client.transport_closed(Some(3001), "shutdown", h.now);
+    h.core.handle_closed(Some(3001), "shutdown", h.now);
     assert!(h.advance_to_deadline() <= Duration::from_millis(1000));
 }
 
@@ -238,23 +163,23 @@ fn terminal_codes_stop_reconnecting() {
         (1009, false),
         (1006, true),
     ] {
-        let mut h = Harness::new();
+        let mut h = Pair::new();
         h.connected(25, None);
         h.events();
-        h.client.transport_closed(Some(code), "", h.now);
+        h.core.handle_closed(Some(code), "", h.now);
         let events = h.events();
         let Event::Disconnected { will_reconnect, .. } = &events[0] else {
             panic!("{events:?}")
         };
         assert_eq!(*will_reconnect, reconnect, "code {code}");
-        assert_eq!(h.client.next_timeout().is_some(), reconnect, "code {code}");
-        assert_eq!(h.client.state() == State::Disconnected, !reconnect);
+        assert_eq!(h.core.next_timeout().is_some(), reconnect, "code {code}");
+        assert_eq!(h.core.state() == State::Disconnected, !reconnect);
     }
 }
 
 #[test]
 fn disconnect_push_decides_like_close_codes() {
-    let mut h = Harness::new();
+    let mut h = Pair::new();
     h.connected(25, None);
     h.events();
     h.frame(r#"{"push":{"disconnect":{"code":3503,"reason":"force disconnect"}}}"#);
@@ -262,24 +187,23 @@ fn disconnect_push_decides_like_close_codes() {
     assert_eq!(
         h.events(),
         vec![Event::Disconnected {
-            code: 3503,
+            code: DisconnectCode::Server(3503),
             reason: "force disconnect".into(),
             will_reconnect: false
         }]
     );
-    assert_eq!(h.client.state(), State::Disconnected);
+    assert_eq!(h.core.state(), State::Disconnected);
     // The transport's later close report changes nothing.
-    h.client
-        .transport_closed(Some(3503), "force disconnect", h.now);
+    h.core.handle_closed(Some(3503), "force disconnect", h.now);
     assert!(h.events().is_empty());
 }
 
 #[test]
 fn connect_error_with_invalid_token_is_terminal() {
-    let mut h = Harness::new();
-    h.client.connect("bad", h.now);
+    let mut h = Pair::new();
+    h.core.connect("bad", h.now);
     h.transmits();
-    h.client.transport_opened(h.now);
+    h.core.handle_opened(h.now);
     let sent = h.sent();
     h.frame(
         &json!({"id": sent[0]["id"], "error": {"code": 101, "message": "unauthorized"}})
@@ -289,7 +213,7 @@ fn connect_error_with_invalid_token_is_terminal() {
     assert!(matches!(
         &events[0],
         Event::Error {
-            kind: "connect",
+            kind: ErrorKind::Connect,
             code: 101,
             ..
         }
@@ -297,20 +221,20 @@ fn connect_error_with_invalid_token_is_terminal() {
     assert!(matches!(
         &events[1],
         Event::Disconnected {
-            code: 101,
+            code: DisconnectCode::Server(101),
             will_reconnect: false,
             ..
         }
     ));
-    assert_eq!(h.client.state(), State::Disconnected);
+    assert_eq!(h.core.state(), State::Disconnected);
 }
 
 #[test]
 fn expired_token_on_connect_waits_for_set_token() {
-    let mut h = Harness::new();
-    h.client.connect("old", h.now);
+    let mut h = Pair::new();
+    h.core.connect("old", h.now);
     h.transmits();
-    h.client.transport_opened(h.now);
+    h.core.handle_opened(h.now);
     let sent = h.sent();
     h.frame(
         &json!({"id": sent[0]["id"], "error": {"code": 109, "message": "token expired"}})
@@ -319,25 +243,25 @@ fn expired_token_on_connect_waits_for_set_token() {
     let events = h.events();
     assert!(events.contains(&Event::TokenExpiring { channel: None }));
     assert_eq!(
-        h.client.next_timeout(),
+        h.core.next_timeout(),
         None,
         "no busy retry with a dead token"
     );
     assert!(matches!(h.transmits()[..], [Transmit::Close { .. }]));
-    h.client.set_token("new", h.now);
+    h.core.set_token("new", h.now);
     assert_eq!(h.transmits(), vec![Transmit::Open]);
-    h.client.transport_opened(h.now);
+    h.core.handle_opened(h.now);
     assert_eq!(h.sent()[0]["connect"]["token"], "new");
 }
 
 #[test]
 fn token_expiring_fires_before_expiry_and_set_token_sends_refresh() {
-    let mut h = Harness::new();
+    let mut h = Pair::new();
     h.connected(25, Some(120));
     let start = h.now;
     // Keep pings flowing so only the refresh timer matters.
     loop {
-        let deadline = h.client.next_timeout().unwrap();
+        let deadline = h.core.next_timeout().unwrap();
         if deadline >= start + Duration::from_secs(105) {
             break;
         }
@@ -347,21 +271,21 @@ fn token_expiring_fires_before_expiry_and_set_token_sends_refresh() {
         assert!(!h.events().contains(&Event::TokenExpiring { channel: None }));
     }
     h.now = start + Duration::from_secs(105);
-    h.client.handle_timeout(h.now);
+    h.core.handle_timeout(h.now);
     assert!(
         h.events().contains(&Event::TokenExpiring { channel: None }),
         "15 s before the 120 s expiry"
     );
-    h.client.set_token("tok-2", h.now);
+    h.core.set_token("tok-2", h.now);
     let sent = h.sent();
     assert_eq!(sent[0]["refresh"]["token"], "tok-2");
     h.answer(&sent[0], "refresh", json!({"expires": true, "ttl": 120}));
-    assert_eq!(h.client.state(), State::Connected);
+    assert_eq!(h.core.state(), State::Connected);
 }
 
 #[test]
 fn short_ttl_refreshes_at_half_life() {
-    let mut h = Harness::new();
+    let mut h = Pair::new();
     h.connected(0, Some(10));
     assert_eq!(h.advance_to_deadline(), Duration::from_secs(5));
     assert_eq!(h.events(), vec![Event::TokenExpiring { channel: None }]);
@@ -369,8 +293,8 @@ fn short_ttl_refreshes_at_half_life() {
 
 #[test]
 fn recovery_after_reconnect_delivers_missed_publications_once() {
-    let mut h = Harness::new();
-    h.client.subscribe("calls:#42", "", h.now).unwrap();
+    let mut h = Pair::new();
+    h.core.subscribe("calls:#42", "", h.now).unwrap();
     h.connected(25, None);
     let sent = h.sent();
     assert_eq!(sent[0]["subscribe"]["channel"], "calls:#42");
@@ -388,10 +312,10 @@ fn recovery_after_reconnect_delivers_missed_publications_once() {
     }
     assert_eq!(published_numbers(&h.events()), vec![11, 12, 13]);
 
-    h.client.transport_closed(Some(3001), "shutdown", h.now);
+    h.core.handle_closed(Some(3001), "shutdown", h.now);
     h.advance_to_deadline();
     h.transmits();
-    h.client.transport_opened(h.now);
+    h.core.handle_opened(h.now);
     let sent = h.sent();
     h.answer(
         &sent[0],
@@ -424,13 +348,13 @@ fn recovery_after_reconnect_delivers_missed_publications_once() {
         }
     )));
     assert_eq!(published_numbers(&events), vec![14, 15, 16]);
-    assert_eq!(h.client.stats().duplicates_dropped, 2);
+    assert_eq!(h.core.stats().duplicates_dropped, 2);
 }
 
 #[test]
 fn impossible_recovery_is_reported() {
-    let mut h = Harness::new();
-    h.client.subscribe("c", "", h.now).unwrap();
+    let mut h = Pair::new();
+    h.core.subscribe("c", "", h.now).unwrap();
     h.connected(25, None);
     let sent = h.sent();
     h.answer(
@@ -438,10 +362,10 @@ fn impossible_recovery_is_reported() {
         "subscribe",
         json!({"recoverable": true, "epoch": "E1", "offset": 5}),
     );
-    h.client.transport_closed(None, "", h.now);
+    h.core.handle_closed(None, "", h.now);
     h.advance_to_deadline();
     h.transmits();
-    h.client.transport_opened(h.now);
+    h.core.handle_opened(h.now);
     let sent = h.sent();
     h.answer(&sent[0], "connect", json!({"client": "c-2"}));
     let sent = h.sent();
@@ -466,11 +390,11 @@ fn impossible_recovery_is_reported() {
 
 #[test]
 fn subscribe_errors() {
-    let mut h = Harness::new();
+    let mut h = Pair::new();
     h.connected(25, None);
-    h.client.subscribe("secret", "", h.now).unwrap();
-    h.client.subscribe("busy", "", h.now).unwrap();
-    h.client.subscribe("tok", "t1", h.now).unwrap();
+    h.core.subscribe("secret", "", h.now).unwrap();
+    h.core.subscribe("busy", "", h.now).unwrap();
+    h.core.subscribe("tok", "t1", h.now).unwrap();
     let sent = h.sent();
     h.answer(
         &sent[0],
@@ -490,14 +414,14 @@ fn subscribe_errors() {
     let events = h.events();
     assert!(events.contains(&Event::Unsubscribed {
         channel: "secret".into(),
-        code: codes::SUBSCRIBE_REFUSED,
+        code: UnsubscribeCode::SubscribeRefused,
         reason: "103 permission denied".into()
     }));
     assert!(events.contains(&Event::TokenExpiring {
         channel: Some("tok".into())
     }));
     assert_eq!(
-        h.client.channels(),
+        h.core.channels(),
         vec!["busy".to_string(), "tok".to_string()]
     );
     // The temporary failure retries after a backoff delay.
@@ -506,16 +430,16 @@ fn subscribe_errors() {
     let sent = h.sent();
     assert_eq!(sent[0]["subscribe"]["channel"], "busy");
     // A new token resubscribes.
-    h.client.subscribe("tok", "t2", h.now).unwrap();
+    h.core.subscribe("tok", "t2", h.now).unwrap();
     let sent = h.sent();
     assert_eq!(sent[0]["subscribe"]["token"], "t2");
 }
 
 #[test]
 fn subscription_token_refresh() {
-    let mut h = Harness::new();
+    let mut h = Pair::new();
     h.connected(0, None);
-    h.client.subscribe("p", "t1", h.now).unwrap();
+    h.core.subscribe("p", "t1", h.now).unwrap();
     let sent = h.sent();
     h.answer(&sent[0], "subscribe", json!({"expires": true, "ttl": 60}));
     h.events();
@@ -526,7 +450,7 @@ fn subscription_token_refresh() {
             channel: Some("p".into())
         }]
     );
-    h.client.subscribe("p", "t2", h.now).unwrap();
+    h.core.subscribe("p", "t2", h.now).unwrap();
     let sent = h.sent();
     assert_eq!(
         sent[0]["sub_refresh"],
@@ -538,9 +462,9 @@ fn subscription_token_refresh() {
 
 #[test]
 fn server_unsubscribe_codes() {
-    let mut h = Harness::new();
-    h.client.subscribe("a", "", h.now).unwrap();
-    h.client.subscribe("b", "", h.now).unwrap();
+    let mut h = Pair::new();
+    h.core.subscribe("a", "", h.now).unwrap();
+    h.core.subscribe("b", "", h.now).unwrap();
     h.connected(0, None);
     let sent = h.sent();
     h.answer(&sent[0], "subscribe", json!({}));
@@ -557,7 +481,7 @@ fn server_unsubscribe_codes() {
         events,
         vec![Event::Unsubscribed {
             channel: "a".into(),
-            code: 2000,
+            code: UnsubscribeCode::Server(2000),
             reason: "server unsubscribe".into()
         }]
     );
@@ -567,47 +491,43 @@ fn server_unsubscribe_codes() {
 
 #[test]
 fn command_timeout_reconnects() {
-    let mut h = Harness::new();
-    h.client.connect("t", h.now);
+    let mut h = Pair::new();
+    h.core.connect("t", h.now);
     h.transmits();
-    h.client.transport_opened(h.now);
+    h.core.handle_opened(h.now);
     h.transmits();
     assert_eq!(h.advance_to_deadline(), Duration::from_secs(10));
     assert!(matches!(h.transmits()[0], Transmit::Close { .. }));
-    assert_eq!(h.client.state(), State::Connecting);
+    assert_eq!(h.core.state(), State::Connecting);
 }
 
 #[test]
 fn user_disconnect_and_unsubscribe() {
-    let mut h = Harness::new();
-    h.client.subscribe("a", "", h.now).unwrap();
+    let mut h = Pair::new();
+    h.core.subscribe("a", "", h.now).unwrap();
     h.connected(25, None);
     let sent = h.sent();
     h.answer(&sent[0], "subscribe", json!({}));
     h.events();
-    h.client.unsubscribe("a", h.now).unwrap();
+    h.core.unsubscribe("a", h.now).unwrap();
     assert_eq!(h.sent()[0]["unsubscribe"]["channel"], "a");
-    assert!(h.client.unsubscribe("a", h.now).is_err());
-    h.client.disconnect(h.now);
+    assert!(h.core.unsubscribe("a", h.now).is_err());
+    h.core.disconnect(h.now);
     assert!(matches!(h.transmits()[0], Transmit::Close { .. }));
     let events = h.events();
     assert!(events.contains(&Event::Disconnected {
-        code: codes::DISCONNECT_CALLED,
+        code: DisconnectCode::DisconnectCalled,
         reason: "disconnect called".into(),
         will_reconnect: false
     }));
-    assert_eq!(h.client.state(), State::Disconnected);
-    assert_eq!(
-        h.client.next_timeout(),
-        None,
-        "an idle client has no timers"
-    );
+    assert_eq!(h.core.state(), State::Disconnected);
+    assert_eq!(h.core.next_timeout(), None, "an idle client has no timers");
 }
 
 #[test]
 fn state_invalidated_asks_for_a_new_token_and_forgets_positions() {
-    let mut h = Harness::new();
-    h.client.subscribe("a", "", h.now).unwrap();
+    let mut h = Pair::new();
+    h.core.subscribe("a", "", h.now).unwrap();
     h.connected(25, None);
     let sent = h.sent();
     h.answer(
@@ -619,26 +539,43 @@ fn state_invalidated_asks_for_a_new_token_and_forgets_positions() {
     h.frame(r#"{"push":{"disconnect":{"code":3014,"reason":"state invalidated"}}}"#);
     let events = h.events();
     assert!(events.contains(&Event::TokenExpiring { channel: None }));
-    assert_eq!(h.client.position("a"), Some((0, String::new())));
+    assert_eq!(h.core.position("a"), Some((0, String::new())));
 }
 
 #[test]
 fn debug_hides_token() {
-    let mut h = Harness::new();
-    h.client.connect("very-secret-token", h.now);
-    assert!(!format!("{:?}", h.client).contains("very-secret-token"));
+    let mut h = Pair::new();
+    h.core.connect("very-secret-token", h.now);
+    assert!(!format!("{:?}", h.core).contains("very-secret-token"));
 }
 
 #[test]
-fn event_json_shapes() {
-    let e = Event::Disconnected {
-        code: 3001,
-        reason: "shutdown".into(),
-        will_reconnect: true,
-    };
-    assert_eq!(
-        e.to_json(),
-        json!({"code": 3001, "reason": "shutdown", "reconnect": true})
+fn timers_of_a_gone_subscription_or_connection_are_disarmed() {
+    let mut h = Pair::new();
+    h.connected(0, None);
+    assert_eq!(h.core.next_timeout(), None, "no ping, no token expiry");
+    h.core.subscribe("a", "sub-token", h.now).unwrap();
+    let sent = h.sent();
+    assert!(
+        h.core.next_timeout().is_some(),
+        "the subscribe reply is awaited"
     );
-    assert_eq!(e.name(), "Disconnected");
+    h.answer(&sent[0], "subscribe", json!({"expires": true, "ttl": 60}));
+    h.events();
+    assert_eq!(
+        h.core.next_timeout(),
+        Some(h.now + Duration::from_secs(45)),
+        "a new subscription token 15 s before the 60 s expire"
+    );
+    h.core.unsubscribe("a", h.now).unwrap();
+    let sent = h.sent();
+    h.answer(&sent[0], "unsubscribe", json!({}));
+    assert_eq!(h.core.next_timeout(), None);
+    h.advance(Duration::from_secs(60));
+    assert!(!h
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::TokenExpiring { .. })));
+    h.core.disconnect(h.now);
+    assert_eq!(h.core.next_timeout(), None);
 }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use tb_centrifugo::protocol::decode_frame;
-use tb_centrifugo::{Client, ClientConfig};
+use tb_centrifugo::{Config, Core};
 
 fn json_like() -> impl Strategy<Value = String> {
     let fragments = prop::sample::select(vec![
@@ -63,12 +63,12 @@ proptest! {
 
     #[test]
     fn client_survives_any_frames(frames in prop::collection::vec(json_like(), 0..20), gaps in prop::collection::vec(0u64..40_000, 0..20)) {
-        let mut client = Client::new(ClientConfig::default());
+        let mut client = Core::new(Config::default());
         let mut now = Instant::now();
         client.subscribe("a", "", now).unwrap();
         client.connect("t", now);
         while client.poll_transmit().is_some() {}
-        client.transport_opened(now);
+        client.handle_opened(now);
         client.handle_frame(br#"{"id":1,"connect":{"client":"c","ping":25,"pong":true}}"#, now);
         for (i, frame) in frames.iter().enumerate() {
             client.handle_frame(frame.as_bytes(), now);

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use tb_connect::{encode_agent_frame, parse_message, ConnectCore, CoreConfig, FrameDecoder};
+use tb_connect::{encode_agent_frame, parse_message, Config, Core, FrameDecoder};
 
 const EVENTS: usize = 1000;
 
@@ -68,14 +68,14 @@ fn decode(c: &mut Criterion) {
             |b, stream| {
                 let now = Instant::now();
                 b.iter(|| {
-                    let mut core = ConnectCore::new(CoreConfig::default(), 1);
+                    let mut core = Core::new(Config::default(), 1);
                     core.connect(now);
-                    core.transport_opened(now);
+                    core.handle_opened(now);
                     let mut count = 0usize;
                     for piece in stream.chunks(chunk) {
                         core.handle_bytes(piece, now);
                         while let Some(event) = core.poll_event() {
-                            black_box(event.data());
+                            black_box(event);
                             count += 1;
                         }
                     }

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::error::ConnectError;
+use crate::error::{CommandProblem, ConnectError};
 use crate::model::{Mode, OnlineStatus, SubscriptionKey};
 
 /// Who a chat message goes to (`SendMessage`), by the message's `Mode`.
@@ -31,20 +31,16 @@ impl Recipient {
         }
     }
 
-    /// From the 1C parameters of `SendMessage`: the mode and a JSON object such as
+    /// From the caller's parameters of a message: the mode and a JSON object such as
     /// `{"ClientID":"…","UserID":"…","ServiceID":"…"}` or `{"ColleagueID":"…"}` (key case ignored).
     pub fn from_json(mode: &str, recipient_json: &str) -> Result<Self, ConnectError> {
         let parsed: Value = serde_json::from_str(recipient_json).map_err(|e| {
-            ConnectError::invalid_command(
-                format!("Recipient is not valid JSON ({e}); expected an object like {{\"ColleagueID\":\"…\"}}"),
-                format!("Получатель — некорректный JSON ({e}); ожидается объект вида {{\"ColleagueID\":\"…\"}}"),
-            )
+            ConnectError::from(CommandProblem::RecipientNotJson {
+                reason: e.to_string(),
+            })
         })?;
         let Value::Object(fields) = parsed else {
-            return Err(ConnectError::invalid_command(
-                "Recipient must be a JSON object",
-                "Получатель должен быть JSON-объектом",
-            ));
+            return Err(CommandProblem::RecipientNotObject.into());
         };
         let field = |name: &str| -> Option<String> {
             fields
@@ -56,18 +52,13 @@ impl Recipient {
                     _ => None,
                 })
         };
-        let required = |name: &str| -> Result<String, ConnectError> {
+        let required = |name: &'static str| -> Result<String, ConnectError> {
             field(name).ok_or_else(|| {
-                ConnectError::invalid_command(
-                    format!(
-                        "Recipient for Mode {} needs a non-empty {name}",
-                        Mode::parse(mode)
-                    ),
-                    format!(
-                        "Для режима {} в получателе нужен непустой {name}",
-                        Mode::parse(mode)
-                    ),
-                )
+                CommandProblem::RecipientFieldMissing {
+                    mode: Mode::parse(mode),
+                    field: name,
+                }
+                .into()
             })
         };
         match Mode::parse(mode) {
@@ -79,12 +70,7 @@ impl Recipient {
             Mode::Colleagues => Ok(Recipient::Colleagues {
                 colleague_id: required("ColleagueID")?,
             }),
-            other => Err(ConnectError::invalid_command(
-                format!("SendMessage Mode must be ServicesClients or Colleagues, not \"{other}\""),
-                format!(
-                    "Режим SendMessage должен быть ServicesClients или Colleagues, а не «{other}»"
-                ),
-            )),
+            other => Err(CommandProblem::MessageModeInvalid { mode: other }.into()),
         }
     }
 }
@@ -109,10 +95,7 @@ impl Command {
     /// Validated constructor for `ChangeMyOnlineStatus`.
     pub fn change_online_status(status: &str) -> Result<Self, ConnectError> {
         if status.trim().is_empty() {
-            return Err(ConnectError::invalid_command(
-                "Status is empty; use Online, Away, DoNotDisturb or BusyForNewRequests",
-                "Статус не задан; допустимы Online, Away, DoNotDisturb, BusyForNewRequests",
-            ));
+            return Err(CommandProblem::StatusEmpty.into());
         }
         Ok(Command::ChangeOnlineStatus {
             status: OnlineStatus::parse(status),
@@ -123,10 +106,7 @@ impl Command {
     pub fn call_softphone(number: &str) -> Result<Self, ConnectError> {
         let number = number.trim();
         if number.is_empty() {
-            return Err(ConnectError::invalid_command(
-                "Number is empty",
-                "Номер не задан",
-            ));
+            return Err(CommandProblem::NumberEmpty.into());
         }
         Ok(Command::CallSoftphone {
             number: number.to_string(),
@@ -349,8 +329,13 @@ mod tests {
     #[test]
     fn recipient_errors_say_what_is_missing() {
         let err = Recipient::from_json("ServicesClients", r#"{"ClientID":"a"}"#).unwrap_err();
-        assert!(err.to_string().contains("ServiceID"), "{err}");
-        assert!(err.ru().contains("ServiceID"));
+        assert_eq!(
+            err,
+            ConnectError::InvalidCommand(CommandProblem::RecipientFieldMissing {
+                mode: Mode::ServicesClients,
+                field: "ServiceID"
+            })
+        );
         assert!(Recipient::from_json("Softphone", r#"{"ColleagueID":"a"}"#).is_err());
         assert!(Recipient::from_json("Colleagues", "not json").is_err());
         assert!(Recipient::from_json("Colleagues", "[1]").is_err());

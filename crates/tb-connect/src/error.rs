@@ -1,9 +1,11 @@
-//! The one error type of this crate: English `Display`, Russian [`ConnectError::ru`].
-//!
-//! Every message names what went wrong and where (frame number, byte offset in the stream since the connection
-//! opened, element name), so a 1C developer reading an `Error` event can tell a broken agent from a broken network.
+//! The one error type of this crate, as data: every variant carries where it happened (frame number, byte offset
+//! in the stream since the connection opened, element name) so the add-in's presentation layer (`src/present/`)
+//! can tell a 1C developer whether the agent or the network is broken — in the user's language. No text for
+//! people is written here; `Display` shows the variant as data, for logs and test failures.
 
 use std::fmt;
+
+use crate::model::Mode;
 
 /// Everything that can go wrong while decoding the agent's stream or building a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,12 +17,12 @@ pub enum ConnectError {
         declared: u64,
         cap: usize,
     },
-    /// The byte stream no longer looks like length-prefixed UTF-16 XML (a header points into garbage or declares a
-    /// length no agent would send). Frame boundaries are lost, so the connection must be reopened.
+    /// The byte stream no longer looks like length-prefixed UTF-16 XML. Frame boundaries are lost, so the
+    /// connection must be reopened.
     Desynchronized {
         frame: u64,
         stream_offset: u64,
-        detail: String,
+        cause: DesyncCause,
     },
     /// The connection ended in the middle of a frame.
     TruncatedFrame {
@@ -31,7 +33,8 @@ pub enum ConnectError {
     },
     /// A frame body is not valid UTF-16LE (odd length or an unpaired surrogate).
     InvalidUtf16 { frame: u64, byte_offset: usize },
-    /// A frame body is not well-formed XML (or not the XML this protocol uses).
+    /// A frame body is not well-formed XML (or not the XML this protocol uses). `detail` is the XML parser's
+    /// technical message, shown as it is in both languages.
     MalformedXml {
         frame: u64,
         position: u64,
@@ -41,7 +44,39 @@ pub enum ConnectError {
     /// The root element is neither `<Event>` nor `<CommandResult>`.
     UnexpectedRoot { frame: u64, tag: String },
     /// A command could not be built from the caller's parameters.
-    InvalidCommand { what: String, ru: String },
+    InvalidCommand(CommandProblem),
+}
+
+/// Why a frame header proves the stream desynchronized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DesyncCause {
+    /// The declared length exceeds the desync limit: no agent sends that much.
+    LengthAboveLimit { declared: u64, limit: u64 },
+    /// UTF-16 bodies have even length.
+    OddLength { declared: u64 },
+    /// The body's first two bytes are neither `<`, XML white space nor a BOM in UTF-16LE.
+    NotXmlStart { first: [u8; 2] },
+}
+
+/// What is wrong with the caller's command parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandProblem {
+    /// The recipient text is not JSON; `reason` is the JSON parser's message.
+    RecipientNotJson {
+        reason: String,
+    },
+    RecipientNotObject,
+    /// The recipient for `mode` lacks the non-empty field `field`.
+    RecipientFieldMissing {
+        mode: Mode,
+        field: &'static str,
+    },
+    /// A message can only go to `ServicesClients` or `Colleagues`.
+    MessageModeInvalid {
+        mode: Mode,
+    },
+    StatusEmpty,
+    NumberEmpty,
 }
 
 impl ConnectError {
@@ -50,152 +85,9 @@ impl ConnectError {
         matches!(self, ConnectError::Desynchronized { .. })
     }
 
-    /// A short stable identifier for programs (`Data.Code` of an `Error` event).
-    pub fn code(&self) -> &'static str {
+    /// The message number and the stream offset, where the error has them.
+    pub fn location(&self) -> (Option<u64>, Option<u64>) {
         match self {
-            ConnectError::FrameTooLarge { .. } => "FrameTooLarge",
-            ConnectError::Desynchronized { .. } => "Desynchronized",
-            ConnectError::TruncatedFrame { .. } => "TruncatedFrame",
-            ConnectError::InvalidUtf16 { .. } => "InvalidUtf16",
-            ConnectError::MalformedXml { .. } => "MalformedXml",
-            ConnectError::UnexpectedRoot { .. } => "UnexpectedRoot",
-            ConnectError::InvalidCommand { .. } => "InvalidCommand",
-        }
-    }
-
-    /// The Russian rendering of the same message.
-    pub fn ru(&self) -> String {
-        match self {
-            ConnectError::FrameTooLarge {
-                frame,
-                stream_offset,
-                declared,
-                cap,
-            } => format!(
-                "сообщение агента №{frame} (смещение {stream_offset} байт в потоке) объявляет длину {declared} байт, \
-                 больше допустимых {cap}; сообщение пропущено, соединение продолжает работать"
-            ),
-            ConnectError::Desynchronized {
-                frame,
-                stream_offset,
-                detail,
-            } => format!(
-                "поток агента рассинхронизирован у сообщения №{frame} (смещение {stream_offset} байт): {}; \
-                 границы сообщений потеряны, соединение будет переоткрыто",
-                desync_detail_ru(detail)
-            ),
-            ConnectError::TruncatedFrame {
-                frame,
-                stream_offset,
-                expected,
-                received,
-            } => format!(
-                "соединение закрылось посреди сообщения агента №{frame} (смещение {stream_offset} байт): \
-                 ожидалось {expected} байт, получено {received}"
-            ),
-            ConnectError::InvalidUtf16 { frame, byte_offset } => format!(
-                "сообщение агента №{frame} не является корректным текстом UTF-16LE (позиция {byte_offset} байт в теле)"
-            ),
-            ConnectError::MalformedXml {
-                frame,
-                position,
-                detail,
-                excerpt,
-            } => format!(
-                "сообщение агента №{frame} не является корректным XML (позиция {position}): {detail}; начало: «{excerpt}»"
-            ),
-            ConnectError::UnexpectedRoot { frame, tag } => format!(
-                "сообщение агента №{frame} имеет корневой элемент <{tag}>, ожидался <Event> или <CommandResult>"
-            ),
-            ConnectError::InvalidCommand { ru, .. } => ru.clone(),
-        }
-    }
-}
-
-fn desync_detail_ru(detail: &str) -> String {
-    // The English details are produced in one place (frame.rs) from a fixed set; translate that set here.
-    if let Some(rest) = detail.strip_prefix("declared length ") {
-        return format!("объявленная длина {rest}");
-    }
-    if let Some(rest) = detail.strip_prefix("body does not start like UTF-16LE XML: ") {
-        return format!("тело не похоже на XML в UTF-16LE: {rest}");
-    }
-    detail.to_string()
-}
-
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConnectError::FrameTooLarge {
-                frame,
-                stream_offset,
-                declared,
-                cap,
-            } => write!(
-                f,
-                "agent message #{frame} (stream offset {stream_offset}) declares {declared} bytes, more than the \
-                 {cap}-byte cap; the message was skipped and the connection continues"
-            ),
-            ConnectError::Desynchronized {
-                frame,
-                stream_offset,
-                detail,
-            } => write!(
-                f,
-                "agent stream desynchronized at message #{frame} (stream offset {stream_offset}): {detail}; \
-                 message boundaries are lost, the connection will be reopened"
-            ),
-            ConnectError::TruncatedFrame {
-                frame,
-                stream_offset,
-                expected,
-                received,
-            } => write!(
-                f,
-                "connection closed in the middle of agent message #{frame} (stream offset {stream_offset}): \
-                 expected {expected} bytes, received {received}"
-            ),
-            ConnectError::InvalidUtf16 { frame, byte_offset } => write!(
-                f,
-                "agent message #{frame} is not valid UTF-16LE text (body byte {byte_offset})"
-            ),
-            ConnectError::MalformedXml {
-                frame,
-                position,
-                detail,
-                excerpt,
-            } => write!(
-                f,
-                "agent message #{frame} is not well-formed XML (position {position}): {detail}; starts with \"{excerpt}\""
-            ),
-            ConnectError::UnexpectedRoot { frame, tag } => write!(
-                f,
-                "agent message #{frame} has root element <{tag}>, expected <Event> or <CommandResult>"
-            ),
-            ConnectError::InvalidCommand { what, .. } => f.write_str(what),
-        }
-    }
-}
-
-impl std::error::Error for ConnectError {}
-
-impl ConnectError {
-    pub(crate) fn invalid_command(en: impl Into<String>, ru: impl Into<String>) -> Self {
-        ConnectError::InvalidCommand {
-            what: en.into(),
-            ru: ru.into(),
-        }
-    }
-}
-
-impl ConnectError {
-    /// `Data` of the add-in's `Error` event: a stable code, both languages, and the location when there is one.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut data = serde_json::Map::new();
-        data.insert("Code".into(), self.code().into());
-        data.insert("DescriptionEn".into(), self.to_string().into());
-        data.insert("DescriptionRu".into(), self.ru().into());
-        let (frame, offset) = match self {
             ConnectError::FrameTooLarge {
                 frame,
                 stream_offset,
@@ -214,14 +106,21 @@ impl ConnectError {
             ConnectError::InvalidUtf16 { frame, .. }
             | ConnectError::MalformedXml { frame, .. }
             | ConnectError::UnexpectedRoot { frame, .. } => (Some(*frame), None),
-            ConnectError::InvalidCommand { .. } => (None, None),
-        };
-        if let Some(frame) = frame {
-            data.insert("Frame".into(), frame.into());
+            ConnectError::InvalidCommand(_) => (None, None),
         }
-        if let Some(offset) = offset {
-            data.insert("StreamOffset".into(), offset.into());
-        }
-        serde_json::Value::Object(data)
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<CommandProblem> for ConnectError {
+    fn from(problem: CommandProblem) -> Self {
+        ConnectError::InvalidCommand(problem)
     }
 }

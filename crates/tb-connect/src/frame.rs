@@ -10,7 +10,7 @@
 //!   are common. The decoder reports [`ConnectError::Desynchronized`], discards everything after it and the
 //!   connection state machine asks the transport to reconnect (the agent restarts its stream per connection).
 
-use crate::error::ConnectError;
+use crate::error::{ConnectError, DesyncCause};
 
 /// Default cap on one message body: real agent messages are a few kilobytes.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
@@ -135,15 +135,33 @@ impl FrameDecoder {
         self.stream_offset += n as u64;
     }
 
-    fn desync(&mut self, detail: String) -> ConnectError {
+    fn desync(&mut self, cause: DesyncCause) -> ConnectError {
         self.state = State::Desynchronized;
         self.buf.clear();
         self.consumed = 0;
         ConnectError::Desynchronized {
             frame: self.frames_started + 1,
             stream_offset: self.stream_offset,
-            detail,
+            cause,
         }
+    }
+
+    /// A frame above the cap: report it and skip its body as it streams past, without buffering it.
+    fn skip_body(&mut self, declared: u64) -> ConnectError {
+        let error = ConnectError::FrameTooLarge {
+            frame: self.frames_started + 1,
+            stream_offset: self.stream_offset,
+            declared,
+            cap: self.max_body,
+        };
+        self.frames_started += 1;
+        self.skipped_header_offset = self.stream_offset;
+        self.skipped_declared = declared;
+        self.consume(HEADER_LEN);
+        self.state = State::SkippingBody {
+            remaining: declared,
+        };
+        error
     }
 
     /// The next complete message, an error about one, or `None` when more bytes are needed.
@@ -174,38 +192,23 @@ impl FrameDecoder {
                     }
                     if declared > self.desync_limit {
                         let limit = self.desync_limit;
-                        return Some(Err(self.desync(format!(
-                            "declared length {declared} exceeds the desync limit {limit}"
-                        ))));
+                        return Some(Err(
+                            self.desync(DesyncCause::LengthAboveLimit { declared, limit })
+                        ));
                     }
                     if declared % 2 == 1 {
-                        return Some(Err(self.desync(format!(
-                            "declared length {declared} is odd (UTF-16 bodies have even length)"
-                        ))));
+                        return Some(Err(self.desync(DesyncCause::OddLength { declared })));
                     }
                     let Some(&[b0, b1]) = available.get(HEADER_LEN..HEADER_LEN + 2) else {
                         return None;
                     };
                     if !plausible_body_start(b0, b1) {
-                        return Some(Err(self.desync(format!(
-                            "body does not start like UTF-16LE XML: bytes {b0:02X} {b1:02X}"
-                        ))));
+                        return Some(Err(
+                            self.desync(DesyncCause::NotXmlStart { first: [b0, b1] })
+                        ));
                     }
                     if declared > self.max_body as u64 {
-                        let error = ConnectError::FrameTooLarge {
-                            frame: self.frames_started + 1,
-                            stream_offset: self.stream_offset,
-                            declared,
-                            cap: self.max_body,
-                        };
-                        self.frames_started += 1;
-                        self.skipped_header_offset = self.stream_offset;
-                        self.skipped_declared = declared;
-                        self.consume(HEADER_LEN);
-                        self.state = State::SkippingBody {
-                            remaining: declared,
-                        };
-                        return Some(Err(error));
+                        return Some(Err(self.skip_body(declared)));
                     }
                     let body_len = declared as usize;
                     if available.len() < HEADER_LEN + body_len {
@@ -414,7 +417,18 @@ mod tests {
         let mut d = FrameDecoder::default();
         d.push(&[4, 0, 0, 0, b'x', b'y', 0, 0]);
         let err = d.next_frame().unwrap().unwrap_err();
-        assert!(err.to_string().contains("78 79"), "{err}");
+        assert!(
+            matches!(
+                err,
+                ConnectError::Desynchronized {
+                    cause: DesyncCause::NotXmlStart {
+                        first: [0x78, 0x79]
+                    },
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

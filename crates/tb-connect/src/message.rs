@@ -6,7 +6,7 @@
 //! other element with attributes or children becomes an object the same way. A name repeated among siblings becomes
 //! an array. Mode/Object/Initiator values are normalised to the documented spelling.
 
-use quick_xml::events::{BytesStart, Event as XmlEvent};
+use quick_xml::events::{BytesRef, BytesStart, Event as XmlEvent};
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -21,22 +21,13 @@ const LIST_CONTAINERS: &[&str] = &["UploadedFiles", "DownloadedFiles", "Comments
 const MAX_DEPTH: usize = 16;
 const EXCERPT_CHARS: usize = 60;
 
-/// An `<Event>`: the 1C event name and its data.
+/// An `<Event>`: what it is about and its fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentEvent {
-    /// `AgentOnlineStatus`, `Message`, `Call`, `RemoteAccessSession`, `Treatment`; for an `Object` this crate does
-    /// not know, the Object value itself when it is a plain identifier, else `Event`.
-    pub name: String,
+    /// The `Object` attribute (`Call`, `Message`, … or a value this crate does not know); `None` when absent.
+    pub object: Option<EventObject>,
+    /// The event's attributes and elements in the shape described in the module docs.
     pub data: Map<String, Value>,
-}
-
-impl AgentEvent {
-    pub fn object(&self) -> Option<EventObject> {
-        self.data
-            .get("Object")
-            .and_then(Value::as_str)
-            .map(EventObject::parse)
-    }
 }
 
 /// A `<CommandResult>` as the agent sent it.
@@ -205,129 +196,138 @@ fn resolve_entity(name: &str) -> Option<char> {
     })
 }
 
+/// The element tree under construction, with what an error needs to say where it is.
+struct TreeBuilder<'t> {
+    text: &'t str,
+    frame: u64,
+    stack: Vec<Node>,
+    root: Option<Node>,
+}
+
+impl TreeBuilder<'_> {
+    fn error(&self, position: u64, detail: impl Into<String>) -> ConnectError {
+        malformed(self.text, self.frame, position, detail)
+    }
+
+    /// A finished element goes to its parent, or becomes the root.
+    fn attach(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            Some(parent) => parent.children.push(node),
+            None => self.root = Some(node),
+        }
+    }
+
+    fn start(
+        &mut self,
+        start: &BytesStart<'_>,
+        position: u64,
+        empty: bool,
+    ) -> Result<(), ConnectError> {
+        if self.root.is_some() {
+            return Err(self.error(position, "content after the root element"));
+        }
+        if !empty && self.stack.len() >= MAX_DEPTH {
+            return Err(self.error(position, format!("elements nested deeper than {MAX_DEPTH}")));
+        }
+        let node = node_from_start(start, self.text, self.frame, position)?;
+        if empty {
+            self.attach(node);
+        } else {
+            self.stack.push(node);
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, position: u64) -> Result<(), ConnectError> {
+        // quick-xml has already checked that the end name matches the open element.
+        let Some(node) = self.stack.pop() else {
+            return Err(self.error(position, "unmatched end tag"));
+        };
+        self.attach(node);
+        Ok(())
+    }
+
+    /// Text of the open element; `outside` names the kind of content for the error when there is none
+    /// (`None`: white space outside the root is allowed).
+    fn text(
+        &mut self,
+        content: &str,
+        position: u64,
+        outside: Option<&str>,
+    ) -> Result<(), ConnectError> {
+        match (self.stack.last_mut(), outside) {
+            (Some(node), _) => node.text.push_str(content),
+            (None, None) if content.trim().is_empty() => {}
+            (None, outside) => {
+                let what = outside.unwrap_or("text");
+                return Err(self.error(position, format!("{what} outside the root element")));
+            }
+        }
+        Ok(())
+    }
+
+    fn reference(&mut self, reference: &BytesRef<'_>, position: u64) -> Result<(), ConnectError> {
+        let resolved = match reference.resolve_char_ref() {
+            Ok(Some(ch)) => Some(ch),
+            Ok(None) => reference
+                .decode()
+                .ok()
+                .and_then(|name| resolve_entity(&name)),
+            Err(_) => None,
+        };
+        let Some(ch) = resolved else {
+            let name = String::from_utf8_lossy(reference).into_owned();
+            return Err(self.error(
+                position,
+                format!("unknown entity or character reference &{name};"),
+            ));
+        };
+        self.text(ch.encode_utf8(&mut [0; 4]), position, Some("reference"))
+    }
+}
+
 fn build_tree(text: &str, frame: u64) -> Result<Node, ConnectError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
-    let mut stack: Vec<Node> = Vec::new();
-    let mut root: Option<Node> = None;
+    let mut tree = TreeBuilder {
+        text,
+        frame,
+        stack: Vec::new(),
+        root: None,
+    };
     loop {
         let position = reader.buffer_position();
         let event = reader
             .read_event()
-            .map_err(|e| malformed(text, frame, reader.error_position(), e.to_string()))?;
+            .map_err(|e| tree.error(reader.error_position(), e.to_string()))?;
         match event {
-            XmlEvent::Start(start) | XmlEvent::Empty(start) if root.is_some() => {
-                let _ = start;
-                return Err(malformed(
-                    text,
-                    frame,
-                    position,
-                    "content after the root element",
-                ));
-            }
-            XmlEvent::Start(start) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(malformed(
-                        text,
-                        frame,
-                        position,
-                        format!("elements nested deeper than {MAX_DEPTH}"),
-                    ));
-                }
-                stack.push(node_from_start(&start, text, frame, position)?);
-            }
-            XmlEvent::Empty(start) => {
-                let node = node_from_start(&start, text, frame, position)?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(node),
-                    None => root = Some(node),
-                }
-            }
-            XmlEvent::End(_) => {
-                // quick-xml has already checked that the end name matches the open element.
-                let Some(node) = stack.pop() else {
-                    return Err(malformed(text, frame, position, "unmatched end tag"));
-                };
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(node),
-                    None => root = Some(node),
-                }
-            }
+            XmlEvent::Start(start) => tree.start(&start, position, false)?,
+            XmlEvent::Empty(start) => tree.start(&start, position, true)?,
+            XmlEvent::End(_) => tree.end(position)?,
             XmlEvent::Text(content) => {
                 let decoded = content
                     .xml10_content()
-                    .map_err(|e| malformed(text, frame, position, e.to_string()))?;
-                match stack.last_mut() {
-                    Some(node) => node.text.push_str(&decoded),
-                    None if decoded.trim().is_empty() => {}
-                    None => {
-                        return Err(malformed(
-                            text,
-                            frame,
-                            position,
-                            "text outside the root element",
-                        ))
-                    }
-                }
+                    .map_err(|e| tree.error(position, e.to_string()))?;
+                tree.text(&decoded, position, None)?;
             }
             XmlEvent::CData(content) => {
                 let decoded = content
                     .decode()
-                    .map_err(|e| malformed(text, frame, position, e.to_string()))?;
-                match stack.last_mut() {
-                    Some(node) => node.text.push_str(&decoded),
-                    None => {
-                        return Err(malformed(
-                            text,
-                            frame,
-                            position,
-                            "CDATA outside the root element",
-                        ))
-                    }
-                }
+                    .map_err(|e| tree.error(position, e.to_string()))?;
+                tree.text(&decoded, position, Some("CDATA"))?;
             }
-            XmlEvent::GeneralRef(reference) => {
-                let resolved = match reference.resolve_char_ref() {
-                    Ok(Some(ch)) => Some(ch),
-                    Ok(None) => reference
-                        .decode()
-                        .ok()
-                        .and_then(|name| resolve_entity(&name)),
-                    Err(_) => None,
-                };
-                let Some(ch) = resolved else {
-                    let name = String::from_utf8_lossy(&reference).into_owned();
-                    return Err(malformed(
-                        text,
-                        frame,
-                        position,
-                        format!("unknown entity or character reference &{name};"),
-                    ));
-                };
-                match stack.last_mut() {
-                    Some(node) => node.text.push(ch),
-                    None => {
-                        return Err(malformed(
-                            text,
-                            frame,
-                            position,
-                            "reference outside the root element",
-                        ))
-                    }
-                }
-            }
+            XmlEvent::GeneralRef(reference) => tree.reference(&reference, position)?,
             XmlEvent::Comment(_) | XmlEvent::Decl(_) | XmlEvent::PI(_) | XmlEvent::DocType(_) => {}
             XmlEvent::Eof => break,
         }
     }
-    if let Some(open) = stack.last() {
-        return Err(malformed(
-            text,
-            frame,
+    if let Some(open) = tree.stack.last() {
+        return Err(tree.error(
             reader.buffer_position(),
             format!("element <{}> is not closed", open.name),
         ));
     }
+    let TreeBuilder { root, .. } = tree;
     root.ok_or_else(|| malformed(text, frame, 0, "no root element"))
 }
 
@@ -426,28 +426,11 @@ fn event_from(root: Node) -> AgentEvent {
             .map(|child| (child.name.clone(), element_value(child))),
     );
     let data = group(entries);
-    let name = match data.get("Object").and_then(Value::as_str) {
-        Some(object) => {
-            let object = EventObject::parse(object);
-            if object.is_known() || is_plain_identifier(object.as_str()) {
-                object.as_str().to_string()
-            } else {
-                "Event".to_string()
-            }
-        }
-        None => "Event".to_string(),
-    };
-    AgentEvent { name, data }
-}
-
-fn is_plain_identifier(value: &str) -> bool {
-    !value.is_empty()
-        && value.len() <= 64
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && value
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
+    let object = data
+        .get("Object")
+        .and_then(Value::as_str)
+        .map(EventObject::parse);
+    AgentEvent { object, data }
 }
 
 fn command_result_from(root: Node) -> CommandResult {
@@ -508,7 +491,7 @@ mod tests {
 <Sended>2012-09-14T00:00:00</Sended>
 </Event>"#;
         let e = event(text);
-        assert_eq!(e.name, "Message");
+        assert_eq!(e.object.as_ref().map(EventObject::as_str), Some("Message"));
         assert_eq!(
             Value::Object(e.data),
             json!({
@@ -530,7 +513,7 @@ mod tests {
         let e = event(
             r#"<Event Time="t" mode="softphone" Object="CALL" Initiator="INCOMING" ID="42"><State>Finished</State><CallID>c</CallID><CallFrom>a</CallFrom><CallTo>b</CallTo><Duration>12</Duration><CallResult>Success</CallResult></Event>"#,
         );
-        assert_eq!(e.name, "Call");
+        assert_eq!(e.object.as_ref().map(EventObject::as_str), Some("Call"));
         assert_eq!(e.data["Mode"], "Softphone");
         assert_eq!(e.data["Object"], "Call");
         assert_eq!(e.data["Initiator"], "Incoming");
@@ -559,7 +542,10 @@ mod tests {
         let status = event(
             r#"<Event Time="t" Mode="ServicesClients" Object="AgentOnlineStatus" Initiator="Self"><Status>Away</Status></Event>"#,
         );
-        assert_eq!(status.name, "AgentOnlineStatus");
+        assert_eq!(
+            status.object.as_ref().map(EventObject::as_str),
+            Some("AgentOnlineStatus")
+        );
         assert_eq!(status.data["Status"], "Away");
 
         let remote = event(
@@ -569,7 +555,10 @@ mod tests {
 <File Name="b &amp; c.txt" SourceDir="x" DestinDir="y" Size="20" StartTime="s2" Duration="2"/></UploadedFiles>
 <DownloadedFiles></DownloadedFiles></Event>"#,
         );
-        assert_eq!(remote.name, "RemoteAccessSession");
+        assert_eq!(
+            remote.object.as_ref().map(EventObject::as_str),
+            Some("RemoteAccessSession")
+        );
         assert_eq!(
             remote.data["UploadedFiles"],
             json!([
@@ -583,7 +572,10 @@ mod tests {
             r#"<Event Time="t" Mode="ServicesClients" Object="Treatment" Initiator="Incoming"><State>Comments</State><TreatmentID>tr</TreatmentID>
 <Comments><Comment AuthorID="u1" DateTime="2018-08-07T10:00:00">Всё отлично</Comment><Comment AuthorID="u2" DateTime="d2"/></Comments></Event>"#,
         );
-        assert_eq!(treatment.name, "Treatment");
+        assert_eq!(
+            treatment.object.as_ref().map(EventObject::as_str),
+            Some("Treatment")
+        );
         assert_eq!(
             treatment.data["Comments"],
             json!([
@@ -598,10 +590,14 @@ mod tests {
         let e = event(
             r#"<Event Object="FileReady"><Part>1</Part><Part>2</Part><Part>3</Part></Event>"#,
         );
-        assert_eq!(e.name, "FileReady");
+        assert_eq!(
+            e.object.as_ref().map(EventObject::as_str),
+            Some("FileReady")
+        );
         assert_eq!(e.data["Part"], json!(["1", "2", "3"]));
-        assert_eq!(event(r#"<Event Object="a b"/>"#).name, "Event");
-        assert_eq!(event("<Event/>").name, "Event");
+        let odd = event(r#"<Event Object="a b"/>"#).object;
+        assert_eq!(odd.as_ref().map(EventObject::as_str), Some("a b"));
+        assert_eq!(event("<Event/>").object, None);
     }
 
     #[test]
@@ -651,8 +647,7 @@ mod tests {
             "<Event><A><B><C><D><E><F><G><H><I><J><K><L><M><N><O><P><Q></Q></P></O></N></M></L></K></J></I></H></G></F></E></D></C></B></A></Event>",
         ] {
             let err = parse_message(bad, 7).unwrap_err();
-            assert!(err.to_string().contains("#7"), "{bad:?}: {err}");
-            assert!(!err.ru().is_empty());
+            assert_eq!(err.location().0, Some(7), "{bad:?}: {err}");
         }
         assert!(matches!(
             parse_message("<Hello/>", 2),

@@ -1,5 +1,5 @@
-//! The protocol's vocabulary: modes, event objects, initiators, subscription keys, and the 1C driver's
-//! subscription methods as data.
+//! The protocol's vocabulary: modes, event objects, initiators, subscription keys, and the subscription groups of
+//! the vendor's driver as data (which keys each group covers; the add-in names the methods).
 //!
 //! Values are matched case-insensitively (the seed writes `Initiator="self"`, real agents send `Self`) and rendered
 //! in the documented spelling; values this crate does not know are kept verbatim, so a newer agent still works.
@@ -73,7 +73,7 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// Attribute `Object`: what the event is about. Also the 1C event name.
+    /// Attribute `Object`: what the event is about.
     EventObject {
         AgentOnlineStatus => "AgentOnlineStatus",
         Message => "Message",
@@ -120,7 +120,7 @@ impl SubscriptionKey {
         }
     }
 
-    /// From 1C strings (any case). `None` when a part is empty.
+    /// From the caller's strings (any case). `None` when a part is empty.
     pub fn parse(mode: &str, object: &str, initiator: &str) -> Option<Self> {
         if [mode, object, initiator]
             .iter()
@@ -146,18 +146,19 @@ impl fmt::Display for SubscriptionKey {
     }
 }
 
-/// The subscription methods of the vendor's 1C driver, and what each sends.
+/// The subscription groups of the vendor's driver (one subscribe and one unsubscribe method each), and what each
+/// sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DriverSubscription {
-    /// `…_ПолучениеСтатуса / …_OnlineStatus`
+    /// The agent's own online status.
     OnlineStatus,
-    /// `…_Софтфон / …_Softphone`
+    /// Calls of the softphone.
     Softphone,
-    /// `…_ЗвонокВКоллегах / …_ColleaguesCall`
+    /// Calls among colleagues.
     ColleaguesCall,
-    /// `…_ЗвонокВКлиентах / …_ClientsCall`
+    /// Calls with clients of services.
     ClientsCall,
-    /// `…_Звонок / …_AllCall`
+    /// All three call groups.
     AllCall,
 }
 
@@ -204,43 +205,6 @@ impl DriverSubscription {
                 })
             })
             .collect()
-    }
-
-    /// Method names in the vendor driver: (Russian subscribe, English subscribe, Russian unsubscribe, English
-    /// unsubscribe). The English Softphone unsubscribe keeps the driver's own spelling `UnSubscribeToEvents_`.
-    pub fn method_names(self) -> [&'static str; 4] {
-        match self {
-            DriverSubscription::OnlineStatus => [
-                "ПодписатьсяНаСобытия_ПолучениеСтатуса",
-                "SubscribeToEvents_OnlineStatus",
-                "ОтписатьсяОтСобытий_ПолучениеСтатуса",
-                "UnSubscribeFromEvents_OnlineStatus",
-            ],
-            DriverSubscription::Softphone => [
-                "ПодписатьсяНаСобытия_Софтфон",
-                "SubscribeToEvents_Softphone",
-                "ОтписатьсяОтСобытий_Софтфон",
-                "UnSubscribeToEvents_Softphone",
-            ],
-            DriverSubscription::ColleaguesCall => [
-                "ПодписатьсяНаСобытия_ЗвонокВКоллегах",
-                "SubscribeToEvents_ColleaguesCall",
-                "ОтписатьсяОтСобытий_ЗвонокВКоллегах",
-                "UnSubscribeFromEvents_ColleaguesCall",
-            ],
-            DriverSubscription::ClientsCall => [
-                "ПодписатьсяНаСобытия_ЗвонокВКлиентах",
-                "SubscribeToEvents_ClientsCall",
-                "ОтписатьсяОтСобытий_ЗвонокВКлиентах",
-                "UnSubscribeFromEvents_ClientsCall",
-            ],
-            DriverSubscription::AllCall => [
-                "ПодписатьсяНаСобытия_Звонок",
-                "SubscribeToEvents_AllCall",
-                "ОтписатьсяОтСобытий_Звонок",
-                "UnSubscribeFromEvents_AllCall",
-            ],
-        }
     }
 }
 

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use proptest::prelude::*;
-use tb_connect::{encode_agent_frame, ConnectCore, CoreConfig, CoreEvent, FrameDecoder};
+use tb_connect::{encode_agent_frame, Config, Core, Event, FrameDecoder};
 
 fn message_text() -> impl Strategy<Value = String> {
     let text = "[a-zA-Zа-яА-ЯёЁ0-9 .,!?😀&<>\"']{0,40}";
@@ -53,23 +53,23 @@ fn decode_all(pieces: &[&[u8]]) -> Vec<Result<String, String>> {
     out
 }
 
-fn core_events(pieces: &[&[u8]]) -> Vec<(String, serde_json::Value)> {
-    let mut core = ConnectCore::new(
-        CoreConfig {
+fn core_events(pieces: &[&[u8]]) -> Vec<Event> {
+    let mut core = Core::new(
+        Config {
             max_frame_body: 300,
-            ..CoreConfig::default()
+            ..Config::default()
         },
         9,
     );
     let now = Instant::now();
     core.connect(now);
-    core.transport_opened(now);
+    core.handle_opened(now);
     let mut out = Vec::new();
     for piece in pieces {
         core.handle_bytes(piece, now);
         while let Some(event) = core.poll_event() {
-            if !matches!(event, CoreEvent::Connected { .. }) {
-                out.push((event.name().to_string(), event.data()));
+            if !matches!(event, Event::Connected { .. }) {
+                out.push(event);
             }
         }
     }

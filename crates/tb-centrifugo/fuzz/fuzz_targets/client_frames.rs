@@ -3,14 +3,14 @@
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use tb_centrifugo::{Client, ClientConfig};
+use tb_centrifugo::{Config, Core};
 
 fuzz_target!(|data: &[u8]| {
     let mut now = Instant::now();
-    let mut client = Client::new(ClientConfig::default());
+    let mut client = Core::new(Config::default());
     let _ = client.subscribe("a", "", now);
     client.connect("t", now);
-    client.transport_opened(now);
+    client.handle_opened(now);
     client.handle_frame(br#"{"id":1,"connect":{"client":"c","ping":25,"pong":true}}"#, now);
     for frame in data.split(|b| *b == 0xFF) {
         client.handle_frame(frame, now);

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
-use tb_connect::{parse_message, ConnectCore, CoreConfig, FrameDecoder};
+use tb_connect::{parse_message, Config, Core, FrameDecoder};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&split, stream)) = data.split_first() else {
@@ -25,19 +25,19 @@ fuzz_target!(|data: &[u8]| {
     let _ = decoder.finish();
 
     let now = Instant::now();
-    let mut core = ConnectCore::new(
-        CoreConfig {
+    let mut core = Core::new(
+        Config {
             max_frame_body: 4096,
-            ..CoreConfig::default()
+            ..Config::default()
         },
         1,
     );
     core.connect(now);
-    core.transport_opened(now);
+    core.handle_opened(now);
     for piece in stream.chunks(chunk) {
         core.handle_bytes(piece, now);
         while let Some(event) = core.poll_event() {
-            let _ = event.data();
+            let _ = event;
         }
     }
 

@@ -1,4 +1,5 @@
-//! Fault injection for the panic-guard tests of the real built library.
+//! Fault injection for the panic tests of the real built library: entry points of the Native API and worker
+//! threads (named by their thread name, checked as each command arrives).
 //!
 //! Off unless `TELEPHONYBRIDGE_FAULT_INJECTION` is set when the first object is created; then
 //! an entry point whose name is in the variable's comma-separated list panics on purpose, so a
@@ -10,7 +11,7 @@ pub const VARIABLE: &str = "TELEPHONYBRIDGE_FAULT_INJECTION";
 
 static ENABLED: Lazy<bool> = Lazy::new(|| std::env::var_os(VARIABLE).is_some());
 
-pub(crate) fn maybe_panic(entry: &str) {
+pub fn maybe_panic(entry: &str) {
     if !*ENABLED {
         return;
     }

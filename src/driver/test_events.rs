@@ -1,5 +1,5 @@
 //! RaiseTestEvents / СгенерироватьТестовыеСобытия: a background thread that raises numbered
-//! `TestEvent`s, the same way a network worker does.
+//! `TestEvent`s through the object's event queue, the same way a network worker does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -7,17 +7,17 @@ use std::thread::JoinHandle;
 
 use serde_json::json;
 
-use super::{AddinError, ClassContext};
+use crate::native::{AddinError, EventSender};
 
 const MAX_COUNT: f64 = 10_000_000.0;
 
 #[derive(Default)]
-pub(crate) struct TestEvents {
+pub struct TestEvents {
     runs: Vec<(Arc<AtomicBool>, JoinHandle<()>)>,
 }
 
 impl TestEvents {
-    pub fn start(&mut self, ctx: &ClassContext, count: f64) -> Result<(), AddinError> {
+    pub fn start(&mut self, events: &EventSender, count: f64) -> Result<(), AddinError> {
         if !(0.0..=MAX_COUNT).contains(&count) || count.fract() != 0.0 {
             return Err(AddinError::new(
                 "parameter 1 (Count) must be a whole Number from 0 to 10000000",
@@ -29,25 +29,23 @@ impl TestEvents {
             return Ok(());
         }
         let stop = Arc::new(AtomicBool::new(false));
-        let events = ctx.events.clone();
+        let events = events.clone();
         let stop_flag = Arc::clone(&stop);
         let count = count as u64;
-        let handle = std::thread::Builder::new()
-            .name("tb-test-events".into())
-            .spawn(move || {
-                for n in 1..=count {
-                    if stop_flag.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    events.send("TestEvent", json!({ "n": n, "count": count }));
+        let handle = super::spawn("tb-test-events", move || {
+            for n in 1..=count {
+                if stop_flag.load(Ordering::Relaxed) {
+                    return;
                 }
-            })
-            .map_err(|e| {
-                AddinError::new(
-                    format!("cannot start a thread: {e}"),
-                    format!("не удалось запустить поток: {e}"),
-                )
-            })?;
+                events.send("TestEvent", json!({ "n": n, "count": count }));
+            }
+        })
+        .map_err(|e| {
+            AddinError::new(
+                format!("cannot start a thread: {e}"),
+                format!("не удалось запустить поток: {e}"),
+            )
+        })?;
         self.runs.push((stop, handle));
         Ok(())
     }

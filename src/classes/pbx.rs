@@ -1,0 +1,126 @@
+//! What UIScom and Binotel share: the ЧасовойПояс, Таймаут and Прокси properties, declared once, and the HTTP
+//! exchange of their APIs (over the driver's runner).
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use tb_calls::{CallsError, UtcOffset};
+
+use crate::driver::http::{HttpError, HttpRunner};
+use crate::native::{AddinError, Prop, Value};
+
+/// A PBX class: it holds the shared settings.
+pub(super) trait PbxClass: 'static {
+    fn pbx(&mut self) -> &mut PbxCommon;
+}
+
+/// The properties every PBX class has, for its own member table.
+pub(super) struct PbxProps<C>(PhantomData<C>);
+
+impl<C: PbxClass> PbxProps<C> {
+    pub(super) const TIME_ZONE: Prop<C> = Prop::read_write(
+        "TimeZone",
+        "ЧасовойПояс",
+        |c| Ok(Value::from(c.pbx().time_zone.to_string())),
+        |c, value| {
+            c.pbx().time_zone =
+                UtcOffset::parse(value.as_str()).map_err(|_| time_zone_error(value.as_str()))?;
+            Ok(())
+        },
+    );
+
+    pub(super) const TIMEOUT: Prop<C> = Prop::read_write(
+        "Timeout",
+        "Таймаут",
+        |c| Ok(c.pbx().timeout_value()),
+        |c, value| c.pbx().set_timeout(value),
+    );
+
+    pub(super) const PROXY: Prop<C> = Prop::read_write(
+        "Proxy",
+        "Прокси",
+        |c| Ok(c.pbx().proxy_value()),
+        |c, value| {
+            c.pbx().set_proxy(value);
+            Ok(())
+        },
+    );
+}
+
+/// Core errors keep their English and Russian texts.
+pub(super) fn calls_error(error: CallsError) -> AddinError {
+    crate::present::calls::error_text(&error).into()
+}
+
+pub(super) fn time_zone_error(given: &str) -> AddinError {
+    calls_error(CallsError::InvalidTimeZone {
+        given: given.to_string(),
+    })
+}
+
+pub(super) struct PbxCommon {
+    /// The PBX's local time (Moscow unless set), for its times without a zone.
+    pub(super) time_zone: UtcOffset,
+    runner: HttpRunner,
+}
+
+impl PbxCommon {
+    pub(super) fn new() -> PbxCommon {
+        PbxCommon {
+            time_zone: UtcOffset::MOSCOW,
+            runner: HttpRunner::new(Duration::from_secs(15)),
+        }
+    }
+
+    pub(super) fn timeout(&self) -> Duration {
+        self.runner.timeout()
+    }
+
+    pub(super) fn timeout_value(&self) -> Value {
+        Value::Num(self.runner.timeout().as_secs() as f64)
+    }
+
+    /// The proxy as 1C reads it back: without the credentials it may carry.
+    pub(super) fn proxy_value(&self) -> Value {
+        Value::from(self.runner.proxy_shown())
+    }
+
+    pub(super) fn set_timeout(&mut self, value: &Value) -> Result<(), AddinError> {
+        self.runner.set_timeout(timeout_from(value)?);
+        Ok(())
+    }
+
+    pub(super) fn set_proxy(&mut self, value: &Value) {
+        self.runner.set_proxy(value.as_str());
+    }
+
+    /// POSTs a JSON body to `api`; failures name the API.
+    pub(super) fn post_json(
+        &mut self,
+        api: &str,
+        url: &str,
+        body: &str,
+    ) -> Result<Vec<u8>, AddinError> {
+        self.runner
+            .post_json(url, body)
+            .map(|response| response.body)
+            .map_err(|error| http_error(&error, api))
+    }
+}
+
+pub(super) fn http_error(error: &HttpError, api: &str) -> AddinError {
+    crate::present::driver::http_error_text(error, api).into()
+}
+
+/// `Таймаут`: whole seconds from 1 to 600.
+fn timeout_from(value: &Value) -> Result<Duration, AddinError> {
+    match value.as_f64() {
+        Some(s) if s.fract() == 0.0 && (1.0..=600.0).contains(&s) => {
+            Ok(Duration::from_secs(s as u64))
+        }
+        _ => Err(AddinError::new(
+            "must be a whole Number of seconds from 1 to 600",
+            "должно быть целым Числом секунд от 1 до 600",
+        )),
+    }
+}

@@ -1,0 +1,473 @@
+//! 1C vocabulary over the call-sources core (`tb-calls`): the field names of the seed's register ИсторияЗвонков
+//! (`ОбъединитьСИсторией` reads the previous record and writes the new one with them), and the texts of every
+//! error in both languages, for classes `UIScom`, `Binotel` and `ConnectAgent`'s normalized calls.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+use tb_calls::history::{
+    merge, parse_notification, parse_previous_named, FieldNames, HistoryMerge, HistoryRecord,
+    MergeOptions, Publication,
+};
+use tb_calls::{CallEvent, CallsError, Problem, Subject};
+
+use super::Text;
+
+/// `ОбъединитьСИсторией`: the previous record (register field names, or the core's English ones, any case) and
+/// the notification in, the result as JSON text with the record in the register's field names.
+pub fn merge_into_history(
+    record_json: &str,
+    notification_json: &str,
+    add_events: bool,
+    options: &MergeOptions,
+) -> Result<String, CallsError> {
+    let event = parse_notification(notification_json, options.time_zone)?;
+    let previous = parse_previous_named(record_json, &REGISTER_NAMES)?;
+    let merged = merge(previous, event, add_events, options);
+    Ok(serde_json::to_string(&MergeJson::from(&merged)).unwrap_or_default())
+}
+
+/// The previous record as 1C passes it: the register's field names (or the core's English ones), any case.
+const REGISTER_NAMES: FieldNames = FieldNames {
+    period: &["период", "period"],
+    session_id: &["идсессии", "session_id"],
+    number: &["номер", "number"],
+    start_time: &["времяначала", "start_time"],
+    incoming: &["входящий", "incoming"],
+    channel: &["канал", "channel"],
+    calling_number: &["вызываемыйномер", "calling_number"],
+};
+
+/// The result of `ОбъединитьСИсторией` as 1C reads it (fields in this order).
+#[derive(Serialize)]
+struct MergeJson<'a> {
+    is_new_record: bool,
+    publish_to_extension: bool,
+    record: RegisterRecord<'a>,
+    publish: &'a Option<Publication>,
+    /// The first publication of the call to this operator: the client opens the caller's card once per call.
+    popup: bool,
+    event: &'a CallEvent,
+}
+
+/// A row of ИсторияЗвонков with the register's field names.
+#[derive(Serialize)]
+struct RegisterRecord<'a> {
+    #[serde(rename = "Период")]
+    period: &'a str,
+    #[serde(rename = "ИдСессии")]
+    session_id: &'a Json,
+    #[serde(rename = "Номер")]
+    number: &'a str,
+    #[serde(rename = "ВремяНачала")]
+    start_time: &'a str,
+    #[serde(rename = "Входящий")]
+    incoming: bool,
+    #[serde(rename = "Канал")]
+    channel: &'a str,
+    #[serde(rename = "ВызываемыйНомер")]
+    calling_number: &'a str,
+    #[serde(rename = "ИмяСобытия")]
+    event_name: &'a str,
+    #[serde(rename = "ТелоЗапроса")]
+    body: &'a str,
+}
+
+impl<'a> From<&'a HistoryMerge> for MergeJson<'a> {
+    fn from(merged: &'a HistoryMerge) -> Self {
+        let HistoryRecord {
+            period,
+            session_id,
+            number,
+            start_time,
+            incoming,
+            channel,
+            calling_number,
+            event_name,
+            body,
+        } = &merged.record;
+        MergeJson {
+            is_new_record: merged.is_new_record,
+            publish_to_extension: merged.publish_to_extension,
+            record: RegisterRecord {
+                period,
+                session_id,
+                number,
+                start_time,
+                incoming: *incoming,
+                channel,
+                calling_number,
+                event_name,
+                body,
+            },
+            publish: &merged.publish,
+            popup: merged.popup,
+            event: &merged.event,
+        }
+    }
+}
+
+fn subject(what: Subject) -> Text {
+    match what {
+        Subject::UiscomNotification => Text::new("UIScom notification", "уведомление UIScom"),
+        Subject::BinotelPush => Text::new("Binotel push", "push-запрос Binotel"),
+        Subject::BinotelParameters => Text::new("Binotel parameters", "параметры Binotel"),
+        Subject::BinotelResponse => Text::new("Binotel response", "ответ Binotel API"),
+        Subject::CallHistoryRecord => Text::new("call history record", "запись истории звонков"),
+        Subject::CallEvent => Text::new("call event", "событие звонка"),
+        Subject::ConnectCallEvent => Text::new("1C-Connect Call event", "событие Call 1С-Коннект"),
+        Subject::UisCallApiResponse => Text::new("UIS Call API response", "ответ UIS Call API"),
+        Subject::UisCallApiParameters => {
+            Text::new("UIS Call API parameters", "параметры UIS Call API")
+        }
+        Subject::CallIds => Text::new("call IDs", "идентификаторы звонков"),
+    }
+}
+
+fn problem(detail: &Problem) -> Text {
+    match detail {
+        Problem::Parser(message) => Text::new(message.clone(), message.clone()),
+        Problem::NotACallEvent { object } => Text::new(
+            format!("\"{object}\" is not a call event (Object=\"Call\" expected)"),
+            format!("«{object}» — не событие звонка (ожидается Object=\"Call\")"),
+        ),
+        Problem::UnknownCallState { state } => Text::new(
+            format!(
+                "unknown state \"{state}\" (expected Started, CallAccepted, CallInProgress, Finished, \
+                 MP3RecordReady or CallError)"
+            ),
+            format!(
+                "неизвестное состояние «{state}» (ожидается Started, CallAccepted, CallInProgress, Finished, \
+                 MP3RecordReady или CallError)"
+            ),
+        ),
+        Problem::IdsNotNumbersOrStrings => Text::new(
+            "expected a JSON array of numbers or strings such as [744924436]",
+            "ожидается JSON-массив чисел или строк, например [744924436]",
+        ),
+        Problem::IdsNotAnArray => Text::new(
+            "expected a JSON array of ids such as [744924436]",
+            "ожидается JSON-массив идентификаторов, например [744924436]",
+        ),
+        Problem::NoFormPairs => Text::new(
+            "no name=value pair found (neither JSON nor a form)",
+            "нет ни одной пары имя=значение (это ни JSON, ни форма)",
+        ),
+        Problem::FormTooDeep { field, max } => Text::new(
+            format!("the field {field} is nested deeper than {max} levels"),
+            format!("поле {field} вложено глубже {max} уровней"),
+        ),
+        Problem::NotFinite => Text::new(
+            "Inf and NaN cannot be JSON encoded",
+            "Inf и NaN нельзя записать в JSON",
+        ),
+        Problem::WrongRequestId { id, expected } => Text::new(
+            format!("the answer is for request id {id}, expected {expected}"),
+            format!("ответ относится к запросу {id}, ожидался {expected}"),
+        ),
+        Problem::NoCallSessionId => Text::new(
+            "no result.data.call_session_id in the answer",
+            "в ответе нет result.data.call_session_id",
+        ),
+        Problem::NoCallDetails => Text::new(
+            "no callDetails in a successful stats/call-details.json answer",
+            "в успешном ответе stats/call-details.json нет callDetails",
+        ),
+        Problem::NoRecordUrl => Text::new(
+            "no url in a successful stats/call-record.json answer",
+            "в успешном ответе stats/call-record.json нет url",
+        ),
+    }
+}
+
+const PUSH_TYPES: &str = "receivedTheCall, answeredTheCall, hangupTheCall, transferredTheCall";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// `en`/`ru` followed by the problem's text in the same language.
+fn detailed(en: String, ru: String, detail: &Problem) -> Text {
+    let detail = problem(detail);
+    Text::new(en + &detail.en, ru + &detail.ru)
+}
+
+/// `en (detail)` / `ru (detail)`.
+fn in_parentheses(en: &str, ru: &str, detail: &Problem) -> Text {
+    let detail = problem(detail);
+    Text::new(
+        format!("{en} ({})", detail.en),
+        format!("{ru} ({})", detail.ru),
+    )
+}
+
+/// What an unsuccessful answer without a message said of its status.
+fn status_text(status: &str) -> Text {
+    if status.is_empty() {
+        Text::new(
+            "the response has no status field",
+            "в ответе нет поля status",
+        )
+    } else {
+        Text::new(
+            format!("status \"{status}\""),
+            format!("статус \"{status}\""),
+        )
+    }
+}
+
+/// `{subject}: {text}` in both languages.
+fn about(what: Subject, text: Text) -> Text {
+    let what = subject(what);
+    Text::new(
+        format!("{}: {}", what.en, text.en),
+        format!("{}: {}", what.ru, text.ru),
+    )
+}
+
+/// Every message says what is wrong and where, so a 1C developer can act on it.
+pub fn error_text(error: &CallsError) -> Text {
+    match error {
+        CallsError::EmptyBody { what } => about(*what, Text::new("the body is empty", "тело пустое")),
+        CallsError::NotJson { what, detail } => {
+            about(*what, in_parentheses("not JSON", "это не JSON", detail))
+        }
+        CallsError::NotAnObject { what } => about(
+            *what,
+            Text::new("a JSON object {...} was expected", "ожидался объект JSON {...}"),
+        ),
+        CallsError::MissingField { what, field } => about(
+            *what,
+            Text::new(
+                format!("the required field {field} is missing or empty"),
+                format!("нет обязательного поля {field} (или оно пустое)"),
+            ),
+        ),
+        CallsError::InvalidField {
+            what,
+            field,
+            detail,
+        } => about(
+            *what,
+            detailed(
+                format!("invalid value of field {field}: "),
+                format!("недопустимое значение поля {field}: "),
+                detail,
+            ),
+        ),
+        CallsError::UnknownMethod { given } => Text::new(
+            format!("unknown UIScom notification method \"{given}\": expected in, out or rec (/in and UIScom/in work too)"),
+            format!("неизвестный метод уведомления UIScom \"{given}\": ожидается in, out или rec (можно /in, UIScom/in)"),
+        ),
+        CallsError::UnknownPushType { given } => Text::new(
+            format!("unknown Binotel push type (requestType) \"{given}\": expected {PUSH_TYPES} or apiCallCompleted"),
+            format!("неизвестный тип push-запроса Binotel (requestType) \"{given}\": ожидается {PUSH_TYPES} или apiCallCompleted"),
+        ),
+        CallsError::UnknownContentType { given } => Text::new(
+            format!("content type \"{given}\" is not supported: expected application/json or {FORM}"),
+            format!("тип содержимого \"{given}\" не поддерживается: ожидается application/json или {FORM}"),
+        ),
+        CallsError::InvalidTimeZone { given } => Text::new(
+            format!("time zone \"{given}\" is not recognised: expected an offset like +03:00, -05:30, +0300 or Z"),
+            format!("часовой пояс \"{given}\" не распознан: ожидается смещение вида +03:00, -05:30, +0300 или Z"),
+        ),
+        CallsError::InvalidForm { detail } => detailed(
+            format!("{FORM} body cannot be decoded: "),
+            format!("тело {FORM} не разобрано: "),
+            detail,
+        ),
+        CallsError::NotEncodable { detail } => detailed(
+            "the value cannot be encoded the way PHP json_encode does: ".into(),
+            "значение нельзя представить в JSON так, как это делает PHP json_encode: ".into(),
+            detail,
+        ),
+        CallsError::SignatureMissing { what } => about(
+            *what,
+            Text::new("the signature field is missing", "нет поля signature (подписи)"),
+        ),
+        CallsError::SignatureMismatch { what } => about(
+            *what,
+            Text::new(
+                "the signature does not match: check the Secret and that the body was not altered on the way",
+                "подпись (signature) не совпала: проверьте Секрет и что тело не изменялось по пути",
+            ),
+        ),
+        CallsError::SecretMissing => Text::new(
+            "the Secret is not set: nothing can be signed or verified without it",
+            "Секрет не задан: без него нельзя подписать или проверить подпись",
+        ),
+        CallsError::Api { api, code, message } => api_text(api, code, Text::new(message.clone(), message.clone())),
+        CallsError::ApiStatus { api, code, status } => api_text(api, code, status_text(status)),
+        CallsError::UnexpectedResponse { api, detail } => detailed(
+            format!("{api}: unexpected response: "),
+            format!("{api}: неожиданный ответ: "),
+            detail,
+        ),
+    }
+}
+
+/// `{api} returned error {code}: {message}`, the code left out when the API gave none.
+fn api_text(api: &str, code: &str, message: Text) -> Text {
+    if code.is_empty() {
+        Text::new(
+            format!("{api} returned an error: {}", message.en),
+            format!("{api} вернул ошибку: {}", message.ru),
+        )
+    } else {
+        Text::new(
+            format!("{api} returned error {code}: {}", message.en),
+            format!("{api} вернул ошибку {code}: {}", message.ru),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tb_calls::{binotel, connect, uis_call_api, uiscom, UtcOffset};
+
+    fn texts(result: Result<impl std::fmt::Debug, CallsError>) -> Text {
+        error_text(&result.expect_err("an error"))
+    }
+
+    #[test]
+    fn malformed_bodies_say_what_is_wrong() {
+        let moscow = UtcOffset::MOSCOW;
+        let cases: Vec<(Text, &str, &str)> = vec![
+            (
+                texts(uiscom::normalize(b"{\"call_session_id\": }", None, moscow)),
+                "UIScom notification: not JSON (expected value at line 1 column 21)",
+                "уведомление UIScom: это не JSON",
+            ),
+            (
+                texts(uiscom::normalize(b"", None, moscow)),
+                "UIScom notification: the body is empty",
+                "уведомление UIScom: тело пустое",
+            ),
+            (
+                texts(uiscom::normalize(
+                    b"{\"call_session_id\": null}",
+                    None,
+                    moscow,
+                )),
+                "UIScom notification: the required field call_session_id is missing or empty",
+                "нет обязательного поля call_session_id",
+            ),
+            (
+                texts(binotel::parse_push(b"{\"generalCallID\":1}", "", moscow)),
+                "Binotel push: the required field requestType is missing or empty",
+                "push-запрос Binotel",
+            ),
+            (
+                texts(binotel::parse_push(
+                    b"requestType=hello&generalCallID=1",
+                    "",
+                    moscow,
+                )),
+                "unknown Binotel push type (requestType) \"hello\"",
+                "неизвестный тип push-запроса",
+            ),
+            (
+                texts(binotel::parse_push(
+                    b"requestType=hangupTheCall",
+                    "",
+                    moscow,
+                )),
+                "the required field generalCallID is missing",
+                "generalCallID",
+            ),
+            (
+                texts(binotel::parse_push(
+                    b"{\"requestType\":",
+                    "application/json",
+                    moscow,
+                )),
+                "Binotel push: not JSON (unexpected end of input at byte 15)",
+                "это не JSON",
+            ),
+            (
+                texts(binotel::parse_push(b"hello", "", moscow)),
+                "no name=value pair found",
+                "не разобрано",
+            ),
+            (
+                texts(binotel::parse_push(b"a=1", "text/xml", moscow)),
+                "content type \"text/xml\" is not supported",
+                "не поддерживается",
+            ),
+            (
+                texts(binotel::parse_push(
+                    b"{\"requestType\":\"receivedTheCall\",\"x\":\"\\ud800\"}",
+                    "",
+                    moscow,
+                )),
+                "single unpaired UTF-16 surrogate",
+                "это не JSON",
+            ),
+        ];
+        for (text, en, ru) in cases {
+            assert!(text.en.contains(en), "{} / expected {en}", text.en);
+            assert!(text.ru.contains(ru), "{} / expected {ru}", text.ru);
+        }
+    }
+
+    #[test]
+    fn api_errors_and_unsigned_answers() {
+        let answer = |body: &[u8]| texts(binotel::check_response(body, "s"));
+        let error = answer(br#"{"status":"error","code":"120","message":"Wrong signature"}"#);
+        assert_eq!(error.en, "Binotel API returned error 120: Wrong signature");
+        assert!(answer(br#"{"status":"success","url":"x"}"#)
+            .ru
+            .contains("signature"));
+        assert!(answer(br#"{"url":"x"}"#).en.contains("no status"));
+        let mismatch = error_text(&CallsError::SignatureMismatch {
+            what: Subject::BinotelResponse,
+        });
+        assert!(mismatch.en.contains("signature does not match"));
+        assert!(mismatch.ru.contains("подпись"));
+    }
+
+    #[test]
+    fn history_errors_name_the_record() {
+        let options = MergeOptions::default();
+        let ringing = include_str!("../../crates/tb-calls/tests/data/uiscom/in_ringing.json");
+        let not_json = texts(merge_into_history("{", ringing, true, &options));
+        let record: Json =
+            serde_json::from_str(&merge_into_history("", ringing, true, &options).unwrap())
+                .unwrap();
+        assert_eq!(record["record"]["ИдСессии"], 3201987654u64);
+        assert_eq!(record["record"]["Входящий"], true);
+        let again = merge_into_history(&record["record"].to_string(), ringing, false, &options);
+        let again: Json = serde_json::from_str(&again.unwrap()).unwrap();
+        assert!(
+            !again["is_new_record"].as_bool().unwrap(),
+            "the previous record was read back"
+        );
+        assert!(
+            not_json.en.starts_with("call history record: not JSON"),
+            "{}",
+            not_json.en
+        );
+        assert!(
+            not_json
+                .ru
+                .starts_with("запись истории звонков: это не JSON"),
+            "{}",
+            not_json.ru
+        );
+        let empty = texts(merge_into_history("", "", true, &options));
+        assert!(empty.en.contains("empty"), "{}", empty.en);
+    }
+
+    #[test]
+    fn fields_and_states_are_named() {
+        let call = uis_call_api::EmployeeCall {
+            contact: "1".into(),
+            ..Default::default()
+        };
+        let missing = texts(uis_call_api::employee_call_request("1", "token", &call));
+        assert!(missing.en.contains("employee.id"), "{}", missing.en);
+        assert!(missing.ru.contains("employee.id"), "{}", missing.ru);
+        let state = texts(connect::normalize_call_event(
+            &serde_json::json!({"Object": "Call", "CallID": "1", "State": "Dancing"}),
+            UtcOffset::UTC,
+        ));
+        assert!(state.en.contains("Dancing") && state.ru.contains("Dancing"));
+    }
+}
