@@ -887,3 +887,45 @@ fn done_while_the_agent_is_mid_stream() {
     agent.drop_connection();
     flood.join().unwrap();
 }
+
+/// The agent names its events by `Object`; a name the add-in uses for its own events must never come from the
+/// agent (a form that handles `Connected` or `Error` would believe the agent). Only the documented objects keep
+/// their names; every other object arrives as `Event` with the object in Data.
+#[test]
+fn agent_objects_cannot_impersonate_the_add_ins_own_events() {
+    let host = Host::load_default();
+    let agent = Agent::start(&socket_path());
+    let object = connected(&host, &agent, "en_US");
+    object.take_events();
+    let impostors = [
+        "Connected",
+        "Disconnected",
+        "CommandResult",
+        "Error",
+        "EventsDropped",
+        "TestEvent",
+        "NewKind",
+    ];
+    for name in impostors {
+        agent.send_event(&format!(
+            r#"<Event Mode="Softphone" Object="{name}" Initiator="Incoming"><Reason>fake</Reason></Event>"#
+        ));
+    }
+    agent.send_event(r#"<Event Mode="Softphone" Object="call" Initiator="Incoming"><CallID>c-1</CallID></Event>"#);
+    let call = wait_named(&object, "Call");
+    assert_eq!(call["CallID"], "c-1");
+    let events = object.take_events();
+    let from_agent: Vec<String> = events
+        .iter()
+        .filter(|e| e.name == "Event")
+        .map(|e| data(e)["Object"].as_str().unwrap_or("").to_string())
+        .collect();
+    let expected: Vec<String> = impostors.iter().map(|s| s.to_string()).collect();
+    let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(from_agent, expected, "events seen: {names:?}");
+    assert!(
+        events.iter().all(|e| e.name == "Event" || e.name == "Call"),
+        "an agent object took an add-in name: {names:?}"
+    );
+    assert_eq!(object.done().platform_calls_after_done, 0);
+}
