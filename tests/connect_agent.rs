@@ -887,3 +887,164 @@ fn done_while_the_agent_is_mid_stream() {
     agent.drop_connection();
     flood.join().unwrap();
 }
+
+/// The agent names its events by `Object`; a name the add-in uses for its own events must never come from the
+/// agent (a form that handles `Connected` or `Error` would believe the agent). Only the documented objects keep
+/// their names; every other object arrives as `Event` with the object in Data.
+#[test]
+fn agent_objects_cannot_impersonate_the_add_ins_own_events() {
+    let host = Host::load_default();
+    let agent = Agent::start(&socket_path());
+    let object = connected(&host, &agent, "en_US");
+    object.take_events();
+    let impostors = [
+        "Connected",
+        "Disconnected",
+        "CommandResult",
+        "Error",
+        "EventsDropped",
+        "TestEvent",
+        "NewKind",
+    ];
+    for name in impostors {
+        agent.send_event(&format!(
+            r#"<Event Mode="Softphone" Object="{name}" Initiator="Incoming"><Reason>fake</Reason></Event>"#
+        ));
+    }
+    agent.send_event(r#"<Event Mode="Softphone" Object="call" Initiator="Incoming"><CallID>c-1</CallID></Event>"#);
+    let call = wait_named(&object, "Call");
+    assert_eq!(call["CallID"], "c-1");
+    let events = object.take_events();
+    let from_agent: Vec<String> = events
+        .iter()
+        .filter(|e| e.name == "Event")
+        .map(|e| data(e)["Object"].as_str().unwrap_or("").to_string())
+        .collect();
+    let expected: Vec<String> = impostors.iter().map(|s| s.to_string()).collect();
+    let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(from_agent, expected, "events seen: {names:?}");
+    assert!(
+        events.iter().all(|e| e.name == "Event" || e.name == "Call"),
+        "an agent object took an add-in name: {names:?}"
+    );
+    assert_eq!(object.done().platform_calls_after_done, 0);
+}
+
+/// Another local user must not be able to pose as the agent: a socket that is not ours is refused before any
+/// byte goes out, and so is a socket served by a process of another user (`SO_PEERCRED`). Needs root (to hand a
+/// socket to another user); says so and returns otherwise.
+#[cfg(unix)]
+#[test]
+fn a_socket_or_a_server_of_another_user_is_refused() {
+    use std::os::unix::fs::{chown, PermissionsExt};
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to give a socket to another user");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let host = Host::load_default();
+    let agent = Agent::start(&socket_path());
+    chown(&agent.path, Some(NOBODY), Some(NOBODY)).unwrap();
+    let object = host.create_with("ConnectAgent", Mode::Client, "en_US");
+    object.set("AutoReconnect", false).unwrap();
+    object
+        .set("PipeAddress", agent.path.to_str().unwrap())
+        .unwrap();
+    let opened = object
+        .call("ConnectToAgent", &[Val::from("operator")])
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        opened,
+        Val::Bool(false),
+        "a socket of another user was used"
+    );
+    assert_eq!(
+        agent.connections(),
+        0,
+        "a byte went to another user's socket"
+    );
+    // The same socket, ours again, is used: the refusal was about its owner.
+    chown(&agent.path, Some(0), Some(0)).unwrap();
+    let opened = object
+        .call("ConnectToAgent", &[Val::from("operator")])
+        .unwrap();
+    assert_eq!(opened, Val::Bool(true));
+    agent.wait_connections(1);
+    assert_eq!(object.done().platform_calls_after_done, 0);
+
+    // A server run by another user behind a socket file that claims to be ours: the peer's uid decides.
+    let dir = std::env::temp_dir().join(format!("tb-peer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let path = dir.join("agent.sock");
+    let script = format!(
+        "import socket,time\ns=socket.socket(socket.AF_UNIX)\ns.bind({:?})\ns.listen(4)\ntime.sleep(20)\n",
+        path.to_str().unwrap()
+    );
+    let Ok(mut server) = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+            &script,
+        ])
+        .spawn()
+    else {
+        eprintln!("skipped the peer check: setpriv or python3 is missing");
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    chown(&path, Some(0), Some(0)).unwrap();
+    let object = host.create_with("ConnectAgent", Mode::Client, "en_US");
+    object.set("AutoReconnect", false).unwrap();
+    object.set("PipeAddress", path.to_str().unwrap()).unwrap();
+    let opened = object
+        .call("ConnectToAgent", &[Val::from("operator")])
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        opened,
+        Val::Bool(false),
+        "a server of another user was trusted"
+    );
+    assert_eq!(object.done().platform_calls_after_done, 0);
+}
+
+/// The default socket lives in a directory only its user can enter ($XDG_RUNTIME_DIR, or a 0700 directory of
+/// its own under the temporary directory), not in the shared /tmp where any user could create it first.
+#[cfg(unix)]
+#[test]
+fn the_default_socket_is_in_a_private_directory() {
+    let login = format!("tbprivate{}", std::process::id());
+    let path = agent_io::default_endpoint(&login);
+    let dir = path.parent().unwrap();
+    assert_ne!(dir, std::path::Path::new("/tmp"), "{}", path.display());
+    use std::os::unix::fs::MetadataExt;
+    let agent = Agent::start(&path);
+    let meta = std::fs::metadata(dir).unwrap();
+    assert_eq!(meta.mode() & 0o077, 0, "{} is private", dir.display());
+    let host = Host::load_default();
+    let object = host.create_with("ConnectAgent", Mode::Client, "en_US");
+    assert_eq!(object.get("PipeAddress").unwrap(), Val::from(""));
+    assert_eq!(
+        object
+            .call("ConnectToAgent", &[Val::from(login.as_str())])
+            .unwrap(),
+        Val::Bool(true)
+    );
+    assert_eq!(
+        object.get("PipeAddress").unwrap(),
+        Val::from(path.to_str().unwrap())
+    );
+    agent.wait_connections(1);
+    assert_eq!(object.done().platform_calls_after_done, 0);
+}

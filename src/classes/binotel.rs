@@ -8,7 +8,7 @@ use serde_json::json;
 use tb_calls::binotel::{self as core, ApiRequest};
 use tb_calls::UtcOffset;
 
-use tb_prims::redact::without_query;
+use tb_prims::redact;
 
 use super::pbx::{calls_error, PbxClass, PbxCommon, PbxProps};
 use crate::driver::http::join_url;
@@ -246,7 +246,7 @@ impl AddinClass for Binotel {
 
     fn diagnostics(&self) -> serde_json::Value {
         json!({
-            "api_url": without_query(&self.api_url),
+            "api_url": redact::url(&self.api_url),
             "key_set": !self.key.is_empty(),
             "secret_set": !self.secret.is_empty(),
             "time_zone": self.pbx.time_zone.to_string(),

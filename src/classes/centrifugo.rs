@@ -268,7 +268,9 @@ const PROPS: &[Prop<Centrifugo>] = &[
         "Прокси",
         |c| Ok(Value::from(c.http.proxy_shown())),
         |c, value| {
-            c.http.set_proxy(value.as_str());
+            c.http
+                .set_proxy(value.as_str())
+                .map_err(|e| AddinError::from(present::driver::proxy_error_text(&e)))?;
             *c.proxy.lock() = c.http.proxy().to_string();
             Ok(())
         },
@@ -435,6 +437,15 @@ impl Centrifugo {
                     HttpError::Unreachable { url, reason } => {
                         tb_centrifugo::Error::Unreachable { url, reason }
                     }
+                    HttpError::Redirect {
+                        url,
+                        status,
+                        location,
+                    } => tb_centrifugo::Error::Redirected {
+                        url,
+                        status,
+                        location,
+                    },
                     other => tb_centrifugo::Error::Unreachable {
                         url: request.url.clone(),
                         reason: present::driver::http_error_text(&other, "Centrifugo API").en,
@@ -569,7 +580,7 @@ impl AddinClass for Centrifugo {
             let status = w.status.lock().clone();
             json!({
                 "state": present::centrifugo::state_name(status.state),
-                "url": status.url.split('?').next().unwrap_or(""),
+                "url": tb_prims::redact::url(&status.url),
                 "client_id": status.client_id,
                 "via_proxy": status.via_proxy,
                 "last_transport_error": status.last_transport_error,
@@ -586,7 +597,7 @@ impl AddinClass for Centrifugo {
         });
         json!({
             "api": {
-                "url": self.api_url,
+                "url": tb_prims::redact::url(&self.api_url),
                 "mode": self.api_mode.as_str(),
                 "detected_mode": if self.api_mode == ApiMode::Auto && self.api_known_mode != ApiMode::Auto { self.api_known_mode.as_str() } else { "" },
                 "key_set": !self.api_key.is_empty(),

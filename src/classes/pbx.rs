@@ -40,10 +40,7 @@ impl<C: PbxClass> PbxProps<C> {
         "Proxy",
         "Прокси",
         |c| Ok(c.pbx().proxy_value()),
-        |c, value| {
-            c.pbx().set_proxy(value);
-            Ok(())
-        },
+        |c, value| c.pbx().set_proxy(value),
     );
 }
 
@@ -90,8 +87,10 @@ impl PbxCommon {
         Ok(())
     }
 
-    pub(super) fn set_proxy(&mut self, value: &Value) {
-        self.runner.set_proxy(value.as_str());
+    pub(super) fn set_proxy(&mut self, value: &Value) -> Result<(), AddinError> {
+        self.runner
+            .set_proxy(value.as_str())
+            .map_err(|e| AddinError::from(crate::present::driver::proxy_error_text(&e)))
     }
 
     /// POSTs a JSON body to `api`; failures name the API.

@@ -13,7 +13,7 @@ use super::pbx::{calls_error, PbxClass, PbxCommon, PbxProps};
 use crate::native::{
     AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamKind, ParamSpec, Prop, Value,
 };
-use tb_prims::redact::without_query;
+use tb_prims::redact;
 
 const METHODS: &[Method<UIScom>] = &[
     Method {
@@ -254,7 +254,7 @@ impl AddinClass for UIScom {
     fn diagnostics(&self) -> serde_json::Value {
         json!({
             "time_zone": self.pbx.time_zone.to_string(),
-            "call_api_url": without_query(&self.call_api_url),
+            "call_api_url": redact::url(&self.call_api_url),
             "access_token_set": !self.access_token.is_empty(),
             "timeout_sec": self.pbx.timeout().as_secs(),
             "normalized": self.normalized,

@@ -24,6 +24,13 @@ pub enum HttpError {
     Unreachable { url: String, reason: String },
     /// An HTTP status outside 2xx with a body that is no API answer (an HTML error page of a proxy or server).
     Status { url: String, status: u16 },
+    /// A 3xx answer: never followed, never a success (`location` as sent, empty when there was none; shown only
+    /// through the one redaction).
+    Redirect {
+        url: String,
+        status: u16,
+        location: String,
+    },
 }
 
 /// Whether a response is an answer of the API: any 2xx, or any status with a JSON body (the APIs put their
@@ -55,7 +62,7 @@ impl HttpRunner {
 
     /// The proxy as 1C reads it back: without the credentials it may carry.
     pub fn proxy_shown(&self) -> String {
-        tb_prims::redact::hide_userinfo(&self.proxy)
+        tb_prims::redact::url(&self.proxy)
     }
 
     /// The proxy as set, for a transport that reads the same property.
@@ -68,9 +75,20 @@ impl HttpRunner {
         self.client = None;
     }
 
-    pub fn set_proxy(&mut self, proxy: &str) {
-        self.proxy = proxy.trim().to_string();
+    /// Takes the Прокси setting. A value with a control character, white space or a non-ASCII host is refused
+    /// here, where it is typed (a CR/LF must never reach a CONNECT request); other faults (a SOCKS scheme, a bad
+    /// port) are reported by the call that uses the proxy, as before.
+    pub fn set_proxy(&mut self, proxy: &str) -> Result<(), ProxyError> {
+        let proxy = proxy.trim();
+        if !crate::transport::proxy::is_direct(proxy) {
+            tb_prims::address::check(proxy).map_err(|problem| ProxyError::Unsafe {
+                shown: tb_prims::redact::url(proxy),
+                problem,
+            })?;
+        }
+        self.proxy = proxy.to_string();
         self.client = None;
+        Ok(())
     }
 
     /// Drops the client (and its idle connections).
@@ -78,7 +96,8 @@ impl HttpRunner {
         self.client = None;
     }
 
-    /// One POST; any HTTP status is a response (the caller's protocol reads statuses itself).
+    /// One POST; any HTTP status but 3xx is a response (the caller's protocol reads statuses itself). A 3xx is
+    /// [`HttpError::Redirect`]: following it would hand the request's key or token to another address.
     pub fn post(
         &mut self,
         url: &str,
@@ -87,7 +106,7 @@ impl HttpRunner {
     ) -> Result<HttpResponse, HttpError> {
         let timeout = self.timeout;
         let client = self.client_for(url)?;
-        client
+        let response = client
             .post(url, headers, body)
             .map_err(|failure| match failure {
                 HttpFailure::Timeout => HttpError::Timeout {
@@ -98,7 +117,15 @@ impl HttpRunner {
                     url: url.to_string(),
                     reason,
                 },
-            })
+            })?;
+        if (300..400).contains(&response.status) {
+            return Err(HttpError::Redirect {
+                url: url.to_string(),
+                status: response.status,
+                location: response.location.unwrap_or_default(),
+            });
+        }
+        Ok(response)
     }
 
     /// POSTs a JSON body to a JSON API; a status without an API answer is an error (see [`is_api_answer`]).
@@ -171,6 +198,7 @@ mod tests {
         HttpResponse {
             status,
             body: body.as_bytes().to_vec(),
+            location: None,
         }
     }
 
@@ -186,7 +214,7 @@ mod tests {
     #[test]
     fn a_bad_proxy_is_refused_in_both_languages_without_its_credentials() {
         let mut runner = HttpRunner::new(Duration::from_secs(1));
-        runner.set_proxy("socks5://u:secret@p:1080");
+        runner.set_proxy("socks5://u:secret@p:1080").unwrap();
         let Err(error) = runner.post("http://127.0.0.1:9/", &[], b"") else {
             panic!("a socks proxy is refused");
         };

@@ -1,7 +1,9 @@
 //! JSON-lines log with size-capped rotation. Off until the user sets LogFile.
 //!
 //! Secrets are kept out twice: callers never pass them, and any field whose name looks like a
-//! secret (key, token, secret, password, authorization, signature) is masked before writing.
+//! secret (`tb_prims::redact::SECRET_MARKERS`: key, token, secret, pass, pwd, auth, jwt, hmac, credential,
+//! cookie, signature, and their Russian words) is masked before writing; address fields (`url`,
+//! `address`, `proxy` in the name) go through the one URL redaction.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -65,13 +67,16 @@ pub struct Logger {
     sink: Arc<Mutex<Sink>>,
 }
 
-/// Masks every value whose field name looks like a secret, at any depth.
+/// Masks every value whose field name looks like a secret, at any depth, and passes every address field (a name
+/// with `url`, `address` or `proxy`) through the one URL redaction, whatever the caller already did.
 pub fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (name, field) in map.iter_mut() {
                 if is_secret_name(name) && !field.is_null() {
                     *field = Value::String("***".into());
+                } else if let (true, Value::String(text)) = (is_address_name(name), &*field) {
+                    *field = Value::String(tb_prims::redact::url(text));
                 } else {
                     redact(field);
                 }
@@ -80,6 +85,13 @@ pub fn redact(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(redact),
         _ => {}
     }
+}
+
+fn is_address_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["url", "address", "proxy"]
+        .iter()
+        .any(|part| lower.contains(part))
 }
 
 impl Logger {
@@ -257,6 +269,23 @@ mod tests {
             v,
             serde_json::json!({
                 "ApiKey": "***", "nested": {"access_token": "***", "x": [{"Секрет": "***"}]}, "channel": "calls"
+            })
+        );
+    }
+
+    #[test]
+    fn the_new_markers_and_address_fields_are_masked() {
+        let mut v = serde_json::json!({
+            "db_pass": "p", "pwd": "p", "proxy_auth": "a", "jwt": "j", "hmac": "h", "credentials": "c",
+            "cookie": "c", "api_url": "https://u:p@h/x?sig=1", "address": "ws://h/ws?token=t", "n": 1
+        });
+        redact(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "db_pass": "***", "pwd": "***", "proxy_auth": "***", "jwt": "***", "hmac": "***",
+                "credentials": "***", "cookie": "***", "api_url": "https://***@h/x?sig=***",
+                "address": "ws://h/ws?token=***", "n": 1
             })
         );
     }

@@ -190,7 +190,7 @@ fn server_text(method: &str, code: u32, message: &str) -> Text {
 
 /// Every message says what is wrong and where, and how to fix it when that is known.
 pub fn error_text(error: &Error) -> Text {
-    match error {
+    match &redacted(error) {
         Error::EmptySecret => Text::new(
             "the HMAC secret is empty: pass the client.token.hmac_secret_key of the Centrifugo config",
             "секрет HMAC пуст: передайте client.token.hmac_secret_key из конфигурации Centrifugo",
@@ -257,6 +257,18 @@ pub fn error_text(error: &Error) -> Text {
             format!("the server sent a frame that is not Centrifugo JSON protocol: {}", shorten(reason)),
             format!("сервер прислал кадр не в формате JSON-протокола Centrifugo: {}", shorten(reason)),
         ),
+        Error::UnsafeWebSocketUrl { url, problem } => {
+            let why = super::driver::address_problem_text(*problem);
+            Text::new(
+                format!("the WebSocket address '{url}' cannot be used: {}", why.en),
+                format!("адрес WebSocket '{url}' нельзя использовать: {}", why.ru),
+            )
+        }
+        Error::Redirected {
+            url,
+            status,
+            location,
+        } => super::driver::redirect_text("Centrifugo API", url, *status, location),
         Error::InvalidWebSocketUrl { url } => Text::new(
             format!("the address '{url}' is not a ws:// or wss:// URL (example: wss://centrifugo.example.com/connection/websocket)"),
             format!("адрес '{url}' не является адресом ws:// или wss:// (пример: wss://centrifugo.example.com/connection/websocket)"),
@@ -265,6 +277,53 @@ pub fn error_text(error: &Error) -> Text {
             format!("there is no subscription to channel '{channel}'"),
             format!("нет подписки на канал '{channel}'"),
         ),
+    }
+}
+
+/// The error with every address in it passed through the one redaction (`tb_prims::redact::url`), so no text
+/// of this class shows credentials or query values.
+fn redacted(error: &Error) -> Error {
+    let url = |url: &String| tb_prims::redact::url(url);
+    match error {
+        Error::InvalidApiUrl { url: u } => Error::InvalidApiUrl { url: url(u) },
+        Error::WrongApiKey { url: u } => Error::WrongApiKey { url: url(u) },
+        Error::ApiNotFound { url: u } => Error::ApiNotFound { url: url(u) },
+        Error::HttpStatus {
+            url: u,
+            status,
+            body,
+        } => Error::HttpStatus {
+            url: url(u),
+            status: *status,
+            body: body.clone(),
+        },
+        Error::Unreachable { url: u, reason } => Error::Unreachable {
+            url: url(u),
+            reason: reason.clone(),
+        },
+        Error::Timeout {
+            url: u,
+            milliseconds,
+        } => Error::Timeout {
+            url: url(u),
+            milliseconds: *milliseconds,
+        },
+        Error::InvalidWebSocketUrl { url: u } => Error::InvalidWebSocketUrl { url: url(u) },
+        Error::UnsafeWebSocketUrl { url: u, problem } => Error::UnsafeWebSocketUrl {
+            url: url(u),
+            problem: *problem,
+        },
+        // The location is redacted by `redirect_text`.
+        Error::Redirected {
+            url: u,
+            status,
+            location,
+        } => Error::Redirected {
+            url: url(u),
+            status: *status,
+            location: location.clone(),
+        },
+        other => other.clone(),
     }
 }
 

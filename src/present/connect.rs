@@ -63,24 +63,18 @@ pub fn event(event: &Event, lang: Lang) -> Option<(String, Json)> {
     Some((name, data))
 }
 
-/// The agent's Object is the 1C event name when it is a plain identifier; anything else arrives as `Event`.
+/// The name every agent event with an object other than the documented ones arrives under (the object itself
+/// is in Data, field `Object`). The agent's own text never becomes an event name: an agent (or whoever speaks on
+/// its channel) could otherwise raise `Connected`, `Error`, `CommandResult` or `EventsDropped` as if the add-in
+/// had.
+pub const UNKNOWN_AGENT_EVENT: &str = "Event";
+
+/// The documented objects (`Call`, `Message`, …) name their events; anything else is [`UNKNOWN_AGENT_EVENT`].
 fn agent_event_name(object: Option<&tb_connect::EventObject>) -> String {
     match object {
-        Some(object) if object.is_known() || is_plain_identifier(object.as_str()) => {
-            object.as_str().to_string()
-        }
-        _ => "Event".to_string(),
+        Some(object) if object.is_known() => object.as_str().to_string(),
+        _ => UNKNOWN_AGENT_EVENT.to_string(),
     }
-}
-
-fn is_plain_identifier(value: &str) -> bool {
-    !value.is_empty()
-        && value.len() <= 64
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && value
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
 }
 
 /// A `Call` event also carries the normalized call model shared with UIScom and Binotel (`Normalized`), when the
@@ -575,14 +569,7 @@ mod tests {
         let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
-            [
-                "Error",
-                "Event",
-                "Event",
-                "FileReady",
-                "Error",
-                "Disconnected"
-            ]
+            ["Error", "Event", "Event", "Event", "Error", "Disconnected"]
         );
         assert_eq!(events[0].1["Code"], "MalformedXml");
         assert_eq!(events[0].1["Frame"], 1);
@@ -594,6 +581,7 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("№1"));
+        assert_eq!(events[3].1["Object"], "FileReady", "the object is in Data");
         assert_eq!(events[4].1["Code"], "Desynchronized");
         assert_eq!(
             events[4].1["DescriptionRu"],

@@ -1,7 +1,8 @@
 //! The texts of the driver's and the transports' failures (a worker that failed or stopped, an HTTP exchange
 //! without an answer, a proxy setting that cannot be used), each variant's two languages in one arm.
 
-use tb_prims::redact::without_query;
+use tb_prims::address::AddressProblem;
+use tb_prims::redact;
 
 use super::Text;
 use crate::driver::http::HttpError;
@@ -40,26 +41,66 @@ pub fn http_error_text(error: &HttpError, api: &str) -> Text {
             format!("неверный прокси '{shown}': {reason}"),
         ),
         HttpError::Timeout { url, .. } => {
-            let url = without_query(url);
+            let url = redact::url(url);
             Text::new(
                 format!("{api} did not answer in time ({url})"),
                 format!("{api} не ответил вовремя ({url}); увеличьте Таймаут или проверьте сеть"),
             )
         }
         HttpError::Unreachable { url, reason } => {
-            let url = without_query(url);
+            let url = redact::url(url);
             Text::new(
                 format!("{api} is unreachable ({url}): {reason}"),
                 format!("{api} недоступен ({url}): {reason}"),
             )
         }
+        HttpError::Redirect {
+            url,
+            status,
+            location,
+        } => redirect_text(api, &redact::url(url), *status, location),
         HttpError::Status { url, status } => {
-            let url = without_query(url);
+            let url = redact::url(url);
             Text::new(
                 format!("{api} answered HTTP {status} ({url})"),
                 format!("{api} ответил HTTP {status} ({url})"),
             )
         }
+    }
+}
+
+/// A 3xx from an API: the new location is named (redacted), the request was not repeated there.
+pub fn redirect_text(api: &str, url: &str, status: u16, location: &str) -> Text {
+    let location = if location.trim().is_empty() {
+        "(no Location)".to_string()
+    } else {
+        redact::url(location)
+    };
+    Text::new(
+        format!("{api} answered HTTP {status} redirecting to {location} ({url}); redirects are not followed, so that the key is never sent elsewhere: put the final address in the settings"),
+        format!("{api} ответил HTTP {status} с перенаправлением на {location} ({url}); перенаправления не выполняются, чтобы ключ не ушёл на другой адрес: укажите в настройках конечный адрес"),
+    )
+}
+
+/// Why an address was refused (the caller names the address).
+pub fn address_problem_text(problem: AddressProblem) -> Text {
+    match problem {
+        AddressProblem::Control { position } => Text::new(
+            format!("it has a control character (such as a line break) at position {position}"),
+            format!("в нём управляющий символ (например, перевод строки) в позиции {position}"),
+        ),
+        AddressProblem::Space { position } => Text::new(
+            format!("it has a space at position {position}"),
+            format!("в нём пробел в позиции {position}"),
+        ),
+        AddressProblem::NonAsciiHost { character } => Text::new(
+            format!("the host has the non-Latin character '{character}' (a Cyrillic letter that looks Latin?); write an international name in punycode (xn--…)"),
+            format!("в имени узла нелатинский символ '{character}' (кириллическая буква, похожая на латинскую?); международное имя запишите в punycode (xn--…)"),
+        ),
+        AddressProblem::NonAsciiPath { character } => Text::new(
+            format!("the path has the non-ASCII character '{character}'; percent-encode it"),
+            format!("в пути символ вне ASCII '{character}'; закодируйте его через %"),
+        ),
     }
 }
 
@@ -69,6 +110,13 @@ pub fn proxy_error_text(error: &ProxyError) -> Text {
             format!("proxy '{shown}': only http:// proxies (CONNECT) are supported"),
             format!("прокси '{shown}': поддерживаются только прокси http:// (CONNECT)"),
         ),
+        ProxyError::Unsafe { shown, problem } => {
+            let why = address_problem_text(*problem);
+            Text::new(
+                format!("proxy '{shown}' cannot be used: {}", why.en),
+                format!("прокси '{shown}' нельзя использовать: {}", why.ru),
+            )
+        }
         ProxyError::BadAddress { shown, reason } => Text::new(
             format!("proxy '{shown}': {reason}"),
             format!("прокси '{shown}': неверный адрес ({reason})"),
@@ -89,8 +137,8 @@ mod tests {
         assert_eq!(
             http_error_text(&error, "UIS Call API"),
             Text::new(
-                "UIS Call API answered HTTP 502 (https://***@h/x)",
-                "UIS Call API ответил HTTP 502 (https://***@h/x)"
+                "UIS Call API answered HTTP 502 (https://***@h/x?token=***)",
+                "UIS Call API ответил HTTP 502 (https://***@h/x?token=***)"
             )
         );
     }

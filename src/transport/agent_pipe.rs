@@ -32,12 +32,20 @@ pub enum Readiness {
     Idle,
 }
 
-/// The agent's default endpoint for a 1C-Connect login.
+/// The agent's default endpoint for a 1C-Connect login: the named pipe on Windows (whose server must run as this
+/// user, see `agent_pipe_windows.rs`), a socket in this user's private directory elsewhere
+/// ([`platform::private_dir`]).
 pub fn default_address(login: &str) -> String {
-    if cfg!(windows) {
+    #[cfg(windows)]
+    {
         format!(r"\\.\pipe\BuhphoneAgentAPI2_{login}")
-    } else {
-        format!("/tmp/BuhphoneAgentAPI2_{login}")
+    }
+    #[cfg(unix)]
+    {
+        platform::private_dir()
+            .join(format!("BuhphoneAgentAPI2_{login}"))
+            .to_string_lossy()
+            .into_owned()
     }
 }
 

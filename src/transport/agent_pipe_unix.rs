@@ -1,8 +1,15 @@
 //! Unix domain socket transport (Linux/macOS): non-blocking socket, readiness through `polling` (epoll/kqueue),
 //! wake-ups through the poller's own notifier.
+//!
+//! Only this user's agent is spoken to: the socket file must belong to the current user, and after `connect`
+//! the peer process's user (`SO_PEERCRED` on Linux, `getpeereid` elsewhere) must be the current user too, so
+//! another local user cannot stand in for the agent (and receive the commands) by creating the socket first.
 
 use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::io::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,7 +54,9 @@ impl PipeOps for AgentPipe {
     fn open(&mut self, address: &str, _timeout: Duration) -> io::Result<()> {
         // A local socket connect either succeeds or fails at once; there is no busy state to wait out.
         self.close();
+        check_socket_owner(Path::new(address))?;
         let stream = UnixStream::connect(address)?;
+        check_peer(&stream)?;
         stream.set_nonblocking(true)?;
         // SAFETY: the stream is deleted from the poller in `close` before it is dropped.
         unsafe {
@@ -107,6 +116,95 @@ impl PipeOps for AgentPipe {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The effective user of this process.
+pub fn current_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Where the agent's socket lives by default: `$XDG_RUNTIME_DIR` when it is an absolute directory of this user
+/// that nobody else may enter, else `<temp>/tb-agent-<uid>` (the agent creates it with mode 0700). Never the
+/// shared temporary directory itself, where any user could create the name first.
+pub fn private_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+        let private = std::fs::metadata(&dir).is_ok_and(|meta| {
+            meta.is_dir() && meta.uid() == current_uid() && meta.mode() & 0o077 == 0
+        });
+        if dir.is_absolute() && private {
+            return dir;
+        }
+    }
+    std::env::temp_dir().join(format!("tb-agent-{}", current_uid()))
+}
+
+fn refused(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, message)
+}
+
+/// The socket file (the target, if `path` is a symbolic link) must be a socket of the current user.
+fn check_socket_owner(path: &Path) -> io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.file_type().is_socket() {
+        return Err(refused("not a socket".to_string()));
+    }
+    let ours = current_uid();
+    if meta.uid() != ours {
+        return Err(refused(format!(
+            "the socket belongs to user {} and this process runs as user {ours}: refused, another user may be \
+             posing as the agent",
+            meta.uid()
+        )));
+    }
+    Ok(())
+}
+
+/// The process at the other end must run as the current user.
+fn check_peer(stream: &UnixStream) -> io::Result<()> {
+    let peer = peer_uid(stream)?;
+    let ours = current_uid();
+    if peer != ours {
+        return Err(refused(format!(
+            "the agent socket is served by user {peer} and this process runs as user {ours}: refused"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn peer_uid(stream: &UnixStream) -> io::Result<u32> {
+    let mut credentials = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut length = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: the descriptor is a live socket owned by `stream`; the buffer and its length describe `credentials`.
+    let result = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut credentials as *mut libc::ucred).cast(),
+            &mut length,
+        )
+    };
+    if result != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(credentials.uid)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn peer_uid(stream: &UnixStream) -> io::Result<u32> {
+    let mut uid: libc::uid_t = 0;
+    let mut gid: libc::gid_t = 0;
+    // SAFETY: the descriptor is a live socket owned by `stream`; both out-pointers are valid.
+    if unsafe { libc::getpeereid(stream.as_raw_fd(), &mut uid, &mut gid) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(uid)
 }
 
 impl Drop for AgentPipe {

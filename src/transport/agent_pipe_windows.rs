@@ -7,6 +7,11 @@
 //! `WaitForMultipleObjects` on {read completed, woken by 1C thread} with the core's next deadline as timeout.
 //! Deadlock-free by construction rather than by timing, which matters because Wine does not reproduce the
 //! synchronous-handle blocking and so cannot catch a regression.
+//!
+//! Only this user's agent is spoken to: the pipe is opened with `SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION`
+//! (the server may learn who connected but cannot act as the 1C user), and the server process's user — the SID
+//! in its token, found through `GetNamedPipeServerProcessId` — must be this process's user. A pipe of the same
+//! name created first by another user of the machine is closed before a byte is written.
 
 use std::io;
 use std::ptr;
@@ -18,12 +23,17 @@ use windows_sys::Win32::Foundation::{
     ERROR_MORE_DATA, ERROR_NO_DATA, ERROR_PIPE_BUSY, ERROR_PIPE_NOT_CONNECTED, GENERIC_READ,
     GENERIC_WRITE, HANDLE, INVALID_HANDLE_VALUE, WAIT_OBJECT_0, WAIT_TIMEOUT,
 };
-use windows_sys::Win32::Storage::FileSystem::{
-    CreateFileW, ReadFile, WriteFile, FILE_FLAG_OVERLAPPED, OPEN_EXISTING,
+use windows_sys::Win32::Security::{
+    EqualSid, GetTokenInformation, TokenUser, TOKEN_QUERY, TOKEN_USER,
 };
-use windows_sys::Win32::System::Pipes::WaitNamedPipeW;
+use windows_sys::Win32::Storage::FileSystem::{
+    CreateFileW, ReadFile, WriteFile, FILE_FLAG_OVERLAPPED, OPEN_EXISTING, SECURITY_IDENTIFICATION,
+    SECURITY_SQOS_PRESENT,
+};
+use windows_sys::Win32::System::Pipes::{GetNamedPipeServerProcessId, WaitNamedPipeW};
 use windows_sys::Win32::System::Threading::{
-    CreateEventW, SetEvent, WaitForMultipleObjects, WaitForSingleObject, INFINITE,
+    CreateEventW, GetCurrentProcess, OpenProcess, OpenProcessToken, SetEvent,
+    WaitForMultipleObjects, WaitForSingleObject, INFINITE, PROCESS_QUERY_LIMITED_INFORMATION,
 };
 use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED};
 
@@ -49,6 +59,88 @@ impl Drop for OwnedHandle {
 fn last_error() -> io::Error {
     // SAFETY: no preconditions.
     io::Error::from_raw_os_error(unsafe { GetLastError() } as i32)
+}
+
+fn refused(message: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, message.to_string())
+}
+
+/// The user SID of a process's token, as bytes (a SID is self-contained: comparing them needs no other memory).
+fn token_user(process: HANDLE) -> io::Result<Vec<u8>> {
+    let mut token: HANDLE = ptr::null_mut();
+    // SAFETY: `process` is a live process handle (or the current-process pseudo handle); `token` is an out-pointer.
+    if unsafe { OpenProcessToken(process, TOKEN_QUERY, &mut token) } == 0 {
+        return Err(last_error());
+    }
+    let token = OwnedHandle(token);
+    let mut needed = 0u32;
+    // SAFETY: a null buffer of length 0 asks for the needed length.
+    unsafe { GetTokenInformation(token.0, TokenUser, ptr::null_mut(), 0, &mut needed) };
+    if needed == 0 || needed > 64 * 1024 {
+        return Err(last_error());
+    }
+    // u64 elements keep the TOKEN_USER at the start suitably aligned.
+    let mut buffer = vec![0u64; (needed as usize).div_ceil(8)];
+    // SAFETY: the buffer holds `needed` bytes.
+    if unsafe {
+        GetTokenInformation(
+            token.0,
+            TokenUser,
+            buffer.as_mut_ptr().cast(),
+            needed,
+            &mut needed,
+        )
+    } == 0
+    {
+        return Err(last_error());
+    }
+    // SAFETY: GetTokenInformation filled the buffer with a TOKEN_USER whose Sid points inside the buffer.
+    let sid = unsafe { (*(buffer.as_ptr() as *const TOKEN_USER)).User.Sid };
+    let start = buffer.as_ptr() as usize;
+    let end = start + needed as usize;
+    let offset = (sid as usize)
+        .checked_sub(start)
+        .filter(|&o| o < needed as usize);
+    let Some(offset) = offset else {
+        return Err(refused("the token's user SID lies outside its buffer"));
+    };
+    // SAFETY: [start, end) is the buffer; the SID lies within it.
+    let bytes = unsafe { std::slice::from_raw_parts(buffer.as_ptr().cast::<u8>(), end - start) };
+    Ok(bytes[offset..].to_vec())
+}
+
+/// The pipe's server process must run as this process's user.
+fn check_server_user(pipe: &OwnedHandle) -> io::Result<()> {
+    let mut pid = 0u32;
+    // SAFETY: `pipe` is an open client end of a named pipe; `pid` is an out-pointer.
+    if unsafe { GetNamedPipeServerProcessId(pipe.0, &mut pid) } == 0 {
+        return Err(last_error());
+    }
+    // SAFETY: plain call; a null result is handled.
+    let process = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
+    if process.is_null() {
+        return Err(refused(&format!(
+            "the agent pipe's server (process {pid}) cannot be inspected: refused, it may belong to another user"
+        )));
+    }
+    let process = OwnedHandle(process);
+    let server = token_user(process.0)?;
+    // SAFETY: the pseudo handle needs no closing.
+    let ours = token_user(unsafe { GetCurrentProcess() })?;
+    // SAFETY: both buffers hold complete SIDs, alive for the call.
+    let same = unsafe {
+        EqualSid(
+            server.as_ptr() as *mut core::ffi::c_void,
+            ours.as_ptr() as *mut core::ffi::c_void,
+        )
+    } != 0;
+    if same {
+        Ok(())
+    } else {
+        Err(refused(&format!(
+            "the agent pipe is served by process {pid} of another user: refused"
+        )))
+    }
 }
 
 fn new_event(manual_reset: bool) -> io::Result<OwnedHandle> {
@@ -270,7 +362,7 @@ impl PipeOps for AgentPipe {
                     0,
                     ptr::null(),
                     OPEN_EXISTING,
-                    FILE_FLAG_OVERLAPPED,
+                    FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION,
                     ptr::null_mut(),
                 )
             };
@@ -287,6 +379,7 @@ impl PipeOps for AgentPipe {
             // SAFETY: `wide` is NUL-terminated.
             unsafe { WaitNamedPipeW(wide.as_ptr(), millis(Some(remaining)).max(1)) };
         };
+        check_server_user(&pipe)?;
         self.connection = Some(Connection {
             pipe,
             read: Box::new(ReadSlot {

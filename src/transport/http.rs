@@ -1,5 +1,6 @@
 //! Blocking HTTP client for server-side API calls: one keep-alive ureq agent per object, the add-in's TLS
-//! configuration (`super::tls`), and the proxy `super::proxy` chooses for the API's host.
+//! configuration (`super::tls`), and the proxy `super::proxy` chooses for the API's host. Redirects are never
+//! followed.
 
 use std::time::Duration;
 
@@ -28,6 +29,9 @@ pub enum ClientError {
 pub struct HttpResponse {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The `Location` header of a 3xx answer (redirects are never followed: the API key or token in the
+    /// request must not reach another address), as sent; the caller redacts it before showing it.
+    pub location: Option<String>,
 }
 
 pub struct HttpClient {
@@ -53,7 +57,7 @@ impl HttpClient {
                 None => None,
                 Some(chosen) => Some(ureq::Proxy::new(&chosen.url()).map_err(|e| {
                     ClientError::ProxyRefused {
-                        shown: proxy::redact(proxy_setting),
+                        shown: tb_prims::redact::url(proxy_setting),
                         reason: e.to_string(),
                     }
                 })?),
@@ -61,6 +65,9 @@ impl HttpClient {
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
+            // A redirect would carry X-API-Key, the access token or the signed body to wherever the answer
+            // points (ureq strips only Authorization); a 3xx comes back as a response and the runner refuses it.
+            .max_redirects(0)
             .max_idle_connections_per_host(4)
             .tls_config(tls::ureq_config())
             .proxy(proxy)
@@ -89,8 +96,16 @@ impl HttpClient {
         }
         let mut response = request.send(body).map_err(failure)?;
         let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
         let body = response.body_mut().read_to_vec().map_err(failure)?;
-        Ok(HttpResponse { status, body })
+        Ok(HttpResponse {
+            status,
+            body,
+            location,
+        })
     }
 }
 

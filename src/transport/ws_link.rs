@@ -46,11 +46,17 @@ pub struct Target {
 
 impl Target {
     /// Splits `ws[s]://host[:port]/path`; the proxy is the caller's choice (see [`proxy::choose`]).
+    /// An address with a control character, white space or a non-ASCII host is refused here as well (`Connect`
+    /// refuses it first): nothing of it may reach a CONNECT request or the resolver.
     pub fn parse(url: &str) -> Result<Target, String> {
+        let shown = tb_prims::redact::url(url);
+        if let Err(problem) = tb_prims::address::check(url) {
+            return Err(format!("'{shown}' cannot be used: {problem:?}"));
+        }
         let (tls, rest) = match proxy::split_scheme(url) {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("wss") => (true, rest),
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("ws") => (false, rest),
-            _ => return Err(format!("'{url}' is not a ws:// or wss:// address")),
+            _ => return Err(format!("'{shown}' is not a ws:// or wss:// address")),
         };
         let authority = rest.split(['/', '?']).next().unwrap_or("");
         let (host, port) = proxy::split_host_port(authority, if tls { 443 } else { 80 })?;
@@ -542,7 +548,12 @@ mod tests {
         let t = Target::parse("ws://[::1]:9000/").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("::1", 9000));
         assert!(Target::parse("http://x").is_err());
-        let t = Target::parse("ws://сервер.example/").unwrap();
-        assert_eq!((t.host.as_str(), t.port), ("сервер.example", 80));
+        // Refused here too (Connect refuses them first): nothing of it may reach the resolver or a CONNECT.
+        let error = Target::parse("ws://u:p@сервер.example/?token=t").unwrap_err();
+        assert!(
+            error.contains("NonAsciiHost") && !error.contains("u:p") && !error.contains("=t"),
+            "{error}"
+        );
+        assert!(Target::parse("ws://h:80/\r\nX: y").is_err());
     }
 }

@@ -351,8 +351,25 @@ pub mod agent_io {
         std::env::temp_dir().join(format!("{name}.sock"))
     }
 
+    /// Where the add-in looks by default (src/transport/agent_pipe_unix.rs `private_dir`): $XDG_RUNTIME_DIR if
+    /// it is private to this user, else `<temp>/tb-agent-<uid>`, which the agent creates with mode 0700.
     pub fn default_endpoint(login: &str) -> PathBuf {
-        PathBuf::from(format!("/tmp/BuhphoneAgentAPI2_{login}"))
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+        // SAFETY: geteuid has no preconditions.
+        let uid = unsafe { libc::geteuid() };
+        let runtime = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|dir| {
+                dir.is_absolute()
+                    && std::fs::metadata(dir)
+                        .is_ok_and(|m| m.is_dir() && m.uid() == uid && m.mode() & 0o077 == 0)
+            });
+        let dir = runtime.unwrap_or_else(|| {
+            let dir = std::env::temp_dir().join(format!("tb-agent-{uid}"));
+            let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+            dir
+        });
+        dir.join(format!("BuhphoneAgentAPI2_{login}"))
     }
 }
 

@@ -62,6 +62,19 @@ pub enum Error {
     InvalidFrame { reason: String },
     /// A WebSocket address that is not `ws://` or `wss://`.
     InvalidWebSocketUrl { url: String },
+    /// A WebSocket address with a control character, white space or a non-ASCII host: refused by `Connect`
+    /// before any thread sees it.
+    UnsafeWebSocketUrl {
+        url: String,
+        problem: tb_prims::address::AddressProblem,
+    },
+    /// The API answered 3xx: not followed (the key would go along), not a success. `location` as sent, empty
+    /// when there was none. Filled in by the transport.
+    Redirected {
+        url: String,
+        status: u16,
+        location: String,
+    },
     /// A client operation that needs a subscription that does not exist.
     NotSubscribed { channel: String },
 }

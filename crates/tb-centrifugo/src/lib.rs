@@ -29,6 +29,12 @@ pub use protocol::Publication;
 /// Checks a WebSocket address before connecting: `ws://` or `wss://` with a host.
 pub fn validate_websocket_url(url: &str) -> Result<(), Error> {
     let trimmed = url.trim();
+    if let Err(problem) = tb_prims::address::check(trimmed) {
+        return Err(Error::UnsafeWebSocketUrl {
+            url: trimmed.to_string(),
+            problem,
+        });
+    }
     let lower = trimmed.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("wss://")
@@ -51,5 +57,13 @@ mod tests {
         assert!(validate_websocket_url("WSS://c.example/connection/websocket").is_ok());
         assert!(validate_websocket_url("http://c.example").is_err());
         assert!(validate_websocket_url("ws://").is_err());
+        assert!(matches!(
+            validate_websocket_url("ws://сentrifugo.example/connection/websocket"),
+            Err(Error::UnsafeWebSocketUrl { .. })
+        ));
+        assert!(matches!(
+            validate_websocket_url("ws://h/x\r\nX-Evil: 1"),
+            Err(Error::UnsafeWebSocketUrl { .. })
+        ));
     }
 }

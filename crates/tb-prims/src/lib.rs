@@ -6,13 +6,16 @@
 //!   0.5 s doubling to 30 s, ±20 %) and full (Centrifugo, as centrifuge-js: 0.5–20 s).
 //! - [`timers`]: a table of named deadlines, so a core answers `next_timeout()` from one place.
 //! - [`percent`]: percent-decoding of URL parts and form bodies.
-//! - [`redact`]: URLs with `user:password@` and secret-looking query parameters masked, for messages.
+//! - [`redact`]: the one redaction of shown URLs (`user:password@` and query values masked) and the secret
+//!   field names the log masks.
+//! - [`address`]: control characters, white space and non-ASCII hosts refused in user-given addresses.
 //!
 //! Nothing here reads a clock, a global RNG or the environment: every input is an argument, so the
 //! cores stay replayable under a fake clock.
 
 #![forbid(unsafe_code)]
 
+pub mod address;
 pub mod backoff;
 pub mod percent;
 pub mod redact;

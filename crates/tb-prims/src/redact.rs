@@ -1,4 +1,5 @@
-//! URLs fit for messages, Diagnostics and logs: credentials and secret-looking parameters masked.
+//! Addresses fit for messages, LastError, Diagnostics and logs: [`url`] is the one redaction every shown URL
+//! passes through (credentials and query values masked); [`is_secret_name`] marks the fields the log masks.
 //!
 //! Works on text, not on a parsed URL, so that even an invalid address (the one a user is being told
 //! about) is shown safely. Every split is at an ASCII character, so any UTF-8 input is safe to slice.
@@ -11,9 +12,13 @@ pub const SECRET_MARKERS: &[&str] = &[
     "key",
     "token",
     "secret",
-    "password",
-    "passwd",
-    "authorization",
+    "pass",
+    "pwd",
+    "auth",
+    "jwt",
+    "hmac",
+    "credential",
+    "cookie",
     "signature",
     "ключ",
     "токен",
@@ -27,8 +32,40 @@ pub fn is_secret_name(name: &str) -> bool {
     SECRET_MARKERS.iter().any(|marker| lower.contains(marker))
 }
 
-/// `http://user:secret@proxy:3128` → `http://***@proxy:3128`; `user@proxy` → `***@proxy`. The rest is kept.
-pub fn hide_userinfo(url: &str) -> String {
+/// At most this many characters of an address are shown (a peer-sized `Location` stays a short message).
+pub const SHOWN_CHARS: usize = 300;
+
+/// The one redaction of an address for messages, `LastError`, log lines and Diagnostics: surrounding white
+/// space trimmed; `user:password@` becomes `***@`; every query value becomes `***` (names stay, tokens travel
+/// under any name); the fragment is dropped; longer than [`SHOWN_CHARS`] is cut with `…`.
+/// `wss://u:p@h/ws?token=abc&x=1#top` → `wss://***@h/ws?token=***&x=***`.
+pub fn url(text: &str) -> String {
+    let text = text.trim();
+    let head = text.split('#').next().unwrap_or_default();
+    let (path, query) = match head.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (head, None),
+    };
+    let mut raw = hide_userinfo(path);
+    if let Some(query) = query {
+        raw.push('?');
+        raw.push_str(&mask_query(query));
+    }
+    // A control character (a CR/LF in a refused address) is shown escaped, never written into a message.
+    let mut shown = escape_controls(&raw);
+    match shown.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => {
+            shown.truncate(cut);
+            shown.push('…');
+            shown
+        }
+        None => shown,
+    }
+}
+
+/// `http://user:secret@proxy:3128` → `http://***@proxy:3128`; `user@proxy` → `***@proxy`. The last `@` counts,
+/// so a password with an `@` or `/` in it stays hidden (at worst more than the credentials is masked).
+fn hide_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             format!("{}{MASK}{}", &url[..scheme_end + 3], &url[at..])
@@ -38,32 +75,14 @@ pub fn hide_userinfo(url: &str) -> String {
     }
 }
 
-/// Scheme, authority and path only: no `user:password@` and no query or fragment (tokens travel
-/// there in some setups). Surrounding white space is trimmed.
-pub fn without_query(url: &str) -> String {
-    let url = url.trim();
-    hide_userinfo(url.split(['?', '#']).next().unwrap_or_default())
-}
-
-/// [`hide_userinfo`], and the value of every query parameter whose name [`is_secret_name`] masked:
-/// `wss://h/ws?token=abc&x=1` → `wss://h/ws?token=***&x=1`.
-pub fn mask_secrets(url: &str) -> String {
-    let (head, fragment) = match url.split_once('#') {
-        Some((head, fragment)) => (head, Some(fragment)),
-        None => (url, None),
-    };
-    let (path, query) = match head.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (head, None),
-    };
-    let mut shown = hide_userinfo(path);
-    if let Some(query) = query {
-        shown.push('?');
-        shown.push_str(&mask_query(query));
-    }
-    if let Some(fragment) = fragment {
-        shown.push('#');
-        shown.push_str(fragment);
+fn escape_controls(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for character in text.chars() {
+        if character.is_control() {
+            shown.extend(character.escape_default());
+        } else {
+            shown.push(character);
+        }
     }
     shown
 }
@@ -72,8 +91,8 @@ fn mask_query(query: &str) -> String {
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if is_secret_name(name) => format!("{name}={MASK}"),
-            _ => pair.to_string(),
+            Some((name, _)) => format!("{name}={MASK}"),
+            None => pair.to_string(),
         })
         .collect();
     pairs.join("&")
@@ -85,38 +104,50 @@ mod tests {
 
     #[test]
     fn userinfo_is_hidden() {
+        assert_eq!(url("http://u:p@proxy:3128"), "http://***@proxy:3128");
+        assert_eq!(url("u:p@proxy:3128"), "***@proxy:3128");
         assert_eq!(
-            hide_userinfo("http://u:p@proxy:3128"),
-            "http://***@proxy:3128"
+            url("http://u:p@ss/w@proxy:3128/x"),
+            "http://***@proxy:3128/x"
         );
-        assert_eq!(hide_userinfo("u:p@proxy:3128"), "***@proxy:3128");
-        assert_eq!(hide_userinfo("proxy:3128"), "proxy:3128");
-        assert_eq!(hide_userinfo("ws://сentrifugo/x"), "ws://сentrifugo/x");
+        assert_eq!(url("proxy:3128"), "proxy:3128");
+        assert_eq!(url("ws://сentrifugo/x"), "ws://сentrifugo/x");
     }
 
     #[test]
-    fn query_is_dropped() {
+    fn every_query_value_is_masked_and_the_fragment_dropped() {
         assert_eq!(
-            without_query(" https://u:p@h/x?token=1 "),
-            "https://***@h/x"
+            url(" wss://u:p@h/ws?token=abc&x=1&API_KEY=k&flag#top "),
+            "wss://***@h/ws?token=***&x=***&API_KEY=***&flag"
         );
-        assert_eq!(without_query("https://h/x#frag"), "https://h/x");
-        assert_eq!(without_query("proxy:3128"), "proxy:3128");
+        assert_eq!(url("https://h/?пароль=1"), "https://h/?пароль=***");
+        assert_eq!(url("/moved?t=1"), "/moved?t=***");
+        assert_eq!(url("https://h/p#frag"), "https://h/p");
+        assert_eq!(url("http://p:1\r\nX"), "http://p:1\\r\\nX");
     }
 
     #[test]
-    fn secret_parameters_are_masked() {
-        assert_eq!(
-            mask_secrets("wss://u:p@h/ws?token=abc&x=1&API_KEY=k&flag#top"),
-            "wss://***@h/ws?token=***&x=1&API_KEY=***&flag#top"
-        );
-        assert_eq!(mask_secrets("https://h/?пароль=1"), "https://h/?пароль=***");
-        assert_eq!(mask_secrets("https://h/p"), "https://h/p");
+    fn long_addresses_are_cut() {
+        let long = format!("https://h/{}", "я".repeat(1000));
+        let shown = url(&long);
+        assert_eq!(shown.chars().count(), SHOWN_CHARS + 1);
+        assert!(shown.ends_with('…'));
     }
 
     #[test]
     fn secret_names() {
         assert!(is_secret_name("hmac_secret_key") && is_secret_name("Authorization"));
         assert!(is_secret_name("токен_доступа") && !is_secret_name("channel"));
+        for name in [
+            "db_pass",
+            "PWD",
+            "proxy_auth",
+            "jwt",
+            "hmac",
+            "credentials",
+            "Set-Cookie",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
     }
 }
