@@ -50,6 +50,7 @@ impl HttpClient {
             .collect();
         let tls = TlsConfig::builder()
             .root_certs(RootCerts::new_with_certs(&roots))
+            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .build();
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
