@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's one test command (docs/development.md: «Две команды»). On a fresh Debian machine with
 # Rust, Go and Python it first installs what the tests need (scripts/setup/*.sh, each
-# idempotent), then runs formatting and lint checks (Rust, and BSL Language Server on the 1C code) and
-# every test, Linux and Windows (Wine).
+# idempotent), then runs formatting and lint checks (Rust, and BSL Language Server on the 1C code),
+# builds the package (all four binaries), checks the packaged Linux libraries, and runs every test:
+# Linux x64 and x86 on the packaged libraries, Windows under Wine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +24,21 @@ bsl_paths=(bsl-examples/*.bsl README.md docs/*.md)
 scripts/bsl-check.sh "${bsl_paths[@]}"
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== cargo test (Linux x64)"
-cargo test --workspace
+echo "== package: Win32, Win64, Lin32, Lin64 (each binary checked as it is built)"
+cargo run --release -p package
+# The Linux tests below run on the files taken out of the package itself, not on a cargo build
+# next to it: what a 1C client unpacks is what is tested.
+unpacked=target/dist/unpacked
+rm -rf "$unpacked"
+python3 -m zipfile -e target/dist/TelephonyBridge.zip "$unpacked"
+lin64=$(ls "$PWD/$unpacked"/TelephonyBridge_Lin64_*.so)
+lin32=$(ls "$PWD/$unpacked"/TelephonyBridge_Lin32_*.so)
+echo "== packaged Linux libraries: glibc <= 2.17, linked libraries, exports"
+scripts/linux/check-so.sh "$lin64" "$lin32"
+echo "== cargo test (Linux x64; the host tests load the packaged Lin64 library)"
+TB_ADDIN_PATH="$lin64" cargo test --workspace
+echo "== Linux x86 tests (unit tests and host tests on the packaged Lin32 library)"
+TB_ADDIN_PATH="$lin32" scripts/linux/test-i686.sh
 if [ -x scripts/test-windows.sh ]; then
     echo "== Windows tests under Wine"
     scripts/test-windows.sh

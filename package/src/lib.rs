@@ -27,6 +27,10 @@ pub struct Target {
     /// An idempotent script that installs this target's toolchain (run before the build; when
     /// it cannot install, it says exactly what is missing and the package stops).
     pub setup: Option<&'static str>,
+    /// Cargo's target dir, relative to the workspace root: the one the test scripts use with the
+    /// same compiler and flags, so packaging after the tests (or the tests after packaging)
+    /// rebuilds nothing.
+    pub target_dir: &'static str,
 }
 
 impl Target {
@@ -46,6 +50,10 @@ impl Target {
 /// Windows: the `*-win7-windows-gnu` targets run on Windows 7 and later and import only system
 /// DLLs (the `*-pc-windows-gnu` ones need `bcryptprimitives.dll`, i.e. Windows 10). They are
 /// built with Debian's Rust and MinGW-w64 by `scripts/windows/build.sh` (std from source).
+///
+/// Linux: linked by Zig (cargo-zigbuild) against the glibc 2.17 symbol set, so they load on CentOS 7
+/// and every later distribution; built by `scripts/linux/build.sh` (i686: std from source, as for
+/// Windows) and checked by `scripts/linux/check-so.sh` (symbol versions, linked libraries).
 pub const TARGETS: &[Target] = &[
     Target {
         short_name: "Win32",
@@ -56,6 +64,7 @@ pub const TARGETS: &[Target] = &[
         extension: "dll",
         builder: Builder::Script("scripts/windows/build.sh"),
         setup: Some("scripts/setup/30-windows.sh"),
+        target_dir: "target/windows",
     },
     Target {
         short_name: "Win64",
@@ -66,6 +75,18 @@ pub const TARGETS: &[Target] = &[
         extension: "dll",
         builder: Builder::Script("scripts/windows/build.sh"),
         setup: Some("scripts/setup/30-windows.sh"),
+        target_dir: "target/windows",
+    },
+    Target {
+        short_name: "Lin32",
+        triple: "i686-unknown-linux-gnu",
+        os: "Linux",
+        arch: "i386",
+        built_name: "libtelephony_bridge.so",
+        extension: "so",
+        builder: Builder::Script("scripts/linux/build.sh"),
+        setup: Some("scripts/setup/40-linux.sh"),
+        target_dir: "target/linux32",
     },
     Target {
         short_name: "Lin64",
@@ -74,15 +95,18 @@ pub const TARGETS: &[Target] = &[
         arch: "x86_64",
         built_name: "libtelephony_bridge.so",
         extension: "so",
-        builder: Builder::Cargo,
-        setup: None,
+        builder: Builder::Script("scripts/linux/build.sh"),
+        setup: Some("scripts/setup/40-linux.sh"),
+        target_dir: "target/linux",
     },
 ];
 
-/// A script run after the build to check the binary (Windows: imports and exports).
+/// A script run after the build to check the binary (Windows: imports and exports; Linux: glibc
+/// symbol versions, linked libraries and exports).
 pub fn check_script(target: &Target) -> Option<&'static str> {
     match target.extension {
         "dll" => Some("scripts/windows/check-dll.sh"),
+        "so" => Some("scripts/linux/check-so.sh"),
         _ => None,
     }
 }
@@ -183,11 +207,12 @@ mod tests {
     }
 
     #[test]
-    fn the_package_carries_windows_x86_x64_and_linux_x64() {
+    fn the_package_carries_windows_and_linux_x86_and_x64() {
         let platforms: Vec<(&str, &str)> = TARGETS.iter().map(|t| (t.os, t.arch)).collect();
         for expected in [
             ("Windows", "i386"),
             ("Windows", "x86_64"),
+            ("Linux", "i386"),
             ("Linux", "x86_64"),
         ] {
             assert!(
@@ -199,6 +224,20 @@ mod tests {
             assert!(t.triple.contains("win7"), "{}: Windows 7 support", t.triple);
             assert_eq!(check_script(t), Some("scripts/windows/check-dll.sh"));
         }
+        // Every Linux binary goes through the Zig build (the glibc 2.17 floor) and its check.
+        for t in TARGETS.iter().filter(|t| t.os == "Linux") {
+            assert_eq!(t.builder, Builder::Script("scripts/linux/build.sh"));
+            assert_eq!(check_script(t), Some("scripts/linux/check-so.sh"));
+        }
+        let mut dirs: Vec<(&str, &str)> =
+            TARGETS.iter().map(|t| (t.target_dir, t.triple)).collect();
+        dirs.sort();
+        dirs.dedup();
+        assert_eq!(
+            dirs.len(),
+            TARGETS.len(),
+            "one target dir per (dir, triple)"
+        );
     }
 
     #[test]
@@ -208,7 +247,9 @@ mod tests {
         let lin = dir.join("lib.so");
         let win = dir.join("lib.dll");
         let win32 = dir.join("lib32.dll");
+        let lin32 = dir.join("lib32.so");
         std::fs::write(&lin, b"ELF").unwrap();
+        std::fs::write(&lin32, b"ELF32").unwrap();
         std::fs::write(&win, b"MZ").unwrap();
         std::fs::write(&win32, b"MZ32").unwrap();
         let built = [
@@ -223,6 +264,10 @@ mod tests {
             Built {
                 target: target("Win32"),
                 path: win32,
+            },
+            Built {
+                target: target("Lin32"),
+                path: lin32,
             },
         ];
         let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifest");
@@ -244,12 +289,16 @@ mod tests {
         assert!(manifest.contains(
             r#"<component os="Windows" path="TelephonyBridge_Win32_1_0_0.dll" type="native" arch="i386"/>"#
         ));
+        assert!(manifest.contains(
+            r#"<component os="Linux" path="TelephonyBridge_Lin32_1_0_0.so" type="native" arch="i386"/>"#
+        ));
         let info = text("INFO.XML");
         assert!(info.contains(r#"progid="AddIn.TelephonyBridge""#));
         assert!(info.contains(r#"version="1.0.0""#));
         assert_eq!(text("TelephonyBridge_Win64_1_0_0.dll"), "MZ");
         assert_eq!(text("TelephonyBridge_Lin64_1_0_0.so"), "ELF");
         assert_eq!(text("TelephonyBridge_Win32_1_0_0.dll"), "MZ32");
+        assert_eq!(text("TelephonyBridge_Lin32_1_0_0.so"), "ELF32");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -18,7 +18,7 @@ fn workspace_root() -> PathBuf {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo run --release -p package [-- --only <Lin64|Win64|Win32>...] [--debug]"
+    "usage: cargo run --release -p package [-- --only <Win32|Win64|Lin32|Lin64>...] [--debug]"
 }
 
 fn main() -> ExitCode {
@@ -131,13 +131,9 @@ fn run_script(root: &Path, script: &str, args: &[&std::ffi::OsStr]) -> Result<()
 /// Builds one target and returns the path of its library.
 fn build(root: &Path, target: &Target, release: bool) -> Result<PathBuf, String> {
     let profile = if release { "release" } else { "debug" };
-    // A separate target dir: the outer `cargo run` may still hold the lock on target/.
-    let target_dir = match target.builder {
-        package::Builder::Cargo => root.join("target").join("package-build"),
-        // Shared with scripts/test-windows.sh (same compiler and flags), so a package after the
-        // tests does not rebuild std and every dependency once more.
-        package::Builder::Script(_) => root.join("target").join("windows"),
-    };
+    // The target's own dir (Target::target_dir, shared with the test scripts), never target/
+    // itself: the outer `cargo run` may still hold the lock on it.
+    let target_dir = root.join(target.target_dir);
     let status = match target.builder {
         package::Builder::Cargo => {
             let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));

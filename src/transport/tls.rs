@@ -41,5 +41,10 @@ pub fn ureq_config() -> ureq::tls::TlsConfig {
         .collect();
     TlsConfig::builder()
         .root_certs(RootCerts::new_with_certs(&roots))
+        // ureq's `rustls-no-provider` feature (Cargo.toml: the `rustls` feature would embed webpki-roots, which
+        // the OS trust store makes useless weight) leaves the crypto provider to us: the same ring as the WebSocket.
+        .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
         .build()
 }
