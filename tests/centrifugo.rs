@@ -1031,7 +1031,10 @@ fn a_flushed_redis_stream_keeps_delivering() {
     for n in 1..=3 {
         publish(&api, "reset-stream", &json!({"n": n}).to_string());
     }
-    assert_eq!(collect_numbers(&client, 3, Duration::from_secs(5)), vec![1, 2, 3]);
+    assert_eq!(
+        collect_numbers(&client, 3, Duration::from_secs(5)),
+        vec![1, 2, 3]
+    );
 
     let mut redis_link = std::net::TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
     redis_link.write_all(b"*1\r\n$8\r\nFLUSHALL\r\n").unwrap();

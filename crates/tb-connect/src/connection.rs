@@ -26,7 +26,7 @@ use crate::error::ConnectError;
 use crate::frame::{FrameDecoder, DEFAULT_DESYNC_LIMIT, DEFAULT_MAX_BODY};
 use crate::message::{parse_message, AgentEvent, AgentMessage, CommandResult};
 use crate::model::SubscriptionKey;
-use tb_prims::{Backoff, BackoffPolicy, SplitMix64};
+use tb_prims::{Backoff, BackoffPolicy, SplitMix64, Timers};
 
 /// Settings of a [`Core`].
 #[derive(Debug, Clone)]
@@ -175,28 +175,45 @@ pub enum State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Link {
     Idle,
-    WaitingToReconnect { at: Instant },
+    /// The `Reconnect` timer is armed.
+    WaitingToReconnect,
     Opening,
-    Open { since: Instant },
+    Open {
+        since: Instant,
+    },
 }
 
 #[derive(Debug, Clone)]
 struct Pending {
+    /// Its `Reply` timer.
+    seq: u64,
     request_id: String,
     action: &'static str,
     subscription: Option<SubscriptionKey>,
     is_subscribe: bool,
     sent_at: Instant,
-    deadline: Instant,
     automatic: bool,
 }
 
 #[derive(Debug, Clone)]
 struct Queued {
+    /// Its `Queued` timer.
+    seq: u64,
     id: String,
     request_id: String,
     command: Command,
-    deadline: Instant,
+}
+
+/// The core's deadlines, all in one table. Commands are keyed by a sequence number, not by their ID: a caller may
+/// use one ID for several commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Timer {
+    /// The next attempt to open.
+    Reconnect,
+    /// The answer to a sent command is due.
+    Reply(u64),
+    /// A command waiting for a connection gives up.
+    Queued(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -234,6 +251,10 @@ pub struct Core {
     ids: SplitMix64,
     subscriptions: Vec<ActiveSubscription>,
     pending: HashMap<String, VecDeque<Pending>>,
+    /// Every deadline: `next_timeout()` is the earliest of them.
+    timers: Timers<Timer>,
+    /// The key of the next command's timer.
+    next_seq: u64,
     queued: VecDeque<Queued>,
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
@@ -254,6 +275,8 @@ impl Core {
             ids: SplitMix64::new(seed ^ 0x5DEE_CE66_D1CE_5EED),
             subscriptions: Vec::new(),
             pending: HashMap::new(),
+            timers: Timers::new(),
+            next_seq: 0,
             queued: VecDeque::new(),
             events: VecDeque::new(),
             transmits: VecDeque::new(),
@@ -276,7 +299,7 @@ impl Core {
     pub fn state(&self) -> State {
         match self.link {
             Link::Idle => State::Idle,
-            Link::WaitingToReconnect { .. } => State::WaitingToReconnect,
+            Link::WaitingToReconnect => State::WaitingToReconnect,
             Link::Opening => State::Opening,
             Link::Open { .. } => State::Open,
         }
@@ -309,7 +332,8 @@ impl Core {
     pub fn set_auto_reconnect(&mut self, enabled: bool, now: Instant) {
         self.config.auto_reconnect = enabled;
         match self.link {
-            Link::WaitingToReconnect { .. } if !enabled => {
+            Link::WaitingToReconnect if !enabled => {
+                self.timers.clear(&Timer::Reconnect);
                 self.link = Link::Idle;
                 self.fail_queued(LocalOutcome::NotConnected, now);
             }
@@ -330,7 +354,7 @@ impl Core {
         self.wanted = true;
         self.backoff.reset();
         match self.link {
-            Link::Idle | Link::WaitingToReconnect { .. } => self.begin_open(),
+            Link::Idle | Link::WaitingToReconnect => self.begin_open(),
             Link::Opening | Link::Open { .. } => {}
         }
     }
@@ -348,7 +372,10 @@ impl Core {
                 self.transmits.push_back(Transmit::Close);
                 self.link = Link::Idle;
             }
-            Link::WaitingToReconnect { .. } | Link::Idle => self.link = Link::Idle,
+            Link::WaitingToReconnect | Link::Idle => {
+                self.timers.clear(&Timer::Reconnect);
+                self.link = Link::Idle;
+            }
         }
         self.fail_queued(LocalOutcome::ConnectionClosed, now);
     }
@@ -366,11 +393,12 @@ impl Core {
                 if self.is_connected() {
                     self.transmit(&command, &id, &id, false, now);
                 } else {
+                    let seq = self.arm_command(Timer::Queued, now);
                     self.queued.push_back(Queued {
+                        seq,
                         id: id.clone(),
                         request_id: id.clone(),
                         command,
-                        deadline: now + self.config.command_timeout,
                     });
                 }
             }
@@ -440,6 +468,7 @@ impl Core {
         }
         let queued: Vec<Queued> = self.queued.drain(..).collect();
         for item in queued {
+            self.timers.clear(&Timer::Queued(item.seq));
             self.transmit(&item.command, &item.id, &item.request_id, false, now);
         }
         self.events.push_back(Event::Connected {
@@ -508,26 +537,30 @@ impl Core {
 
     /// Deadlines: command timeouts, queued commands expiring, reconnect attempts.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if let Link::WaitingToReconnect { at } = self.link {
-            if now >= at {
-                self.begin_open();
-            }
+        if self.link == Link::WaitingToReconnect && self.timers.is_due(&Timer::Reconnect, now) {
+            self.begin_open();
         }
         let mut expired: Vec<(String, Pending)> = Vec::new();
         for (id, queue) in self.pending.iter_mut() {
-            while queue.front().is_some_and(|p| p.deadline <= now) {
-                if let Some(pending) = queue.pop_front() {
-                    expired.push((id.clone(), pending));
-                }
-            }
+            let (due, waiting): (VecDeque<Pending>, VecDeque<Pending>) = queue
+                .drain(..)
+                .partition(|p| self.timers.is_due(&Timer::Reply(p.seq), now));
+            *queue = waiting;
+            expired.extend(due.into_iter().map(|p| (id.clone(), p)));
         }
         self.pending.retain(|_, queue| !queue.is_empty());
         expired.sort_by_key(|(_, p)| p.sent_at);
         for (id, pending) in expired {
+            self.timers.clear(&Timer::Reply(pending.seq));
             self.local_result(id, pending, LocalOutcome::Timeout, now);
         }
-        while let Some(index) = self.queued.iter().position(|q| q.deadline <= now) {
+        while let Some(index) = self
+            .queued
+            .iter()
+            .position(|q| self.timers.is_due(&Timer::Queued(q.seq), now))
+        {
             if let Some(item) = self.queued.remove(index) {
+                self.timers.clear(&Timer::Queued(item.seq));
                 self.local_result_for_queued(item, LocalOutcome::NotConnected);
             }
         }
@@ -535,16 +568,7 @@ impl Core {
 
     /// When [`Core::handle_timeout`] next has work.
     pub fn next_timeout(&self) -> Option<Instant> {
-        let reconnect = match self.link {
-            Link::WaitingToReconnect { at } => Some(at),
-            _ => None,
-        };
-        let pending = self
-            .pending
-            .values()
-            .filter_map(|queue| queue.front().map(|p| p.deadline));
-        let queued = self.queued.iter().map(|q| q.deadline);
-        reconnect.into_iter().chain(pending).chain(queued).min()
+        self.timers.next()
     }
 
     // ----- outputs ----------------------------------------------------------------------------------------------
@@ -645,21 +669,32 @@ impl Core {
         self.stats.commands_sent += 1;
         self.stats.bytes_sent += xml.len() as u64;
         self.transmits.push_back(Transmit::Bytes(xml.into_bytes()));
+        let seq = self.arm_command(Timer::Reply, now);
         self.pending
             .entry(id.to_string())
             .or_default()
             .push_back(Pending {
+                seq,
                 request_id: request_id.to_string(),
                 action: command.action(),
                 subscription: command.subscription().cloned(),
                 is_subscribe: matches!(command, Command::Subscribe(_)),
                 sent_at: now,
-                deadline: now + self.config.command_timeout,
                 automatic,
             });
     }
 
+    /// Arms a command timer (`Reply` or `Queued`) at the command timeout; returns its key.
+    fn arm_command(&mut self, timer: fn(u64) -> Timer, now: Instant) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        self.timers
+            .set(timer(seq), now + self.config.command_timeout);
+        seq
+    }
+
     fn begin_open(&mut self) {
+        self.timers.clear(&Timer::Reconnect);
         self.link = Link::Opening;
         self.transmits.push_back(Transmit::Open);
     }
@@ -668,9 +703,11 @@ impl Core {
     fn schedule_reconnect(&mut self, now: Instant) -> Option<Duration> {
         if self.wanted && self.config.auto_reconnect {
             let delay = self.backoff.next_delay();
-            self.link = Link::WaitingToReconnect { at: now + delay };
+            self.timers.set(Timer::Reconnect, now + delay);
+            self.link = Link::WaitingToReconnect;
             Some(delay)
         } else {
+            self.timers.clear(&Timer::Reconnect);
             self.link = Link::Idle;
             None
         }
@@ -699,6 +736,7 @@ impl Core {
             .flat_map(|(id, queue)| queue.into_iter().map(move |p| (id.clone(), p)))
             .collect();
         lost.sort_by_key(|(_, p)| p.sent_at);
+        self.timers.retain(|t| !matches!(t, Timer::Reply(_)));
         for (id, pending) in lost {
             if pending.is_subscribe && self.subscriptions.iter().any(|s| s.id == id) {
                 continue; // resent with the same ID on the next connection
@@ -723,6 +761,7 @@ impl Core {
 
     fn fail_queued(&mut self, outcome: LocalOutcome, _now: Instant) {
         let queued: Vec<Queued> = self.queued.drain(..).collect();
+        self.timers.retain(|t| !matches!(t, Timer::Queued(_)));
         for item in queued {
             self.local_result_for_queued(item, outcome);
         }
@@ -740,6 +779,9 @@ impl Core {
             .and_then(VecDeque::pop_front);
         if self.pending.get(&result.id).is_some_and(VecDeque::is_empty) {
             self.pending.remove(&result.id);
+        }
+        if let Some(p) = &pending {
+            self.timers.clear(&Timer::Reply(p.seq));
         }
         let failure = result.error.map(|text| Failure::Agent {
             text,
