@@ -392,7 +392,25 @@ fn binotel_parses_pushes_and_signs_like_php() {
             .unwrap(),
         Val::Bool(false)
     );
-    let mut reordered: Value = serde_json::from_str(&signed).unwrap();
+    // serde_json keeps key order here (`preserve_order`), so the re-sorting is done explicitly.
+    fn sorted(value: Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+            other => other,
+        }
+    }
+    let as_sent: Value = serde_json::from_str(&signed).unwrap();
+    let mut reordered = sorted(as_sent.clone());
+    assert_ne!(
+        reordered.to_string(),
+        as_sent.to_string(),
+        "the keys really moved"
+    );
     reordered["signature"] = vector["signature"].clone();
     assert_eq!(
         object

@@ -851,3 +851,211 @@ fn an_address_with_a_cyrillic_letter_is_reported_and_the_object_keeps_working() 
     client.call_proc("Отключиться", &[]).unwrap();
     assert_eq!(client.done().platform_calls_after_done, 0);
 }
+
+/// Issue 12, items 13, 15, 16: the token's `channels` claim (a server-side subscription) is reported and is not
+/// refused when subscribed again (error 105); data keeps its bytes; History pages with since/reverse; the API
+/// unsubscribes and disconnects a dismissed operator.
+#[test]
+fn server_side_channels_history_paging_and_logging_out_an_operator() {
+    let Some(server) = start_server("25s") else {
+        return;
+    };
+    let host = Host::load_default();
+    let api = publisher(&host, &server, "modern");
+    let client = host.create("Centrifugo");
+    let token = tb_centrifugo::jwt::connection_token(
+        "olga",
+        HMAC_SECRET,
+        3600,
+        r#"{"channels":["personal-olga"]}"#,
+        unix_now(),
+    )
+    .unwrap();
+    client
+        .call_proc(
+            "Подключиться",
+            &[server.ws_url().as_str().into(), token.into()],
+        )
+        .unwrap();
+    let subscribed = client
+        .wait_event(Duration::from_secs(10), |e| {
+            e.name == "Subscribed" && data(e)["channel"] == "personal-olga"
+        })
+        .unwrap_or_else(|| panic!("server-side Subscribed: {:?}", client.take_events()));
+    assert_eq!(data(&subscribed)["recoverable"], true);
+    // Subscribing the same channel from 1C is answered 105 "already subscribed": that is success.
+    client
+        .call_proc("Подписаться", &["personal-olga".into()])
+        .unwrap();
+    let again = client
+        .wait_event(Duration::from_secs(10), |e| {
+            matches!(e.name.as_str(), "Subscribed" | "Unsubscribed" | "Error")
+        })
+        .unwrap_or_else(|| panic!("{:?}", client.take_events()));
+    assert_eq!(again.name, "Subscribed", "{:?}", again.data);
+
+    // Bytes as sent: key order, a number beyond u64, a decimal's trailing zero.
+    let payload =
+        r#"{"zeta":1,"alpha":{"y":2,"b":3},"big":123456789012345678901234567890,"price":10.50}"#;
+    publish(&api, "personal-olga", payload);
+    let event = wait_named(&client, "Publication", Duration::from_secs(5)).expect("Publication");
+    assert!(event.data.contains(payload), "{}", event.data);
+    assert!(
+        client.take_events().iter().all(|e| e.name != "Publication"),
+        "delivered once"
+    );
+    for n in 2..=4 {
+        publish(&api, "personal-olga", &json!({"n": n}).to_string());
+    }
+    let first: Value = serde_json::from_str(
+        api.call("History", &["personal-olga".into(), Val::Int(1)])
+            .unwrap()
+            .str(),
+    )
+    .unwrap();
+    let epoch = first["epoch"].as_str().unwrap().to_string();
+    let offset_of = |history: &Value| -> Vec<u64> {
+        history["publications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["offset"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(offset_of(&first), vec![1]);
+    let history = api
+        .call(
+            "История",
+            &[
+                "personal-olga".into(),
+                Val::Int(10),
+                Val::Int(2),
+                epoch.as_str().into(),
+                Val::Bool(false),
+            ],
+        )
+        .unwrap();
+    let history: Value = serde_json::from_str(history.str()).unwrap();
+    assert_eq!(offset_of(&history), vec![3, 4], "since offset 2");
+    let history = api
+        .call(
+            "History",
+            &[
+                "personal-olga".into(),
+                Val::Int(2),
+                Val::Int(0),
+                "".into(),
+                Val::Bool(true),
+            ],
+        )
+        .unwrap();
+    let history: Value = serde_json::from_str(history.str()).unwrap();
+    assert_eq!(offset_of(&history), vec![4, 3], "newest first");
+    assert!(api
+        .call(
+            "History",
+            &[
+                "personal-olga".into(),
+                Val::Int(0),
+                Val::Int(2),
+                "no-such-epoch".into()
+            ]
+        )
+        .is_err());
+
+    // A dismissed operator: unsubscribed, then disconnected for good.
+    client.take_events();
+    api.call(
+        "ОтписатьПользователя",
+        &["olga".into(), "personal-olga".into()],
+    )
+    .unwrap();
+    let unsubscribed = wait_named(&client, "Unsubscribed", Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("{:?}", client.take_events()));
+    assert_eq!(data(&unsubscribed)["channel"], "personal-olga");
+    api.call(
+        "RefreshUser",
+        &[
+            "olga".into(),
+            "".into(),
+            Val::Num((unix_now() + 3600) as f64),
+        ],
+    )
+    .unwrap();
+    api.call(
+        "DisconnectUser",
+        &["olga".into(), "".into(), Val::Int(4503), "dismissed".into()],
+    )
+    .unwrap();
+    let disconnected = wait_named(&client, "Disconnected", Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("{:?}", client.take_events()));
+    let disconnected = data(&disconnected);
+    assert_eq!(disconnected["code"], 4503);
+    assert_eq!(disconnected["reason"], "dismissed");
+    assert_eq!(disconnected["reconnect"], false);
+    assert!(
+        api.call("DisconnectUser", &["".into()]).is_err(),
+        "a user is required"
+    );
+}
+
+/// Issue 12, item 12: Redis loses the stream (FLUSHALL) under a connected subscriber; the new stream starts again
+/// at offset 1 and its publications must arrive — never be dropped as "already seen" — or the loss be reported.
+#[test]
+fn a_flushed_redis_stream_keeps_delivering() {
+    use std::io::{Read, Write};
+    let Some(centrifugo) = require("centrifugo") else {
+        return;
+    };
+    let Some(redis_binary) = require("redis-server") else {
+        return;
+    };
+    let redis = RedisServer::start(&redis_binary);
+    let mut config = base_config(free_port(), "25s");
+    config["engine"] = json!({"type": "redis", "redis": {"address": [format!("redis://127.0.0.1:{}", redis.port)]}});
+    let server = CentrifugoServer::start(&centrifugo, config);
+    let host = Host::load_default();
+    let api = publisher(&host, &server, "modern");
+    let client = connect_client(&host, &server.ws_url(), "nina");
+    subscribe(&client, "reset-stream");
+    for n in 1..=3 {
+        publish(&api, "reset-stream", &json!({"n": n}).to_string());
+    }
+    assert_eq!(
+        collect_numbers(&client, 3, Duration::from_secs(5)),
+        vec![1, 2, 3]
+    );
+
+    let mut redis_link = std::net::TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
+    redis_link.write_all(b"*1\r\n$8\r\nFLUSHALL\r\n").unwrap();
+    let mut reply = [0u8; 5];
+    redis_link.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"+OK\r\n");
+
+    let first = publish(&api, "reset-stream", &json!({"n": 101}).to_string());
+    assert_eq!(first["offset"], 1, "the stream started again: {first}");
+    for n in 102..=103 {
+        publish(&api, "reset-stream", &json!({"n": n}).to_string());
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut numbers = Vec::new();
+    let mut loss_reported = false;
+    while numbers.len() < 3 && Instant::now() < deadline {
+        for event in client.take_events() {
+            let value = data(&event);
+            match event.name.as_str() {
+                "Publication" => numbers.extend(value["data"]["n"].as_u64()),
+                "Subscribed" if value["was_recovering"] == true && value["recovered"] == false => {
+                    loss_reported = true
+                }
+                _ => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("after the reset: {numbers:?}, loss reported: {loss_reported}");
+    assert!(
+        numbers == vec![101, 102, 103] || (loss_reported && !numbers.is_empty()),
+        "publications after the reset: {numbers:?}, loss reported: {loss_reported}"
+    );
+}

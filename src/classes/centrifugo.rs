@@ -77,12 +77,110 @@ const METHODS: &[Method<Centrifugo>] = &[
                     kind: ParamKind::Num,
                     default: Some(Value::Int(0)),
                 },
+                ParamSpec {
+                    en: "SinceOffset",
+                    ru: "ПослеСмещения",
+                    kind: ParamKind::Num,
+                    default: Some(Value::Int(0)),
+                },
+                ParamSpec::optional_text("SinceEpoch", "ЭпохаСмещения"),
+                ParamSpec {
+                    en: "Reverse",
+                    ru: "ВОбратномПорядке",
+                    kind: ParamKind::Bool,
+                    default: Some(Value::Bool(false)),
+                },
             ],
         },
         call: |c, args| {
+            let offset = num_arg(args, 2).max(0.0) as u64;
+            let epoch = str_arg(args, 3).trim().to_string();
+            // A position is an offset within an epoch: either one given asks to page on from it.
+            let since = (offset > 0 || !epoch.is_empty()).then_some((offset, epoch));
             c.api(ApiCommand::History {
                 channel: str_arg(args, 0).to_string(),
                 limit: num_arg(args, 1) as i64,
+                since,
+                reverse: bool_arg(args, 4),
+            })
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "DisconnectUser",
+            ru: "ОтключитьПользователя",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("User", "Пользователь"),
+                ParamSpec::optional_text("Client", "Клиент"),
+                ParamSpec {
+                    en: "Code",
+                    ru: "Код",
+                    kind: ParamKind::Num,
+                    default: Some(Value::Int(0)),
+                },
+                ParamSpec::optional_text("Reason", "Причина"),
+            ],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::Disconnect {
+                user: str_arg(args, 0).trim().to_string(),
+                client: str_arg(args, 1).trim().to_string(),
+                code: num_arg(args, 2).clamp(0.0, f64::from(u32::MAX)) as u32,
+                reason: str_arg(args, 3).to_string(),
+            })
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "UnsubscribeUser",
+            ru: "ОтписатьПользователя",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("User", "Пользователь"),
+                ParamSpec::text("Channel", "Канал"),
+                ParamSpec::optional_text("Client", "Клиент"),
+            ],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::Unsubscribe {
+                user: str_arg(args, 0).trim().to_string(),
+                channel: str_arg(args, 1).trim().to_string(),
+                client: str_arg(args, 2).trim().to_string(),
+            })
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "RefreshUser",
+            ru: "ОбновитьПользователя",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("User", "Пользователь"),
+                ParamSpec::optional_text("Client", "Клиент"),
+                ParamSpec {
+                    en: "ExpireAt",
+                    ru: "ИстекаетВ",
+                    kind: ParamKind::Num,
+                    default: Some(Value::Int(0)),
+                },
+                ParamSpec {
+                    en: "Expired",
+                    ru: "Истекло",
+                    kind: ParamKind::Bool,
+                    default: Some(Value::Bool(false)),
+                },
+            ],
+        },
+        call: |c, args| {
+            c.api(ApiCommand::Refresh {
+                user: str_arg(args, 0).trim().to_string(),
+                client: str_arg(args, 1).trim().to_string(),
+                expire_at: num_arg(args, 2).max(0.0) as i64,
+                expired: bool_arg(args, 3),
             })
         },
     },
@@ -355,6 +453,10 @@ fn core_error(e: tb_centrifugo::Error) -> AddinError {
 
 fn str_arg(args: &[Value], index: usize) -> &str {
     args.get(index).map(Value::as_str).unwrap_or("")
+}
+
+fn bool_arg(args: &[Value], index: usize) -> bool {
+    args.get(index).and_then(Value::as_bool).unwrap_or(false)
 }
 
 fn num_arg(args: &[Value], index: usize) -> f64 {

@@ -173,6 +173,7 @@ fn argument_text(what: Argument) -> Text {
             "the channels is empty",
             "не заполнен параметр: список каналов",
         ),
+        Argument::User => Text::new("the user is empty", "не заполнен параметр: пользователь"),
         Argument::ApiUrl => Text::new(
             "the ApiUrl (АдресAPI) is empty",
             "не заполнен параметр: ApiUrl (АдресAPI)",
@@ -333,11 +334,36 @@ mod tests {
     use std::collections::BTreeMap;
 
     #[test]
+    fn publication_data_reaches_1c_with_its_bytes() {
+        let payload = r#"{"zeta":1,"alpha":{"y":2,"b":3},"big":123456789012345678901234567890,"price":10.50}"#;
+        let publication = Publication {
+            channel: "c".into(),
+            data: payload.into(),
+            offset: 3,
+            info: Some(r#"{"user":"42","client":"x"}"#.into()),
+            tags: BTreeMap::new(),
+        };
+        let (_, data) = event(&Event::Publication(publication));
+        let text = data.to_string();
+        assert!(text.contains(payload), "{text}");
+        assert!(text.contains(r#"{"user":"42","client":"x"}"#), "{text}");
+        let (_, data) = event(&Event::Connected {
+            client_id: "c".into(),
+            version: "6".into(),
+            data: Some(payload.into()),
+        });
+        assert!(data.to_string().contains(payload));
+    }
+
+    #[test]
     fn every_variant_has_both_languages() {
         let samples = vec![
             Error::EmptySecret,
             Error::EmptyArgument {
                 what: Argument::Channel,
+            },
+            Error::EmptyArgument {
+                what: Argument::User,
             },
             Error::WrongApiKey {
                 url: "http://h/api".into(),

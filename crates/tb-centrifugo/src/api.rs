@@ -84,15 +84,38 @@ pub enum ApiCommand {
         data: String,
         idempotency_key: String,
     },
-    /// `limit <= 0` means the whole kept history.
+    /// `limit <= 0` means the whole kept history; `since` pages on from a stream position (offset, epoch),
+    /// `reverse` returns the newest first.
     History {
         channel: String,
         limit: i64,
+        since: Option<(u64, String)>,
+        reverse: bool,
     },
     Presence {
         channel: String,
     },
     Info,
+    /// Closes the user's connections (all, or one `client`); with `code` > 0 the client sees that code and reason.
+    Disconnect {
+        user: String,
+        client: String,
+        code: u32,
+        reason: String,
+    },
+    /// Unsubscribes the user (all connections, or one `client`) from a channel.
+    Unsubscribe {
+        user: String,
+        channel: String,
+        client: String,
+    },
+    /// Refreshes the user's connections: a new `expire_at` (Unix seconds, 0 = keep), or `expired` to end them.
+    Refresh {
+        user: String,
+        client: String,
+        expire_at: i64,
+        expired: bool,
+    },
 }
 
 impl ApiCommand {
@@ -103,13 +126,28 @@ impl ApiCommand {
             ApiCommand::History { .. } => "history",
             ApiCommand::Presence { .. } => "presence",
             ApiCommand::Info => "info",
+            ApiCommand::Disconnect { .. } => "disconnect",
+            ApiCommand::Unsubscribe { .. } => "unsubscribe",
+            ApiCommand::Refresh { .. } => "refresh",
         }
     }
 
     fn validate(&self) -> Result<(), Error> {
+        let user = match self {
+            ApiCommand::Disconnect { user, .. }
+            | ApiCommand::Unsubscribe { user, .. }
+            | ApiCommand::Refresh { user, .. } => Some(user),
+            _ => None,
+        };
+        if user.is_some_and(|u| u.trim().is_empty()) {
+            return Err(Error::EmptyArgument {
+                what: Argument::User,
+            });
+        }
         let empty_channel = match self {
             ApiCommand::Publish { channel, .. }
             | ApiCommand::History { channel, .. }
+            | ApiCommand::Unsubscribe { channel, .. }
             | ApiCommand::Presence { channel } => channel.trim().is_empty(),
             ApiCommand::Broadcast { channels, .. } => {
                 if channels.is_empty() {
@@ -119,7 +157,7 @@ impl ApiCommand {
                 }
                 channels.iter().any(|c| c.trim().is_empty())
             }
-            ApiCommand::Info => false,
+            ApiCommand::Info | ApiCommand::Disconnect { .. } | ApiCommand::Refresh { .. } => false,
         };
         if empty_channel {
             return Err(Error::EmptyArgument {
@@ -163,17 +201,73 @@ impl ApiCommand {
                 }
                 Value::Object(params)
             }
-            ApiCommand::History { channel, limit } => {
+            ApiCommand::History {
+                channel,
+                limit,
+                since,
+                reverse,
+            } => {
                 // Centrifugo returns only the stream position for limit 0; -1 means "no limit".
                 let limit = if *limit <= 0 {
                     -1
                 } else {
                     (*limit).min(i32::MAX as i64)
                 };
-                json!({ "channel": channel, "limit": limit })
+                let mut params = json!({ "channel": channel, "limit": limit });
+                if let Some((offset, epoch)) = since {
+                    params["since"] = json!({ "offset": offset, "epoch": epoch });
+                }
+                if *reverse {
+                    params["reverse"] = json!(true);
+                }
+                params
             }
             ApiCommand::Presence { channel } => json!({ "channel": channel }),
             ApiCommand::Info => json!({}),
+            ApiCommand::Disconnect {
+                user,
+                client,
+                code,
+                reason,
+            } => {
+                let mut params = json!({ "user": user });
+                if !client.is_empty() {
+                    params["client"] = json!(client);
+                }
+                if *code > 0 {
+                    params["disconnect"] = json!({ "code": code, "reason": reason });
+                }
+                params
+            }
+            ApiCommand::Unsubscribe {
+                user,
+                channel,
+                client,
+            } => {
+                let mut params = json!({ "user": user, "channel": channel });
+                if !client.is_empty() {
+                    params["client"] = json!(client);
+                }
+                params
+            }
+            ApiCommand::Refresh {
+                user,
+                client,
+                expire_at,
+                expired,
+            } => {
+                let mut params = json!({ "user": user });
+                if !client.is_empty() {
+                    params["client"] = json!(client);
+                }
+                if *expire_at > 0 {
+                    params["expire_at"] = json!(expire_at);
+                }
+                if *expired {
+                    params["expired"] = json!(true);
+                }
+                params
+            }
         }
     }
 }
@@ -458,6 +552,112 @@ mod tests {
         ApiConfig::new("http://127.0.0.1:8000/", ApiKey::new("topsecret"), mode).unwrap()
     }
 
+    /// Keys out of alphabetical order, a number beyond f64 and u64, a decimal with a trailing zero.
+    const PAYLOAD: &str =
+        r#"{"zeta":1,"alpha":{"y":2,"b":3},"big":123456789012345678901234567890,"price":10.50}"#;
+
+    #[test]
+    fn publish_sends_the_data_bytes_as_given() {
+        let command = ApiCommand::Publish {
+            channel: "c".into(),
+            data: PAYLOAD.into(),
+            idempotency_key: String::new(),
+        };
+        for mode in [ApiMode::Modern, ApiMode::Legacy] {
+            let request = config(mode).request(&command, mode).unwrap();
+            let body = String::from_utf8(request.body).unwrap();
+            assert!(body.contains(&format!(r#""data":{PAYLOAD}"#)), "{body}");
+        }
+    }
+
+    #[test]
+    fn results_keep_key_order_and_big_numbers() {
+        let body = format!(
+            r#"{{"result":{{"publications":[{{"data":{PAYLOAD},"offset":1}}],"offset":1,"epoch":"e"}}}}"#
+        );
+        let command = ApiCommand::History {
+            channel: "c".into(),
+            limit: 1,
+            since: None,
+            reverse: false,
+        };
+        let result =
+            parse_response(&command, "http://x/api/history", 200, body.as_bytes()).unwrap();
+        assert!(result.to_string().contains(PAYLOAD), "{result}");
+    }
+
+    #[test]
+    fn user_commands() {
+        let c = config(ApiMode::Modern);
+        let cases = [
+            (
+                ApiCommand::Disconnect {
+                    user: "42".into(),
+                    client: String::new(),
+                    code: 4001,
+                    reason: "dismissed".into(),
+                },
+                "http://127.0.0.1:8000/api/disconnect",
+                json!({"user":"42","disconnect":{"code":4001,"reason":"dismissed"}}),
+            ),
+            (
+                ApiCommand::Disconnect {
+                    user: "42".into(),
+                    client: "c1".into(),
+                    code: 0,
+                    reason: String::new(),
+                },
+                "http://127.0.0.1:8000/api/disconnect",
+                json!({"user":"42","client":"c1"}),
+            ),
+            (
+                ApiCommand::Unsubscribe {
+                    user: "42".into(),
+                    channel: "calls:#42".into(),
+                    client: String::new(),
+                },
+                "http://127.0.0.1:8000/api/unsubscribe",
+                json!({"user":"42","channel":"calls:#42"}),
+            ),
+            (
+                ApiCommand::Refresh {
+                    user: "42".into(),
+                    client: String::new(),
+                    expire_at: 1_900_000_000,
+                    expired: false,
+                },
+                "http://127.0.0.1:8000/api/refresh",
+                json!({"user":"42","expire_at":1_900_000_000}),
+            ),
+            (
+                ApiCommand::Refresh {
+                    user: "42".into(),
+                    client: String::new(),
+                    expire_at: 0,
+                    expired: true,
+                },
+                "http://127.0.0.1:8000/api/refresh",
+                json!({"user":"42","expired":true}),
+            ),
+        ];
+        for (command, url, body) in cases {
+            let request = c.request(&command, ApiMode::Modern).unwrap();
+            assert_eq!(request.url, url);
+            assert_eq!(body_json(&request), body);
+        }
+        let nobody = ApiCommand::Unsubscribe {
+            user: " ".into(),
+            channel: "a".into(),
+            client: String::new(),
+        };
+        assert!(matches!(
+            c.request(&nobody, ApiMode::Modern),
+            Err(Error::EmptyArgument {
+                what: Argument::User
+            })
+        ));
+    }
+
     fn publish() -> ApiCommand {
         ApiCommand::Publish {
             channel: "calls:101".into(),
@@ -531,10 +731,22 @@ mod tests {
         let h = ApiCommand::History {
             channel: "a".into(),
             limit: 0,
+            since: None,
+            reverse: false,
         };
         assert_eq!(
             body_json(&c.request(&h, ApiMode::Modern).unwrap()),
             json!({"channel":"a","limit":-1})
+        );
+        let h = ApiCommand::History {
+            channel: "a".into(),
+            limit: 10,
+            since: Some((5, "E".into())),
+            reverse: true,
+        };
+        assert_eq!(
+            body_json(&c.request(&h, ApiMode::Modern).unwrap()),
+            json!({"channel":"a","limit":10,"since":{"offset":5,"epoch":"E"},"reverse":true})
         );
         let p = c
             .request(

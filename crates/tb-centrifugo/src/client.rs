@@ -95,6 +95,8 @@ pub mod codes {
     pub const UNSUBSCRIBE_STATE_INVALIDATED: u32 = 2502;
     /// Error code "token expired" in replies.
     pub const TOKEN_EXPIRED: u32 = 109;
+    /// Error code "already subscribed": the server subscribed the channel itself (server-side subscription).
+    pub const ALREADY_SUBSCRIBED: u32 = 105;
 }
 
 /// Whether a server close/disconnect code allows reconnecting (centrifuge-js and centrifuge-go rules).
@@ -215,7 +217,9 @@ enum Phase {
     Idle,
     /// The `Reconnect` timer is armed.
     WaitingReconnect,
-    /// A new token is needed before connecting again (TokenExpiring was sent).
+    /// A new token is needed before connecting again: TokenExpiring was raised and is raised again by the
+    /// `TokenAsk` timer (with backoff) until `set_token` answers — a 1C handler that failed once must not leave
+    /// the client idle for good.
     WaitingToken,
     Opening,
     Handshake,
@@ -231,8 +235,10 @@ enum Timer {
     Ping,
     /// The reply to command `id` is due.
     Reply(u32),
-    /// Ask for a new connection token.
+    /// Ask for a new connection token (connected: before expiry, then again with backoff until answered).
     TokenRefresh,
+    /// Ask again for the token the connection waits for (phase `WaitingToken`).
+    TokenAsk,
     /// Ask for a new subscription token of a channel.
     SubscriptionToken(String),
     /// Subscribe to a channel again after a temporary refusal.
@@ -242,7 +248,8 @@ enum Timer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Pending {
     Connect,
-    Subscribe(String),
+    /// The channel and the attempt that sent it: a late reply must not land on a newer subscription.
+    Subscribe(String, u64),
     Unsubscribe,
     Refresh,
     SubRefresh(String),
@@ -258,15 +265,96 @@ enum SubPhase {
     WaitingToken,
 }
 
+/// Where a subscription stands in its channel's stream — the same for client-side and server-side ones.
+#[derive(Clone, Debug, Default)]
+struct Stream {
+    /// The server keeps history for recovery (`recover` is asked on the next subscribe).
+    recoverable: bool,
+    /// The server checks positions; only then are offsets trusted enough to drop duplicates.
+    positioned: bool,
+    offset: u64,
+    epoch: String,
+    /// A subscribe reply arrived at least once (so there is something invalidation can lose).
+    known: bool,
+    /// The server invalidated the state (2502, 3014): the next subscribe must say it did not recover.
+    invalidated: bool,
+}
+
+impl Stream {
+    fn tracks_position(&self) -> bool {
+        self.recoverable || self.positioned
+    }
+
+    fn invalidate(&mut self) {
+        if self.known {
+            self.invalidated = true;
+        }
+        self.recoverable = false;
+        self.offset = 0;
+        self.epoch.clear();
+    }
+
+    /// Adds `recover`/`offset`/`epoch` to a subscribe request when there is a position to recover from.
+    fn recovery_request(&self, request: &mut Map<String, Value>) {
+        if self.recoverable {
+            request.insert("recover".into(), json!(true));
+            request.insert("offset".into(), json!(self.offset));
+            request.insert("epoch".into(), json!(self.epoch));
+        }
+    }
+
+    /// Takes a subscribe result; returns (was_recovering, recovered) as the application must see them.
+    fn apply(&mut self, result: &SubscribeResult) -> (bool, bool) {
+        let asked_to_recover = self.recoverable;
+        // An empty epoch (ours or the reply's) is no evidence of a new stream: the first one seen is adopted.
+        let new_epoch =
+            !self.epoch.is_empty() && !result.epoch.is_empty() && result.epoch != self.epoch;
+        let was_recovering = result.was_recovering || asked_to_recover || self.invalidated;
+        let recovered = was_recovering && result.recovered && !self.invalidated && !new_epoch;
+        self.known = true;
+        self.invalidated = false;
+        self.recoverable = result.recoverable;
+        self.positioned = result.positioned || result.recoverable;
+        if !recovered {
+            // A fresh stream: positions from before are meaningless now.
+            self.offset = 0;
+        }
+        if !result.epoch.is_empty() {
+            self.epoch = result.epoch.clone();
+        } else if !recovered {
+            self.epoch.clear();
+        }
+        (was_recovering, recovered)
+    }
+
+    /// Whether a publication at `offset` is new; moves the position. Only a positioned stream drops anything:
+    /// elsewhere offsets may restart without notice.
+    fn accept(&mut self, offset: u64) -> bool {
+        if offset == 0 {
+            return true;
+        }
+        if self.tracks_position() && offset <= self.offset {
+            // Offsets of a stream start at 1: a 1 after a higher position is a new stream (history lost, e.g. a
+            // flushed Redis), not a repeat — pushes carry no epoch to say so.
+            if !(offset == 1 && self.offset > 1) {
+                return false;
+            }
+        }
+        self.offset = offset;
+        true
+    }
+}
+
 #[derive(Clone)]
 struct Subscription {
     phase: SubPhase,
     token: String,
-    /// Stream position for recovery; `recoverable` says the server keeps one for this channel.
-    recoverable: bool,
-    offset: u64,
-    epoch: String,
+    stream: Stream,
+    /// Which subscribe command is the current one (see [`Pending::Subscribe`]).
+    attempt: u64,
     attempts: u32,
+    /// Backoff step of repeated TokenExpiring asks for this channel.
+    token_step: u32,
 }
 
 impl Subscription {
@@ -274,10 +362,10 @@ impl Subscription {
         Subscription {
             phase: SubPhase::Pending,
             token,
-            recoverable: false,
-            offset: 0,
-            epoch: String::new(),
+            stream: Stream::default(),
+            attempt: 0,
             attempts: 0,
+            token_step: 0,
         }
     }
 }
@@ -305,6 +393,13 @@ pub struct Core {
     /// Every deadline of the client: `next_timeout()` is the earliest of them.
     timers: Timers<Timer>,
     subs: BTreeMap<String, Subscription>,
+    /// Server-side subscriptions (connect reply `subs`, subscribe pushes): not ours to (un)subscribe, but their
+    /// positions are recovered on reconnect through the connect command's `subs`.
+    server_subs: BTreeMap<String, Stream>,
+    /// Numbers subscribe attempts across all channels.
+    subscribe_attempts: u64,
+    /// Backoff step of repeated TokenExpiring asks for the connection.
+    token_step: u32,
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
     outgoing: Vec<String>,
@@ -338,6 +433,9 @@ impl Core {
             next_id: 1,
             pending: BTreeMap::new(),
             subs: BTreeMap::new(),
+            server_subs: BTreeMap::new(),
+            subscribe_attempts: 0,
+            token_step: 0,
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             outgoing: Vec::new(),
@@ -359,6 +457,7 @@ impl Core {
         match self.phase {
             Phase::Idle | Phase::WaitingReconnect | Phase::WaitingToken => {
                 self.reconnect_step = 0;
+                self.token_step = 0;
                 self.open();
             }
             Phase::Opening | Phase::Handshake | Phase::Connected => {}
@@ -401,6 +500,7 @@ impl Core {
         if let Some(sub) = self.subs.get_mut(channel) {
             if !token.is_empty() {
                 sub.token = token.to_string();
+                sub.token_step = 0;
             }
             match sub.phase {
                 SubPhase::Subscribed if !token.is_empty() && connected => {
@@ -416,6 +516,8 @@ impl Core {
                 }
                 SubPhase::WaitingToken => {
                     sub.phase = SubPhase::Pending;
+                    self.timers
+                        .clear(&Timer::SubscriptionToken(channel.to_string()));
                     if connected {
                         self.send_subscribe(channel, now);
                     }
@@ -459,12 +561,16 @@ impl Core {
     /// A new connection token (the answer to `TokenExpiring`).
     pub fn set_token(&mut self, token: &str, now: Instant) {
         self.token = token.to_string();
+        self.token_step = 0;
         match self.phase {
             Phase::Connected => {
                 self.timers.clear(&Timer::TokenRefresh);
                 self.send_command("refresh", json!({"token": token}), Pending::Refresh, now);
             }
-            Phase::WaitingToken => self.open(),
+            Phase::WaitingToken => {
+                self.timers.clear(&Timer::TokenAsk);
+                self.open()
+            }
             _ => {}
         }
     }
@@ -490,8 +596,23 @@ impl Core {
     }
 
     /// The stream position kept for `channel` (offset, epoch), used to recover after a reconnect.
+    /// The stream position kept for `channel` (offset, epoch), used to recover after a reconnect; a server-side
+    /// subscription's when the server subscribes the channel itself.
     pub fn position(&self, channel: &str) -> Option<(u64, String)> {
-        self.subs.get(channel).map(|s| (s.offset, s.epoch.clone()))
+        self.stream(channel).map(|s| (s.offset, s.epoch.clone()))
+    }
+
+    fn stream(&self, channel: &str) -> Option<&Stream> {
+        self.server_subs
+            .get(channel)
+            .or_else(|| self.subs.get(channel).map(|s| &s.stream))
+    }
+
+    fn stream_mut(&mut self, channel: &str) -> Option<&mut Stream> {
+        match self.server_subs.get_mut(channel) {
+            Some(stream) => Some(stream),
+            None => self.subs.get_mut(channel).map(|s| &mut s.stream),
+        }
     }
 
     // ----- what the transport reports -----
@@ -507,6 +628,17 @@ impl Core {
         }
         request.insert("name".into(), json!(self.config.name));
         request.insert("version".into(), json!(self.config.version));
+        let mut subs = Map::new();
+        for (channel, stream) in &self.server_subs {
+            let mut sub = Map::new();
+            stream.recovery_request(&mut sub);
+            if !sub.is_empty() {
+                subs.insert(channel.clone(), Value::Object(sub));
+            }
+        }
+        if !subs.is_empty() {
+            request.insert("subs".into(), Value::Object(subs));
+        }
         self.send_command("connect", Value::Object(request), Pending::Connect, now);
     }
 
@@ -590,6 +722,12 @@ impl Core {
             }
             return;
         }
+        if self.phase == Phase::WaitingToken {
+            if self.timers.is_due(&Timer::TokenAsk, now) {
+                self.ask_token(now);
+            }
+            return;
+        }
         if !matches!(self.phase, Phase::Handshake | Phase::Connected) {
             return;
         }
@@ -606,16 +744,22 @@ impl Core {
             self.close_and_lose(DisconnectCode::CommandTimeout, "no reply in time", now);
             return;
         }
+        let policy = self.reconnect_policy();
         if self.timers.is_due(&Timer::TokenRefresh, now) {
-            self.timers.clear(&Timer::TokenRefresh);
+            // Asked again (with backoff) until set_token answers: one failed answer must not lose the connection.
+            let again = policy.delay(self.token_step, &mut self.jitter);
+            self.token_step = self.token_step.saturating_add(1);
+            self.timers.set(Timer::TokenRefresh, now + again);
             self.events
                 .push_back(Event::TokenExpiring { channel: None });
         }
         let mut due_resubscribe = Vec::new();
-        for channel in self.subs.keys() {
+        for (channel, sub) in self.subs.iter_mut() {
             let token = Timer::SubscriptionToken(channel.clone());
             if self.timers.is_due(&token, now) {
-                self.timers.clear(&token);
+                let again = policy.delay(sub.token_step, &mut self.jitter);
+                sub.token_step = sub.token_step.saturating_add(1);
+                self.timers.set(token, now + again);
                 self.events.push_back(Event::TokenExpiring {
                     channel: Some(channel.clone()),
                 });
@@ -654,6 +798,7 @@ impl Core {
 
     fn open(&mut self) {
         self.timers.clear(&Timer::Reconnect);
+        self.timers.clear(&Timer::TokenAsk);
         self.phase = Phase::Opening;
         self.transmits.push_back(Transmit::Open);
     }
@@ -690,14 +835,17 @@ impl Core {
     fn lost(&mut self, code: DisconnectCode, reason: String, reconnect: bool, now: Instant) {
         let was_connected = self.phase == Phase::Connected;
         self.reset_connection_state();
-        let needs_token = code == DisconnectCode::Server(codes::SERVER_STATE_INVALIDATED);
-        if needs_token {
+        let invalidated = code == DisconnectCode::Server(codes::SERVER_STATE_INVALIDATED);
+        if invalidated {
             for sub in self.subs.values_mut() {
-                sub.recoverable = false;
-                sub.offset = 0;
-                sub.epoch.clear();
+                sub.stream.invalidate();
+            }
+            for stream in self.server_subs.values_mut() {
+                stream.invalidate();
             }
         }
+        // Without a token (anonymous, connect proxy) nobody would answer a TokenExpiring: just reconnect.
+        let needs_token = invalidated && !self.token.is_empty();
         if was_connected || !reconnect {
             self.events.push_back(Event::Disconnected {
                 code,
@@ -708,14 +856,25 @@ impl Core {
         if !reconnect {
             self.phase = Phase::Idle;
         } else if needs_token {
-            self.wait_for_token();
+            self.wait_for_token(now);
         } else {
             self.schedule_reconnect(now);
         }
     }
 
-    fn wait_for_token(&mut self) {
+    fn wait_for_token(&mut self, now: Instant) {
+        self.token_step = 0;
+        self.ask_token(now);
+    }
+
+    /// Raises TokenExpiring and arms the next ask: the reconnect backoff (0.5–20 s, full jitter).
+    fn ask_token(&mut self, now: Instant) {
+        let again = self
+            .reconnect_policy()
+            .delay(self.token_step, &mut self.jitter);
+        self.token_step = self.token_step.saturating_add(1);
         self.phase = Phase::WaitingToken;
+        self.timers.set(Timer::TokenAsk, now + again);
         self.events
             .push_back(Event::TokenExpiring { channel: None });
     }
@@ -766,7 +925,10 @@ impl Core {
         let Some(sub) = self.subs.get_mut(channel) else {
             return;
         };
+        self.subscribe_attempts += 1;
+        let attempt = self.subscribe_attempts;
         sub.phase = SubPhase::Subscribing;
+        sub.attempt = attempt;
         let mut request = Map::new();
         request.insert("channel".into(), json!(channel));
         if !sub.token.is_empty() {
@@ -775,15 +937,11 @@ impl Core {
         // Ask for a recoverable, positioned stream; the server ignores this where the namespace does not allow it.
         request.insert("recoverable".into(), json!(true));
         request.insert("positioned".into(), json!(true));
-        if sub.recoverable {
-            request.insert("recover".into(), json!(true));
-            request.insert("offset".into(), json!(sub.offset));
-            request.insert("epoch".into(), json!(sub.epoch));
-        }
+        sub.stream.recovery_request(&mut request);
         self.send_command(
             "subscribe",
             Value::Object(request),
-            Pending::Subscribe(channel.to_string()),
+            Pending::Subscribe(channel.to_string(), attempt),
             now,
         );
     }
@@ -814,10 +972,19 @@ impl Core {
                 Some(error) => self.connect_failed(error, now),
                 None => self.connected(reply.connect.unwrap_or_default(), now),
             },
-            Pending::Subscribe(channel) => match reply.error {
-                Some(error) => self.subscribe_failed(&channel, error, now),
-                None => self.subscribed(&channel, reply.subscribe.unwrap_or_default(), now),
-            },
+            Pending::Subscribe(channel, attempt) => {
+                let current = self.subs.get(&channel).is_some_and(|sub| {
+                    sub.attempt == attempt && sub.phase == SubPhase::Subscribing
+                });
+                if !current {
+                    // Unsubscribed (and maybe subscribed again) since: this answer is for nobody.
+                    return;
+                }
+                match reply.error {
+                    Some(error) => self.subscribe_failed(&channel, error, now),
+                    None => self.subscribed(&channel, reply.subscribe.unwrap_or_default(), now),
+                }
+            }
             Pending::Unsubscribe => {}
             Pending::Refresh => match reply.error {
                 Some(error) => self.refresh_failed(error, now),
@@ -852,9 +1019,10 @@ impl Core {
         }
     }
 
-    fn connected(&mut self, result: ConnectResult, now: Instant) {
+    fn connected(&mut self, mut result: ConnectResult, now: Instant) {
         self.phase = Phase::Connected;
         self.reconnect_step = 0;
+        self.token_step = 0;
         self.stats.connects += 1;
         self.client_id = result.client.clone();
         self.send_pong = result.pong;
@@ -869,6 +1037,20 @@ impl Core {
             version: result.version,
             data: result.data.map(|d| d.get().to_string()),
         });
+        // The server subscribes these itself; one it no longer names is gone.
+        let server_subs = std::mem::take(&mut result.subs);
+        self.server_subs
+            .retain(|channel, _| server_subs.contains_key(channel));
+        for (channel, sub) in server_subs {
+            self.server_subscribed(channel, sub);
+        }
+        // A channel still waiting for its token asks again on the new connection (its timer went with the old).
+        for (channel, sub) in &self.subs {
+            if sub.phase == SubPhase::WaitingToken {
+                self.timers
+                    .set(Timer::SubscriptionToken(channel.clone()), now);
+            }
+        }
         let channels: Vec<String> = self
             .subs
             .iter()
@@ -894,7 +1076,7 @@ impl Core {
         });
         if error.code == codes::TOKEN_EXPIRED {
             self.reset_connection_state();
-            self.wait_for_token();
+            self.wait_for_token(now);
         } else if error.code < 100 || error.temporary {
             self.lost(DisconnectCode::Server(error.code), error.message, true, now);
         } else {
@@ -940,14 +1122,29 @@ impl Core {
         let Some(sub) = self.subs.get_mut(channel) else {
             return;
         };
-        let asked_to_recover = sub.recoverable;
         sub.phase = SubPhase::Subscribed;
         sub.attempts = 0;
+        sub.token_step = 0;
+        let (was_recovering, recovered) = sub.stream.apply(&result);
         self.timers
             .arm(Timer::SubscriptionToken(channel.to_string()), at);
-        sub.recoverable = result.recoverable;
-        let was_recovering = result.was_recovering || asked_to_recover;
-        let recovered = was_recovering && result.recovered;
+        self.report_subscribed(channel.to_string(), result, was_recovering, recovered);
+    }
+
+    /// A server-side subscription (connect reply or subscribe push): tracked for recovery, reported alike.
+    fn server_subscribed(&mut self, channel: String, result: SubscribeResult) {
+        let stream = self.server_subs.entry(channel.clone()).or_default();
+        let (was_recovering, recovered) = stream.apply(&result);
+        self.report_subscribed(channel, result, was_recovering, recovered);
+    }
+
+    fn report_subscribed(
+        &mut self,
+        channel: String,
+        result: SubscribeResult,
+        was_recovering: bool,
+        recovered: bool,
+    ) {
         if was_recovering {
             if recovered {
                 self.stats.recoveries += 1;
@@ -955,13 +1152,8 @@ impl Core {
                 self.stats.recoveries_failed += 1;
             }
         }
-        if !recovered {
-            // A fresh stream: positions from before are meaningless now.
-            sub.offset = 0;
-        }
-        sub.epoch = result.epoch.clone();
         self.events.push_back(Event::Subscribed {
-            channel: channel.to_string(),
+            channel: channel.clone(),
             recovered,
             was_recovering,
             recoverable: result.recoverable,
@@ -969,15 +1161,32 @@ impl Core {
             epoch: result.epoch,
         });
         for raw in result.publications {
-            self.deliver(Publication::from_raw(channel, raw));
+            self.deliver(Publication::from_raw(&channel, raw));
         }
         // Publications missed while away were delivered above; the live stream continues from the top.
-        if let Some(sub) = self.subs.get_mut(channel) {
-            sub.offset = sub.offset.max(result.offset);
+        if let Some(stream) = self.stream_mut(&channel) {
+            stream.offset = stream.offset.max(result.offset);
         }
     }
 
     fn subscribe_failed(&mut self, channel: &str, error: ReplyError, now: Instant) {
+        if error.code == codes::ALREADY_SUBSCRIBED {
+            // The server has this channel subscribed already (the token's `channels` claim): nothing is missing.
+            let known = self.stream(channel).cloned().unwrap_or_default();
+            if let Some(sub) = self.subs.get_mut(channel) {
+                sub.phase = SubPhase::Subscribed;
+                sub.attempts = 0;
+            }
+            self.events.push_back(Event::Subscribed {
+                channel: channel.to_string(),
+                recovered: false,
+                was_recovering: false,
+                recoverable: known.recoverable,
+                offset: known.offset,
+                epoch: known.epoch,
+            });
+            return;
+        }
         let policy = self.reconnect_policy();
         let Some(sub) = self.subs.get_mut(channel) else {
             return;
@@ -990,6 +1199,10 @@ impl Core {
         });
         if error.code == codes::TOKEN_EXPIRED {
             sub.phase = SubPhase::WaitingToken;
+            let again = policy.delay(sub.token_step, &mut self.jitter);
+            sub.token_step = sub.token_step.saturating_add(1);
+            self.timers
+                .set(Timer::SubscriptionToken(channel.to_string()), now + again);
             self.events.push_back(Event::TokenExpiring {
                 channel: Some(channel.to_string()),
             });
@@ -1030,15 +1243,7 @@ impl Core {
                 now,
             );
         } else if let Some(result) = push.subscribe {
-            // A server-side subscription: report it; publications arrive like any other.
-            self.events.push_back(Event::Subscribed {
-                channel,
-                recovered: result.recovered,
-                was_recovering: result.was_recovering,
-                recoverable: result.recoverable,
-                offset: result.offset,
-                epoch: result.epoch,
-            });
+            self.server_subscribed(channel, result);
         } else if let Some(refresh) = push.refresh {
             let at = refresh
                 .expires
@@ -1048,6 +1253,8 @@ impl Core {
     }
 
     fn server_unsubscribed(&mut self, channel: &str, unsubscribe: CodeReason, now: Instant) {
+        // A server-side subscription ends either way (the server would subscribe it again itself).
+        self.server_subs.remove(channel);
         if unsubscribe.code < codes::RESUBSCRIBE_FROM {
             if self.forget_subscription(channel).is_some() || !channel.is_empty() {
                 self.events.push_back(Event::Unsubscribed {
@@ -1060,23 +1267,18 @@ impl Core {
         }
         if let Some(sub) = self.subs.get_mut(channel) {
             if unsubscribe.code == codes::UNSUBSCRIBE_STATE_INVALIDATED {
-                sub.recoverable = false;
-                sub.offset = 0;
-                sub.epoch.clear();
+                sub.stream.invalidate();
             }
             self.send_subscribe(channel, now);
         }
     }
 
-    /// Delivers a publication once: with a known stream position, anything at or below it was seen already.
+    /// Delivers a publication once: on a positioned stream, anything at or below the position was seen already.
     fn deliver(&mut self, publication: Publication) {
-        if let Some(sub) = self.subs.get_mut(&publication.channel) {
-            if publication.offset > 0 {
-                if sub.offset > 0 && publication.offset <= sub.offset {
-                    self.stats.duplicates_dropped += 1;
-                    return;
-                }
-                sub.offset = publication.offset;
+        if let Some(stream) = self.stream_mut(&publication.channel) {
+            if !stream.accept(publication.offset) {
+                self.stats.duplicates_dropped += 1;
+                return;
             }
         }
         self.stats.publications += 1;

@@ -86,6 +86,8 @@ pub enum Argument {
     Channels,
     /// The server API address of the caller's settings.
     ApiUrl,
+    /// The user of a server API command (disconnect, unsubscribe, refresh).
+    User,
 }
 
 impl fmt::Display for Error {

@@ -37,6 +37,9 @@ pub struct ConnectResult {
     pub pong: bool,
     #[serde(default)]
     pub data: Option<Box<RawValue>>,
+    /// Server-side subscriptions (the token's `channels` claim, a connect proxy's answer), by channel.
+    #[serde(default)]
+    pub subs: BTreeMap<String, SubscribeResult>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -47,6 +50,9 @@ pub struct SubscribeResult {
     pub ttl: u32,
     #[serde(default)]
     pub recoverable: bool,
+    /// The server checks the stream position of this subscription (implied by `recoverable`).
+    #[serde(default)]
+    pub positioned: bool,
     #[serde(default)]
     pub epoch: String,
     #[serde(default)]

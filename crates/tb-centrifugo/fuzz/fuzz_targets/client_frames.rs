@@ -11,7 +11,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = client.subscribe("a", "", now);
     client.connect("t", now);
     client.handle_opened(now);
-    client.handle_frame(br#"{"id":1,"connect":{"client":"c","ping":25,"pong":true}}"#, now);
+    // One server-side subscription too, so pushes for it hit the tracked-stream paths.
+    client.handle_frame(
+        br#"{"id":1,"connect":{"client":"c","ping":25,"pong":true,"subs":{"s":{"recoverable":true,"epoch":"e","offset":1}}}}"#,
+        now,
+    );
     for frame in data.split(|b| *b == 0xFF) {
         client.handle_frame(frame, now);
         now += Duration::from_secs(3);
