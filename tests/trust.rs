@@ -1,5 +1,5 @@
 //! Secrets and trust, through the built library and the test host: API redirects are never followed, URLs are
-//! shown through one redaction, bad WebSocket and proxy addresses are refused by the calling method.
+//! shown through one redaction (address properties read back without credentials too), bad WebSocket and proxy addresses are refused by the calling method.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -255,6 +255,12 @@ fn addresses_are_shown_without_credentials_or_query_values_everywhere() {
     )
     .unwrap();
     api.set("ApiKey", "k").unwrap();
+    let shown = api.get("ApiUrl").unwrap();
+    check("Centrifugo.ApiUrl", shown.str());
+    assert!(
+        shown.str().starts_with("http://***@127.0.0.1:1/api"),
+        "{shown:?}"
+    );
     let error = api
         .call("Publish", &["news".into(), "{}".into()])
         .expect_err("nothing listens on port 1");
@@ -299,6 +305,10 @@ fn addresses_are_shown_without_credentials_or_query_values_everywhere() {
         object
             .set("Proxy", "http://proxyuser:s3cr3t@127.0.0.1:1")
             .unwrap();
+        check(
+            &format!("{class}.{property}"),
+            object.get(property).unwrap().str(),
+        );
         check(
             &format!("{class}.Proxy"),
             object.get("Proxy").unwrap().str(),

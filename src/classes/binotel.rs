@@ -128,7 +128,7 @@ const PROPS: &[Prop<Binotel>] = &[
     Prop::read_write(
         "ApiUrl",
         "АдресAPI",
-        |c| Ok(Value::from(c.api_url.clone())),
+        |c| Ok(Value::from(tb_prims::redact::setting(&c.api_url))),
         |c, value| {
             c.api_url = value.as_str().trim().to_string();
             Ok(())

@@ -326,7 +326,7 @@ const PROPS: &[Prop<Centrifugo>] = &[
     Prop::read_write(
         "ApiUrl",
         "АдресAPI",
-        |c| Ok(Value::from(c.api_url.as_str())),
+        |c| Ok(Value::from(tb_prims::redact::setting(&c.api_url))),
         Centrifugo::set_api_url,
     ),
     // Readable so 1C's debugger does not fail on it, but it only ever shows whether a key is set.

@@ -101,7 +101,7 @@ const PROPS: &[Prop<UIScom>] = &[
     Prop::read_write(
         "CallApiUrl",
         "АдресCallAPI",
-        |c| Ok(Value::from(c.call_api_url.clone())),
+        |c| Ok(Value::from(tb_prims::redact::setting(&c.call_api_url))),
         |c, value| {
             let url = value.as_str().trim();
             c.call_api_url = if url.is_empty() {

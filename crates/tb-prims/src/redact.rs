@@ -63,6 +63,29 @@ pub fn url(text: &str) -> String {
     }
 }
 
+/// An address as a property reads it back: the same credentials and query values hidden as [`url`], but whole
+/// (no cut) — a property shows what is set without its secrets, and never the password of `user:password@`.
+pub fn setting(text: &str) -> String {
+    let (path, query) = match text.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (text, None),
+    };
+    let mut shown = hide_userinfo(path);
+    if let Some(query) = query {
+        let (query, fragment) = match query.split_once('#') {
+            Some((query, fragment)) => (query, Some(fragment)),
+            None => (query, None),
+        };
+        shown.push('?');
+        shown.push_str(&mask_query(query));
+        if let Some(fragment) = fragment {
+            shown.push('#');
+            shown.push_str(fragment);
+        }
+    }
+    shown
+}
+
 /// `http://user:secret@proxy:3128` → `http://***@proxy:3128`; `user@proxy` → `***@proxy`. The last `@` counts,
 /// so a password with an `@` or `/` in it stays hidden (at worst more than the credentials is masked).
 fn hide_userinfo(url: &str) -> String {
@@ -100,6 +123,21 @@ fn mask_query(query: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_setting_reads_back_whole_but_without_its_secrets() {
+        assert_eq!(
+            setting("https://admin:pa55@c.example/api?token=t0k3n&x=1"),
+            "https://***@c.example/api?token=***&x=***"
+        );
+        let long = format!("https://c.example/{}", "a".repeat(400));
+        assert_eq!(
+            setting(&long),
+            long,
+            "a plain address is shown as set, not cut"
+        );
+        assert_eq!(setting(""), "");
+    }
+
     use super::*;
 
     #[test]
