@@ -13,6 +13,9 @@
 //! - Other commands made while disconnected wait for the connection up to the command timeout, then fail locally.
 //! - Every command gets exactly one [`CommandOutcome`]: the agent's, or a local one (timeout, not connected, connection
 //!   lost). A subscribe command pending when the link drops is resent instead of failed.
+//! - A link that stalls is declared lost and reconnected like any other loss ([`DisconnectReason::Stalled`]): a frame
+//!   begun and then no byte for [`Config::stall_timeout`], or [`Config::max_timeouts_in_a_row`] commands timing out
+//!   with no answer in between (the agent is hung, not slow).
 //! - Time only comes in through `now` parameters.
 
 use std::collections::{HashMap, VecDeque};
@@ -43,6 +46,10 @@ pub struct Config {
     /// A connection that stayed open this long resets the backoff when it drops; shorter ones keep growing it, so an
     /// agent that accepts and immediately closes is not hammered.
     pub stable_after: Duration,
+    /// A frame begun and then silent this long means the agent (or the pipe) hung mid-write.
+    pub stall_timeout: Duration,
+    /// This many command timeouts with no message from the agent in between mean it stopped answering.
+    pub max_timeouts_in_a_row: u32,
 }
 
 impl Default for Config {
@@ -54,6 +61,8 @@ impl Default for Config {
             auto_reconnect: true,
             backoff: BackoffPolicy::default(),
             stable_after: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(20),
+            max_timeouts_in_a_row: 3,
         }
     }
 }
@@ -80,6 +89,9 @@ pub enum DisconnectReason {
     TransportError(String),
     /// The stream lost frame boundaries; the core closed it to start clean.
     Desynchronized,
+    /// The agent stopped in the middle of a frame, or let several commands in a row time out; the core closed the
+    /// link to start clean.
+    Stalled,
 }
 
 /// Why the core answered a command itself.
@@ -238,6 +250,10 @@ pub struct Core {
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
     stats: Stats,
+    /// When the agent last sent a byte on this link (or the link opened).
+    last_bytes_at: Option<Instant>,
+    /// Command timeouts since the agent last said anything.
+    timeouts_in_a_row: u32,
 }
 
 impl Core {
@@ -258,6 +274,8 @@ impl Core {
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             stats: Stats::default(),
+            last_bytes_at: None,
+            timeouts_in_a_row: 0,
         }
     }
 
@@ -415,6 +433,8 @@ impl Core {
         }
         self.link = Link::Open { since: now };
         self.decoder.reset();
+        self.last_bytes_at = Some(now);
+        self.timeouts_in_a_row = 0;
         self.stats.connections += 1;
         let subscriptions: Vec<(SubscriptionKey, String, String, bool)> = self
             .subscriptions
@@ -476,11 +496,15 @@ impl Core {
             return;
         }
         self.stats.bytes_received += bytes.len() as u64;
+        if !bytes.is_empty() {
+            self.last_bytes_at = Some(now);
+        }
         self.decoder.push(bytes);
         while let Some(next) = self.decoder.next_frame() {
             match next {
                 Ok(frame) => {
                     self.stats.frames += 1;
+                    self.timeouts_in_a_row = 0;
                     match parse_message(&frame.text, frame.number) {
                         Ok(AgentMessage::Event(event)) => {
                             self.stats.events += 1;
@@ -506,8 +530,11 @@ impl Core {
         }
     }
 
-    /// Deadlines: command timeouts, queued commands expiring, reconnect attempts.
+    /// Deadlines: command timeouts, queued commands expiring, reconnect attempts, a stalled link.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.stall_deadline().is_some_and(|at| now >= at) {
+            self.stalled(now);
+        }
         if let Link::WaitingToReconnect { at } = self.link {
             if now >= at {
                 self.begin_open();
@@ -523,8 +550,15 @@ impl Core {
         }
         self.pending.retain(|_, queue| !queue.is_empty());
         expired.sort_by_key(|(_, p)| p.sent_at);
+        let timed_out = expired.len() as u32;
         for (id, pending) in expired {
             self.local_result(id, pending, LocalOutcome::Timeout, now);
+        }
+        if timed_out > 0 && self.is_connected() {
+            self.timeouts_in_a_row += timed_out;
+            if self.timeouts_in_a_row >= self.config.max_timeouts_in_a_row.max(1) {
+                self.stalled(now);
+            }
         }
         while let Some(index) = self.queued.iter().position(|q| q.deadline <= now) {
             if let Some(item) = self.queued.remove(index) {
@@ -544,7 +578,26 @@ impl Core {
             .values()
             .filter_map(|queue| queue.front().map(|p| p.deadline));
         let queued = self.queued.iter().map(|q| q.deadline);
-        reconnect.into_iter().chain(pending).chain(queued).min()
+        reconnect
+            .into_iter()
+            .chain(pending)
+            .chain(queued)
+            .chain(self.stall_deadline())
+            .min()
+    }
+
+    /// While a frame is incomplete on an open link: when its silence counts as a stall.
+    fn stall_deadline(&self) -> Option<Instant> {
+        if !self.is_connected() || !self.decoder.mid_frame() {
+            return None;
+        }
+        Some(self.last_bytes_at? + self.config.stall_timeout)
+    }
+
+    fn stalled(&mut self, now: Instant) {
+        self.timeouts_in_a_row = 0;
+        self.transmits.push_back(Transmit::Close);
+        self.link_lost(DisconnectReason::Stalled, now);
     }
 
     // ----- outputs ----------------------------------------------------------------------------------------------
