@@ -861,3 +861,63 @@ fn an_address_with_a_cyrillic_letter_is_reported_and_the_object_keeps_working() 
     client.call_proc("Отключиться", &[]).unwrap();
     assert_eq!(client.done().platform_calls_after_done, 0);
 }
+
+#[test]
+fn an_oversized_publication_is_an_error_and_the_client_reconnects_and_carries_on() {
+    let Some(binary) = require("centrifugo") else {
+        return;
+    };
+    let mut config = base_config(free_port(), "25s");
+    // No history here: a recovering subscription would fetch the big publication again on every reconnect.
+    config["channel"]["without_namespace"] = json!({"allow_subscribe_for_client": true});
+    let server = CentrifugoServer::start(&binary, config);
+    let host = Host::load_default();
+    let api = publisher(&host, &server, "modern");
+    let client = connect_client(&host, &server.ws_url(), "alice");
+    assert_eq!(client.get("MaxMessageSize").unwrap(), Val::Num(1_048_576.0));
+    subscribe(&client, "big");
+    // A second client has raised the limit: the same publication reaches it whole.
+    let roomy = host.create("Centrifugo");
+    roomy.set("МаксимальныйРазмерСообщения", 4_194_304).unwrap();
+    roomy
+        .call_proc(
+            "Connect",
+            &[server.ws_url().as_str().into(), token("bob").into()],
+        )
+        .unwrap();
+    wait_named(&roomy, "Connected", Duration::from_secs(10)).expect("Connected");
+    subscribe(&roomy, "big");
+    assert!(roomy.set("MaxMessageSize", 1000).is_err(), "below 64 KiB");
+
+    let pad = "x".repeat(2 * 1024 * 1024);
+    publish(&api, "big", &json!({"n": 1, "pad": pad}).to_string());
+    let error = wait_named(&client, "Error", Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("{:?}", client.take_events()));
+    let error = data(&error);
+    assert_eq!(error["type"], "transport");
+    assert_eq!(error["code"], 1009);
+    assert!(
+        error["message"].as_str().unwrap().contains("1048576"),
+        "{error}"
+    );
+    let big = wait_named(&roomy, "Publication", Duration::from_secs(10)).expect("roomy got it");
+    assert_eq!(
+        data(&big)["data"]["pad"].as_str().map(str::len),
+        Some(pad.len())
+    );
+
+    // The first client reconnects by itself, resubscribes and receives what follows.
+    wait_named(&client, "Connected", Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("reconnect: {:?}", client.take_events()));
+    client
+        .wait_event(Duration::from_secs(10), |e| {
+            e.name == "Subscribed" && data(e)["channel"] == "big"
+        })
+        .expect("resubscribed");
+    publish(&api, "big", r#"{"n":2}"#);
+    assert_eq!(
+        collect_numbers(&client, 1, Duration::from_secs(10)),
+        vec![2]
+    );
+    assert_eq!(client.get("Подключено").unwrap(), Val::Bool(true));
+}
