@@ -4,7 +4,8 @@
 //! numbers, AddError, locale) → `classes` (one static member table per 1C class) → `present` (the 1C
 //! vocabulary: event names and Data, Diagnostics keys, texts in both languages), `driver` (every thread the
 //! add-in starts, and the HTTP exchange) and the protocol cores (crates `tb-connect`, `tb-centrifugo`,
-//! `tb-calls`: no I/O) → `transport` (bytes only: pipes, WebSocket link, HTTP client, proxy, TLS). `events` is
+//! `tb-calls`: no I/O) → `transport` (bytes only: pipes, WebSocket link, HTTP client, proxy, TLS); `tb-prims` holds the primitives
+//! shared by all. `events` is
 //! the only path to ExternalEvent, `log` the only writer of the log file. `unsafe` stands only at the edges to
 //! foreign code: here and in `native` (the platform's ABI) and in `transport` (Win32 pipes, poller
 //! registration).

@@ -247,7 +247,7 @@ const PROPS: &[Prop<Centrifugo>] = &[
         "РежимAPI",
         |c| Ok(Value::from(c.api_mode.as_str())),
         |c, value| {
-            c.api_mode = ApiMode::parse(value.as_str()).map_err(core_error)?;
+            c.api_mode = present::centrifugo::api_mode(value.as_str()).map_err(core_error)?;
             c.api_known_mode = ApiMode::Auto;
             Ok(())
         },
@@ -335,7 +335,7 @@ fn event_sink(ctx: &ClassContext) -> Box<dyn FnMut(&Event) + Send> {
                 will_reconnect,
             } => ctx.log.info(
                 "Centrifugo disconnected",
-                json!({"code": code, "reason": reason, "reconnect": will_reconnect}),
+                json!({"code": code.number(), "reason": reason, "reconnect": will_reconnect}),
             ),
             Event::Connected { client_id, .. } => ctx
                 .log

@@ -12,3 +12,31 @@ pub use binotel::Binotel;
 pub use centrifugo::Centrifugo;
 pub use connect_agent::ConnectAgent;
 pub use uiscom::UIScom;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::native::AddinClass;
+
+    /// What the platform is told (IsPropReadable, IsPropWritable) is what the entry can do.
+    fn access_matches_the_accessors<C: AddinClass>() {
+        let common = crate::native::Component::<C>::COMMON_PROPS;
+        let common = common
+            .iter()
+            .map(|p| (&p.spec, p.get.is_some(), p.set.is_some()));
+        let own = C::props()
+            .iter()
+            .map(|p| (&p.spec, p.get.is_some(), p.set.is_some()));
+        for (spec, get, set) in common.chain(own) {
+            assert_eq!((spec.readable, spec.writable), (get, set), "{}", spec.en);
+        }
+    }
+
+    #[test]
+    fn every_property_entry_declares_the_access_it_has() {
+        access_matches_the_accessors::<ConnectAgent>();
+        access_matches_the_accessors::<Centrifugo>();
+        access_matches_the_accessors::<UIScom>();
+        access_matches_the_accessors::<Binotel>();
+    }
+}

@@ -5,7 +5,7 @@
 //! the driver's HTTP runner (`classes::pbx`), so no thread is needed.
 
 use serde_json::json;
-use tb_calls::history::{merge_into_history, MergeOptions};
+use tb_calls::history::MergeOptions;
 use tb_calls::uis_call_api::{self, EmployeeCall, SimpleCall};
 use tb_calls::uiscom::{self as core, UiscomMethod};
 
@@ -176,10 +176,15 @@ impl UIScom {
             time_zone: self.pbx.time_zone,
             received_at,
         };
-        let merged = merge_into_history(args[0].as_str(), args[1].as_str(), add_events, &options)
-            .map_err(calls_error)?;
+        let merged = crate::present::calls::merge_into_history(
+            args[0].as_str(),
+            args[1].as_str(),
+            add_events,
+            &options,
+        )
+        .map_err(calls_error)?;
         self.merged += 1;
-        Ok(Value::Str(merged.to_json_string()))
+        Ok(Value::Str(merged))
     }
 
     fn call_employee(&mut self, args: &[Value]) -> Result<Value, AddinError> {

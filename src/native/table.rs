@@ -116,3 +116,17 @@ fn slot(number: usize, common: usize, total: usize) -> Option<Slot> {
         Some(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_lead_to_the_common_part_then_to_the_class_part() {
+        assert_eq!(slot(0, 2, 5), Some(Slot::Common(0)));
+        assert_eq!(slot(1, 2, 5), Some(Slot::Common(1)));
+        assert_eq!(slot(2, 2, 5), Some(Slot::Class(0)));
+        assert_eq!(slot(4, 2, 5), Some(Slot::Class(2)));
+        assert_eq!(slot(5, 2, 5), None);
+    }
+}

@@ -1,9 +1,107 @@
-//! Texts of the call-sources core (`tb-calls`) in both languages, for classes `UIScom`, `Binotel` and
-//! `ConnectAgent`'s normalized calls.
+//! 1C vocabulary over the call-sources core (`tb-calls`): the field names of the seed's register ИсторияЗвонков
+//! (`ОбъединитьСИсторией` reads the previous record and writes the new one with them), and the texts of every
+//! error in both languages, for classes `UIScom`, `Binotel` and `ConnectAgent`'s normalized calls.
 
-use tb_calls::{CallsError, Problem, Subject};
+use serde::Serialize;
+use serde_json::Value as Json;
+use tb_calls::history::{
+    merge, parse_notification, parse_previous_named, FieldNames, HistoryMerge, HistoryRecord,
+    MergeOptions, Publication,
+};
+use tb_calls::{CallEvent, CallsError, Problem, Subject};
 
 use super::Text;
+
+/// `ОбъединитьСИсторией`: the previous record (register field names, or the core's English ones, any case) and
+/// the notification in, the result as JSON text with the record in the register's field names.
+pub fn merge_into_history(
+    record_json: &str,
+    notification_json: &str,
+    add_events: bool,
+    options: &MergeOptions,
+) -> Result<String, CallsError> {
+    let event = parse_notification(notification_json, options.time_zone)?;
+    let previous = parse_previous_named(record_json, &REGISTER_NAMES)?;
+    let merged = merge(previous, event, add_events, options);
+    Ok(serde_json::to_string(&MergeJson::from(&merged)).unwrap_or_default())
+}
+
+/// The previous record as 1C passes it: the register's field names (or the core's English ones), any case.
+const REGISTER_NAMES: FieldNames = FieldNames {
+    period: &["период", "period"],
+    session_id: &["идсессии", "session_id"],
+    number: &["номер", "number"],
+    start_time: &["времяначала", "start_time"],
+    incoming: &["входящий", "incoming"],
+    channel: &["канал", "channel"],
+    calling_number: &["вызываемыйномер", "calling_number"],
+};
+
+/// The result of `ОбъединитьСИсторией` as 1C reads it (fields in this order).
+#[derive(Serialize)]
+struct MergeJson<'a> {
+    is_new_record: bool,
+    publish_to_extension: bool,
+    record: RegisterRecord<'a>,
+    publish: &'a Option<Publication>,
+    event: &'a CallEvent,
+}
+
+/// A row of ИсторияЗвонков with the register's field names.
+#[derive(Serialize)]
+struct RegisterRecord<'a> {
+    #[serde(rename = "Период")]
+    period: &'a str,
+    #[serde(rename = "ИдСессии")]
+    session_id: &'a Json,
+    #[serde(rename = "Номер")]
+    number: &'a str,
+    #[serde(rename = "ВремяНачала")]
+    start_time: &'a str,
+    #[serde(rename = "Входящий")]
+    incoming: bool,
+    #[serde(rename = "Канал")]
+    channel: &'a str,
+    #[serde(rename = "ВызываемыйНомер")]
+    calling_number: &'a str,
+    #[serde(rename = "ИмяСобытия")]
+    event_name: &'a str,
+    #[serde(rename = "ТелоЗапроса")]
+    body: &'a str,
+}
+
+impl<'a> From<&'a HistoryMerge> for MergeJson<'a> {
+    fn from(merged: &'a HistoryMerge) -> Self {
+        let HistoryRecord {
+            period,
+            session_id,
+            number,
+            start_time,
+            incoming,
+            channel,
+            calling_number,
+            event_name,
+            body,
+        } = &merged.record;
+        MergeJson {
+            is_new_record: merged.is_new_record,
+            publish_to_extension: merged.publish_to_extension,
+            record: RegisterRecord {
+                period,
+                session_id,
+                number,
+                start_time,
+                incoming: *incoming,
+                channel,
+                calling_number,
+                event_name,
+                body,
+            },
+            publish: &merged.publish,
+            event: &merged.event,
+        }
+    }
+}
 
 fn subject(what: Subject) -> Text {
     match what {
@@ -219,7 +317,6 @@ fn api_text(api: &str, code: &str, message: Text) -> Text {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tb_calls::history::{merge_into_history, MergeOptions};
     use tb_calls::{binotel, connect, uis_call_api, uiscom, UtcOffset};
 
     fn texts(result: Result<impl std::fmt::Debug, CallsError>) -> Text {
@@ -328,6 +425,17 @@ mod tests {
         let options = MergeOptions::default();
         let ringing = include_str!("../../crates/tb-calls/tests/data/uiscom/in_ringing.json");
         let not_json = texts(merge_into_history("{", ringing, true, &options));
+        let record: Json =
+            serde_json::from_str(&merge_into_history("", ringing, true, &options).unwrap())
+                .unwrap();
+        assert_eq!(record["record"]["ИдСессии"], 3201987654u64);
+        assert_eq!(record["record"]["Входящий"], true);
+        let again = merge_into_history(&record["record"].to_string(), ringing, false, &options);
+        let again: Json = serde_json::from_str(&again.unwrap()).unwrap();
+        assert!(
+            !again["is_new_record"].as_bool().unwrap(),
+            "the previous record was read back"
+        );
         assert!(
             not_json.en.starts_with("call history record: not JSON"),
             "{}",

@@ -1,9 +1,10 @@
 //! 1C vocabulary of class `Centrifugo` over the `tb-centrifugo` core: event names and Data (field names as
-//! documented for 1C), the state names of Diagnostics, and every error text in both languages.
+//! documented for 1C), the state names of Diagnostics, the Russian synonyms of property values, and every error
+//! text in both languages.
 
 use serde_json::{json, Map, Value as Json};
 use tb_centrifugo::{
-    Argument, ChannelFailure, Error, ErrorDetail, ErrorKind, Event, Publication, State,
+    ApiMode, Argument, ChannelFailure, Error, ErrorDetail, ErrorKind, Event, Publication, State,
 };
 
 use super::Text;
@@ -34,7 +35,7 @@ pub fn event(event: &Event) -> (&'static str, Json) {
             will_reconnect,
         } => (
             "Disconnected",
-            json!({"code": code, "reason": reason, "reconnect": will_reconnect}),
+            json!({"code": code.number(), "reason": reason, "reconnect": will_reconnect}),
         ),
         Event::Subscribed {
             channel,
@@ -56,7 +57,7 @@ pub fn event(event: &Event) -> (&'static str, Json) {
             reason,
         } => (
             "Unsubscribed",
-            json!({"channel": channel, "code": code, "reason": reason}),
+            json!({"channel": channel, "code": code.number(), "reason": reason}),
         ),
         Event::Publication(publication) => ("Publication", publication_data(publication)),
         Event::TokenExpiring { channel } => (
@@ -125,6 +126,17 @@ pub fn detail_message(detail: &ErrorDetail) -> String {
         ErrorDetail::Peer(message) => message.clone(),
         ErrorDetail::Core(error) => error_text(error).en,
     }
+}
+
+/// `РежимAPI` / `ApiMode` as a 1C developer may write it: the core's names or their Russian synonyms.
+pub fn api_mode(text: &str) -> Result<ApiMode, Error> {
+    let synonym = match text.trim().to_ascii_lowercase().as_str() {
+        "современный" => "modern",
+        "старый" | "устаревший" => "legacy",
+        "авто" => "auto",
+        _ => text,
+    };
+    ApiMode::parse(synonym)
 }
 
 /// `Diagnostics().state.client.state`.
@@ -314,9 +326,29 @@ mod tests {
     }
 
     #[test]
+    fn api_modes_have_russian_synonyms() {
+        assert_eq!(api_mode("авто"), Ok(ApiMode::Auto));
+        assert_eq!(api_mode(" старый "), Ok(ApiMode::Legacy));
+        assert_eq!(api_mode("современный"), Ok(ApiMode::Modern));
+        assert_eq!(api_mode("Legacy"), Ok(ApiMode::Legacy));
+        assert_eq!(
+            api_mode("v9"),
+            Err(Error::InvalidApiMode { value: "v9".into() })
+        );
+    }
+
+    #[test]
+    fn a_failed_worker_says_so_in_the_error_shape() {
+        let (name, data) = worker_failed(&Text::new("boom", "бум"), Lang::En);
+        assert_eq!((name, &data["type"]), ("Error", &json!("internal")));
+        assert!(data["message"].as_str().unwrap().contains("boom"));
+        super::super::events::assert_declared("Centrifugo", name, &data);
+    }
+
+    #[test]
     fn event_json_shapes() {
         let (name, data) = event(&Event::Disconnected {
-            code: 3001,
+            code: tb_centrifugo::DisconnectCode::Server(3001),
             reason: "shutdown".into(),
             will_reconnect: true,
         });

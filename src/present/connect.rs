@@ -622,6 +622,16 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_worker_says_so_in_the_error_shape() {
+        let (name, data) = worker_failed(&Text::new("error: boom", "ошибка: boom"), Lang::Ru);
+        assert_eq!(name, "Error");
+        assert_eq!(data["Code"], "InternalError");
+        assert_eq!(data["Description"], data["DescriptionRu"]);
+        assert!(data["DescriptionEn"].as_str().unwrap().contains("boom"));
+        super::super::events::assert_declared("ConnectAgent", name, &data);
+    }
+
+    #[test]
     fn diagnostics_keys_are_snake_case() {
         let (core, _) = open_core(Config::default());
         let diagnostics = diagnostics(&core);

@@ -242,7 +242,10 @@ pub const EVENTS: &[EventSpec] = &[
         "Centrifugo",
         "ошибка клиента",
         &[
-            field("type", "`transport`, `connect`, `subscribe`, `refresh`, `subscription refresh`, `protocol`; `internal` — сбой потока клиента, объект нужно создать заново"),
+            field(
+                "type",
+                "`transport`, `connect`, `subscribe`, `refresh`, `subscription refresh`, `protocol`, `internal` (сбой потока компоненты)",
+            ),
             field("code", "код"),
             field("message", "сообщение"),
             field("channel", "канал, если ошибка о нём"),
@@ -380,7 +383,7 @@ mod tests {
                 data: Some("{}".into()),
             },
             Event::Disconnected {
-                code: 1,
+                code: tb_centrifugo::DisconnectCode::TransportClosed,
                 reason: "r".into(),
                 will_reconnect: true,
             },
@@ -394,7 +397,7 @@ mod tests {
             },
             Event::Unsubscribed {
                 channel: "a".into(),
-                code: 0,
+                code: tb_centrifugo::UnsubscribeCode::UnsubscribeCalled,
                 reason: "r".into(),
             },
             Event::Publication(Publication {
@@ -416,15 +419,6 @@ mod tests {
             let (name, data) = super::super::centrifugo::event(event);
             assert_declared("Centrifugo", name, &data);
         }
-    }
-
-    #[test]
-    fn the_events_of_a_failed_worker_are_declared() {
-        let text = super::super::Text::new("internal error", "внутренняя ошибка");
-        let (name, data) = super::super::centrifugo::worker_failed(&text, Lang::Ru);
-        assert_declared("Centrifugo", name, &data);
-        let (name, data) = super::super::connect::worker_failed(&text, Lang::En);
-        assert_declared("ConnectAgent", name, &data);
     }
 
     #[test]

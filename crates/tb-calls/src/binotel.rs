@@ -211,7 +211,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 // Push events
 // ---------------------------------------------------------------------------------------------------------------
 
-/// РазобратьPush: a push body (JSON or form; `content_type` may be empty) → the normalized event.
+/// A push body (JSON or form; `content_type` may be empty) → the normalized event.
 pub fn parse_push(
     body: &[u8],
     content_type: &str,
@@ -456,7 +456,7 @@ pub enum ApiMethod {
 }
 
 impl ApiMethod {
-    /// Path relative to the API base URL (the `АдресAPI`/`ApiUrl` property).
+    /// Path relative to the API base URL.
     pub fn path(self) -> &'static str {
         match self {
             ApiMethod::CallDetails => "stats/call-details.json",
@@ -517,7 +517,7 @@ pub fn build_request(
     })
 }
 
-/// ДеталиЗвонков: `ids_json` is a JSON array of call ids (`[744924436]` or `["744924436"]`; types are kept because
+/// The `stats/call-details.json` request: `ids_json` is a JSON array of call ids (`[744924436]` or `["744924436"]`; types are kept because
 /// they are signed) or a single id.
 pub fn call_details_request(
     ids_json: &str,
@@ -577,7 +577,7 @@ pub fn call_details_request(
     build_request(ApiMethod::CallDetails, params, key, secret)
 }
 
-/// СсылкаНаЗапись: `callID` as a string, as in the seed.
+/// The `stats/call-record.json` request: `callID` as a string, as in the seed.
 pub fn call_record_request(
     call_id: &str,
     key: &str,
@@ -598,7 +598,7 @@ pub fn call_record_request(
     build_request(ApiMethod::CallRecord, params, key, secret)
 }
 
-/// ПозвонитьСВнутреннего: `ext_number` and `phone_number` as strings, as in the seed.
+/// The `calls/ext-to-phone.json` request: `ext_number` and `phone_number` as strings, as in the seed.
 pub fn ext_to_phone_request(
     ext_number: &str,
     phone_number: &str,

@@ -15,6 +15,9 @@
 //! | ИмяСобытия     | resource  | `notification_name`                                | Строка         |
 //! | ТелоЗапроса    | resource  | the whole JSON body                                | Строка (неогр.)|
 //!
+//! This crate names the fields in English (`period`, `session_id`, `number`, `start_time`, `incoming`, `channel`,
+//! `calling_number`, `event_name`, `body`); the add-in reads and writes them with the register's names.
+//!
 //! Rules:
 //! - the previous record is looked up by the dimensions (ИдСессии, Номер);
 //! - ДобавлятьСобытия = Истина (default): every notification makes a NEW record (Период = when the notification
@@ -43,28 +46,19 @@ const WHAT_EVENT: Subject = Subject::CallEvent;
 /// Fixed `user` of the Centrifugo message, as in the seed.
 pub const PUBLISH_USER: &str = "UIScom";
 
-/// One row of ИсторияЗвонков, with the register's field names.
+/// One row of ИсторияЗвонков (the add-in gives it the register's field names: `src/present/calls.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryRecord {
     /// `YYYY-MM-DDTHH:MM:SS` wall-clock in the configured time zone (what `XMLЗначение(Тип("Дата"), ...)` reads).
-    #[serde(rename = "Период")]
     pub period: String,
     /// A number when the session id is all digits (the register's Число(12)), text otherwise.
-    #[serde(rename = "ИдСессии")]
     pub session_id: Value,
-    #[serde(rename = "Номер")]
     pub number: String,
-    #[serde(rename = "ВремяНачала")]
     pub start_time: String,
-    #[serde(rename = "Входящий")]
     pub incoming: bool,
-    #[serde(rename = "Канал")]
     pub channel: String,
-    #[serde(rename = "ВызываемыйНомер")]
     pub calling_number: String,
-    #[serde(rename = "ИмяСобытия")]
     pub event_name: String,
-    #[serde(rename = "ТелоЗапроса")]
     pub body: String,
 }
 
@@ -108,9 +102,42 @@ pub struct PreviousRecord {
     pub calling_number: Option<String>,
 }
 
-/// Decodes a previous record in the register's JSON shape (the register's field names or the English ones, any
-/// case); `None` for an empty text, `null` or `{}`.
+/// The names under which each field of a previous record is looked up (any case, first found wins).
+#[derive(Debug, Clone, Copy)]
+pub struct FieldNames {
+    pub period: &'static [&'static str],
+    pub session_id: &'static [&'static str],
+    pub number: &'static [&'static str],
+    pub start_time: &'static [&'static str],
+    pub incoming: &'static [&'static str],
+    pub channel: &'static [&'static str],
+    pub calling_number: &'static [&'static str],
+}
+
+impl FieldNames {
+    /// The field names of [`HistoryRecord`].
+    pub const ENGLISH: FieldNames = FieldNames {
+        period: &["period"],
+        session_id: &["session_id"],
+        number: &["number"],
+        start_time: &["start_time"],
+        incoming: &["incoming"],
+        channel: &["channel"],
+        calling_number: &["calling_number"],
+    };
+}
+
+/// Decodes a previous record given as JSON with the field names of [`HistoryRecord`] (any case); `None` for an
+/// empty text, `null` or `{}`.
 pub fn parse_previous(record_json: &str) -> Result<Option<PreviousRecord>, CallsError> {
+    parse_previous_named(record_json, &FieldNames::ENGLISH)
+}
+
+/// [`parse_previous`] for a record whose fields go by `names`.
+pub fn parse_previous_named(
+    record_json: &str,
+    names: &FieldNames,
+) -> Result<Option<PreviousRecord>, CallsError> {
     let text = record_json.trim().trim_start_matches('\u{feff}');
     if text.is_empty() || text == "null" || text == "{}" {
         return Ok(None);
@@ -124,13 +151,13 @@ pub fn parse_previous(record_json: &str) -> Result<Option<PreviousRecord>, Calls
         .ok_or(CallsError::NotAnObject { what: WHAT_RECORD })?;
     let fields = Fields::new(object);
     Ok(Some(PreviousRecord {
-        period: fields.text(&["период", "period"]),
-        session_id: fields.text(&["идсессии", "session_id"]),
-        number: fields.text(&["номер", "number"]),
-        start_time: fields.text(&["времяначала", "start_time"]),
-        incoming: fields.get(&["входящий", "incoming"]).and_then(value_flag),
-        channel: fields.text(&["канал", "channel"]),
-        calling_number: fields.text(&["вызываемыйномер", "calling_number"]),
+        period: fields.text(names.period),
+        session_id: fields.text(names.session_id),
+        number: fields.text(names.number),
+        start_time: fields.text(names.start_time),
+        incoming: fields.get(names.incoming).and_then(value_flag),
+        channel: fields.text(names.channel),
+        calling_number: fields.text(names.calling_number),
     }))
 }
 

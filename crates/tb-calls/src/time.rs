@@ -3,7 +3,7 @@
 //! Rules (documented for 1C developers in docs/call-sources.md):
 //! - a time given with an offset (`Z`, `+03:00`, `+0300`, `+03`) keeps that offset;
 //! - a time given without one (UIScom's `2016-07-24 23:59:07.863`) is local time of the configured fixed offset
-//!   (the `ЧасовойПояс`/`TimeZone` property, default `+03:00`) and is written with it;
+//!   (default `+03:00`) and is written with it;
 //! - unix timestamps (Binotel's `startTime`, seconds; milliseconds when the value is too large to be seconds) are
 //!   converted and written in the configured offset.
 //!

@@ -50,15 +50,15 @@ fn add_events_makes_a_new_record_per_notification_and_publishes_once_an_operator
     assert_eq!(
         record,
         json!({
-            "Период": "2024-03-15T10:21:08",
-            "ИдСессии": 3201987654u64,
-            "Номер": "74951234567",
-            "ВремяНачала": "2024-03-15 10:21:07.863",
-            "Входящий": true,
-            "Канал": "",
-            "ВызываемыйНомер": "79261234567",
-            "ИмяСобытия": "Входящий звонок",
-            "ТелоЗапроса": ringing.record.body,
+            "period": "2024-03-15T10:21:08",
+            "session_id": 3201987654u64,
+            "number": "74951234567",
+            "start_time": "2024-03-15 10:21:07.863",
+            "incoming": true,
+            "channel": "",
+            "calling_number": "79261234567",
+            "event_name": "Входящий звонок",
+            "body": ringing.record.body,
         })
     );
 
@@ -107,7 +107,7 @@ fn without_add_events_the_same_record_is_updated_with_the_call_start() {
     );
     assert_eq!(ringing.record.period, "2024-03-15T10:21:07");
     let mut previous = serde_json::to_value(&ringing.record).unwrap_or(Value::Null);
-    previous["Период"] = json!("2024-03-15T10:21:07");
+    previous["period"] = json!("2024-03-15T10:21:07");
     let answered = merge(
         &previous.to_string(),
         &body("in_answered"),
@@ -130,7 +130,7 @@ fn lost_outgoing_call_keeps_the_extension_found_by_session_id() {
     assert!(!outgoing.record.incoming);
     // The previous record is found by call_session_id alone, even with another Номер.
     let mut previous = serde_json::to_value(&outgoing.record).unwrap_or(Value::Null);
-    previous["Номер"] = json!("74950000000");
+    previous["number"] = json!("74950000000");
     let lost = merge(
         &previous.to_string(),
         &body("in_lost_outgoing"),

@@ -51,11 +51,12 @@ pub enum ApiMode {
 }
 
 impl ApiMode {
+    /// `modern` (also empty), `legacy` or `auto`, any ASCII case.
     pub fn parse(text: &str) -> Result<ApiMode, Error> {
         match text.trim().to_ascii_lowercase().as_str() {
-            "modern" | "современный" | "" => Ok(ApiMode::Modern),
-            "legacy" | "старый" | "устаревший" => Ok(ApiMode::Legacy),
-            "auto" | "авто" => Ok(ApiMode::Auto),
+            "modern" | "" => Ok(ApiMode::Modern),
+            "legacy" => Ok(ApiMode::Legacy),
+            "auto" => Ok(ApiMode::Auto),
             _ => Err(Error::InvalidApiMode {
                 value: text.to_string(),
             }),

@@ -21,32 +21,74 @@ use crate::protocol::{
     SubscribeResult,
 };
 use crate::{Argument, Error};
-use tb_prims::{BackoffPolicy, SplitMix64};
+use tb_prims::{BackoffPolicy, SplitMix64, Timers};
 
-/// Client-side codes for `Disconnected` (same numbers as centrifuge-js, so the SDK docs apply).
-pub mod codes {
-    /// Disconnect() was called.
-    pub const DISCONNECT_CALLED: u32 = 0;
-    /// The connection token was refused for good.
-    pub const UNAUTHORIZED: u32 = 1;
-    /// The server spoke something that is not the protocol.
-    pub const BAD_PROTOCOL: u32 = 2;
-    /// The WebSocket was closed with 1009 (message too big).
-    pub const MESSAGE_SIZE_LIMIT: u32 = 3;
+/// Why the client is disconnected (`Event::Disconnected`; its `reason` is the server's or the transport's text,
+/// or for the client's own reasons the reason string centrifuge-js reports, such as `no ping` — protocol
+/// vocabulary, not a sentence for people). The client's own reasons are distinct variants — their numbers,
+/// the same as centrifuge-js's so the SDK docs apply, overlap (`TransportClosed` and a terminal reason share 1) —
+/// or the code the server sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectCode {
+    /// `disconnect()` was called.
+    DisconnectCalled,
+    /// The WebSocket was closed with 1009 (message too big); terminal.
+    MessageSizeLimit,
     /// Reconnecting: the transport closed (network, proxy, server restart).
-    pub const TRANSPORT_CLOSED: u32 = 1;
+    TransportClosed,
     /// Reconnecting: no server ping within the ping interval plus slack.
-    pub const NO_PING: u32 = 2;
+    NoPing,
     /// Reconnecting: a command got no reply in time.
-    pub const COMMAND_TIMEOUT: u32 = 3;
+    CommandTimeout,
+    /// The server's close or disconnect code (3000 and up), or the error code of a refused connect.
+    Server(u32),
+}
+
+impl DisconnectCode {
+    /// The number centrifuge-js reports for it.
+    pub fn number(self) -> u32 {
+        match self {
+            DisconnectCode::DisconnectCalled => 0,
+            DisconnectCode::TransportClosed => 1,
+            DisconnectCode::NoPing => 2,
+            DisconnectCode::MessageSizeLimit | DisconnectCode::CommandTimeout => 3,
+            DisconnectCode::Server(code) => code,
+        }
+    }
+}
+
+/// Why a subscription ended (`Event::Unsubscribed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsubscribeCode {
+    /// `unsubscribe()` was called.
+    UnsubscribeCalled,
+    /// Subscription refused for good (permission, bad token...).
+    SubscribeRefused,
+    /// The server's unsubscribe code (below [`codes::RESUBSCRIBE_FROM`]: the subscription ends).
+    Server(u32),
+}
+
+impl UnsubscribeCode {
+    /// The number centrifuge-js reports for it.
+    pub fn number(self) -> u32 {
+        match self {
+            UnsubscribeCode::UnsubscribeCalled => 0,
+            UnsubscribeCode::SubscribeRefused => 1,
+            UnsubscribeCode::Server(code) => code,
+        }
+    }
+}
+
+/// Protocol numbers: the server's codes this client acts on, and the codes of its own `Event::Error`s.
+pub mod codes {
+    /// `Event::Error` of kind transport: the link could not open.
+    pub const TRANSPORT_CLOSED: u32 = 1;
+    /// `Event::Error` of kind protocol: the server spoke something that is not the protocol.
+    pub const BAD_PROTOCOL: u32 = 2;
     /// Server: connection expired (token not refreshed in time) — reconnects with a new token.
     pub const SERVER_EXPIRED: u32 = 3005;
     /// Server: state invalidated — clear positions and token, reconnect.
     pub const SERVER_STATE_INVALIDATED: u32 = 3014;
-    /// Unsubscribe() was called.
-    pub const UNSUBSCRIBE_CALLED: u32 = 0;
-    /// Subscription refused for good (permission, bad token...).
-    pub const SUBSCRIBE_REFUSED: u32 = 1;
     /// Server unsubscribe push: below this code the subscription ends, from it on the client resubscribes.
     pub const RESUBSCRIBE_FROM: u32 = 2500;
     /// Server unsubscribe push: subscription state invalidated (resubscribe without recovery).
@@ -109,7 +151,7 @@ pub enum Event {
         data: Option<String>,
     },
     Disconnected {
-        code: u32,
+        code: DisconnectCode,
         reason: String,
         will_reconnect: bool,
     },
@@ -123,7 +165,7 @@ pub enum Event {
     },
     Unsubscribed {
         channel: String,
-        code: u32,
+        code: UnsubscribeCode,
         reason: String,
     },
     Publication(Publication),
@@ -171,14 +213,30 @@ pub enum State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Idle,
-    WaitingReconnect {
-        at: Instant,
-    },
+    /// The `Reconnect` timer is armed.
+    WaitingReconnect,
     /// A new token is needed before connecting again (TokenExpiring was sent).
     WaitingToken,
     Opening,
     Handshake,
     Connected,
+}
+
+/// The client's deadlines, all in one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Timer {
+    /// The next connection attempt.
+    Reconnect,
+    /// No server ping by then means a dead link.
+    Ping,
+    /// The reply to command `id` is due.
+    Reply(u32),
+    /// Ask for a new connection token.
+    TokenRefresh,
+    /// Ask for a new subscription token of a channel.
+    SubscriptionToken(String),
+    /// Subscribe to a channel again after a temporary refusal.
+    Resubscribe(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,9 +266,7 @@ struct Subscription {
     recoverable: bool,
     offset: u64,
     epoch: String,
-    resubscribe_at: Option<Instant>,
     attempts: u32,
-    token_expiring_at: Option<Instant>,
 }
 
 impl Subscription {
@@ -221,9 +277,7 @@ impl Subscription {
             recoverable: false,
             offset: 0,
             epoch: String::new(),
-            resubscribe_at: None,
             attempts: 0,
-            token_expiring_at: None,
         }
     }
 }
@@ -246,7 +300,10 @@ pub struct Core {
     phase: Phase,
     token: String,
     next_id: u32,
-    pending: BTreeMap<u32, (Pending, Instant)>,
+    /// Commands waiting for their reply; each has a `Reply` timer.
+    pending: BTreeMap<u32, Pending>,
+    /// Every deadline of the client: `next_timeout()` is the earliest of them.
+    timers: Timers<Timer>,
     subs: BTreeMap<String, Subscription>,
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
@@ -255,8 +312,6 @@ pub struct Core {
     reconnect_step: u32,
     ping_interval: Option<Duration>,
     send_pong: bool,
-    ping_deadline: Option<Instant>,
-    token_expiring_at: Option<Instant>,
     client_id: String,
     stats: Stats,
 }
@@ -290,8 +345,7 @@ impl Core {
             reconnect_step: 0,
             ping_interval: None,
             send_pong: false,
-            ping_deadline: None,
-            token_expiring_at: None,
+            timers: Timers::new(),
             client_id: String::new(),
             stats: Stats::default(),
         }
@@ -303,7 +357,7 @@ impl Core {
     pub fn connect(&mut self, token: &str, _now: Instant) {
         self.token = token.to_string();
         match self.phase {
-            Phase::Idle | Phase::WaitingReconnect { .. } | Phase::WaitingToken => {
+            Phase::Idle | Phase::WaitingReconnect | Phase::WaitingToken => {
                 self.reconnect_step = 0;
                 self.open();
             }
@@ -328,7 +382,7 @@ impl Core {
         self.phase = Phase::Idle;
         if was != State::Disconnected {
             self.events.push_back(Event::Disconnected {
-                code: codes::DISCONNECT_CALLED,
+                code: DisconnectCode::DisconnectCalled,
                 reason: "disconnect called".into(),
                 will_reconnect: false,
             });
@@ -350,8 +404,9 @@ impl Core {
             }
             match sub.phase {
                 SubPhase::Subscribed if !token.is_empty() && connected => {
-                    sub.token_expiring_at = None;
                     let command = json!({"channel": channel, "token": token});
+                    self.timers
+                        .clear(&Timer::SubscriptionToken(channel.to_string()));
                     self.send_command(
                         "sub_refresh",
                         command,
@@ -378,7 +433,7 @@ impl Core {
     }
 
     pub fn unsubscribe(&mut self, channel: &str, now: Instant) -> Result<(), Error> {
-        let Some(sub) = self.subs.remove(channel) else {
+        let Some(sub) = self.forget_subscription(channel) else {
             return Err(Error::NotSubscribed {
                 channel: channel.to_string(),
             });
@@ -395,7 +450,7 @@ impl Core {
         }
         self.events.push_back(Event::Unsubscribed {
             channel: channel.to_string(),
-            code: codes::UNSUBSCRIBE_CALLED,
+            code: UnsubscribeCode::UnsubscribeCalled,
             reason: "unsubscribe called".into(),
         });
         Ok(())
@@ -406,7 +461,7 @@ impl Core {
         self.token = token.to_string();
         match self.phase {
             Phase::Connected => {
-                self.token_expiring_at = None;
+                self.timers.clear(&Timer::TokenRefresh);
                 self.send_command("refresh", json!({"token": token}), Pending::Refresh, now);
             }
             Phase::WaitingToken => self.open(),
@@ -459,13 +514,13 @@ impl Core {
     pub fn handle_closed(&mut self, code: Option<u16>, reason: &str, now: Instant) {
         if matches!(
             self.phase,
-            Phase::Idle | Phase::WaitingReconnect { .. } | Phase::WaitingToken
+            Phase::Idle | Phase::WaitingReconnect | Phase::WaitingToken
         ) {
             return;
         }
         let (code, reason, reconnect) = match code.map(u32::from) {
             Some(1009) => (
-                codes::MESSAGE_SIZE_LIMIT,
+                DisconnectCode::MessageSizeLimit,
                 "message size limit exceeded".to_string(),
                 false,
             ),
@@ -475,7 +530,11 @@ impl Core {
                 } else {
                     reason.to_string()
                 };
-                (code, reason, code_allows_reconnect(code))
+                (
+                    DisconnectCode::Server(code),
+                    reason,
+                    code_allows_reconnect(code),
+                )
             }
             _ => {
                 let reason = if reason.is_empty() {
@@ -483,7 +542,7 @@ impl Core {
                 } else {
                     reason.to_string()
                 };
-                (codes::TRANSPORT_CLOSED, reason, true)
+                (DisconnectCode::TransportClosed, reason, true)
             }
         };
         if self.phase == Phase::Opening {
@@ -524,8 +583,9 @@ impl Core {
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
-        if let Phase::WaitingReconnect { at } = self.phase {
-            if now >= at {
+        if self.phase == Phase::WaitingReconnect {
+            if self.timers.is_due(&Timer::Reconnect, now) {
+                self.timers.clear(&Timer::Reconnect);
                 self.open();
             }
             return;
@@ -533,29 +593,36 @@ impl Core {
         if !matches!(self.phase, Phase::Handshake | Phase::Connected) {
             return;
         }
-        if self.ping_deadline.is_some_and(|deadline| now >= deadline) {
-            self.close_and_lose(codes::NO_PING, "no ping", now);
+        if self.timers.is_due(&Timer::Ping, now) {
+            self.close_and_lose(DisconnectCode::NoPing, "no ping", now);
             return;
         }
-        if self.pending.values().any(|(_, deadline)| now >= *deadline) {
-            self.close_and_lose(codes::COMMAND_TIMEOUT, "no reply in time", now);
+        let overdue = |timer: &Timer| matches!(timer, Timer::Reply(_));
+        if self
+            .timers
+            .keys()
+            .any(|t| overdue(t) && self.timers.is_due(t, now))
+        {
+            self.close_and_lose(DisconnectCode::CommandTimeout, "no reply in time", now);
             return;
         }
-        if self.token_expiring_at.is_some_and(|at| now >= at) {
-            self.token_expiring_at = None;
+        if self.timers.is_due(&Timer::TokenRefresh, now) {
+            self.timers.clear(&Timer::TokenRefresh);
             self.events
                 .push_back(Event::TokenExpiring { channel: None });
         }
         let mut due_resubscribe = Vec::new();
-        for (channel, sub) in self.subs.iter_mut() {
-            if sub.token_expiring_at.is_some_and(|at| now >= at) {
-                sub.token_expiring_at = None;
+        for channel in self.subs.keys() {
+            let token = Timer::SubscriptionToken(channel.clone());
+            if self.timers.is_due(&token, now) {
+                self.timers.clear(&token);
                 self.events.push_back(Event::TokenExpiring {
                     channel: Some(channel.clone()),
                 });
             }
-            if sub.resubscribe_at.is_some_and(|at| now >= at) {
-                sub.resubscribe_at = None;
+            let resubscribe = Timer::Resubscribe(channel.clone());
+            if self.timers.is_due(&resubscribe, now) {
+                self.timers.clear(&resubscribe);
                 due_resubscribe.push(channel.clone());
             }
         }
@@ -566,21 +633,8 @@ impl Core {
 
     /// The earliest moment `handle_timeout` has something to do.
     pub fn next_timeout(&self) -> Option<Instant> {
-        let mut deadlines: Vec<Instant> = Vec::new();
-        match self.phase {
-            Phase::WaitingReconnect { at } => deadlines.push(at),
-            Phase::Handshake | Phase::Connected => {
-                deadlines.extend(self.ping_deadline);
-                deadlines.extend(self.pending.values().map(|(_, d)| *d));
-                deadlines.extend(self.token_expiring_at);
-                for sub in self.subs.values() {
-                    deadlines.extend(sub.token_expiring_at);
-                    deadlines.extend(sub.resubscribe_at);
-                }
-            }
-            _ => {}
-        }
-        deadlines.into_iter().min()
+        // Only the timers of the current phase are ever armed (`reset_connection_state` clears the others).
+        self.timers.next()
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {
@@ -599,26 +653,31 @@ impl Core {
     // ----- internals -----
 
     fn open(&mut self) {
+        self.timers.clear(&Timer::Reconnect);
         self.phase = Phase::Opening;
         self.transmits.push_back(Transmit::Open);
+    }
+
+    /// A subscription is gone: so are its timers.
+    fn forget_subscription(&mut self, channel: &str) -> Option<Subscription> {
+        let channel_timer = |t: &Timer| matches!(t, Timer::SubscriptionToken(c) | Timer::Resubscribe(c) if c == channel);
+        self.timers.retain(|t| !channel_timer(t));
+        self.subs.remove(channel)
     }
 
     fn reset_connection_state(&mut self) {
         self.pending.clear();
         self.ping_interval = None;
         self.send_pong = false;
-        self.ping_deadline = None;
-        self.token_expiring_at = None;
+        self.timers.clear_all();
         for sub in self.subs.values_mut() {
             if sub.phase != SubPhase::WaitingToken {
                 sub.phase = SubPhase::Pending;
             }
-            sub.resubscribe_at = None;
-            sub.token_expiring_at = None;
         }
     }
 
-    fn close_and_lose(&mut self, code: u32, reason: &str, now: Instant) {
+    fn close_and_lose(&mut self, code: DisconnectCode, reason: &str, now: Instant) {
         self.outgoing.clear();
         self.transmits.push_back(Transmit::Close {
             code: 3000,
@@ -628,17 +687,17 @@ impl Core {
     }
 
     /// The connection is gone (the transport is closed or being closed): report and decide what next.
-    fn lost(&mut self, code: u32, reason: String, reconnect: bool, now: Instant) {
+    fn lost(&mut self, code: DisconnectCode, reason: String, reconnect: bool, now: Instant) {
         let was_connected = self.phase == Phase::Connected;
         self.reset_connection_state();
-        if code == codes::SERVER_STATE_INVALIDATED {
+        let needs_token = code == DisconnectCode::Server(codes::SERVER_STATE_INVALIDATED);
+        if needs_token {
             for sub in self.subs.values_mut() {
                 sub.recoverable = false;
                 sub.offset = 0;
                 sub.epoch.clear();
             }
         }
-        let needs_token = code == codes::SERVER_STATE_INVALIDATED;
         if was_connected || !reconnect {
             self.events.push_back(Event::Disconnected {
                 code,
@@ -667,7 +726,8 @@ impl Core {
             .delay(self.reconnect_step, &mut self.jitter);
         self.reconnect_step = self.reconnect_step.saturating_add(1);
         self.stats.reconnect_attempts += 1;
-        self.phase = Phase::WaitingReconnect { at: now + delay };
+        self.timers.set(Timer::Reconnect, now + delay);
+        self.phase = Phase::WaitingReconnect;
     }
 
     /// Reconnects and resubscribes back off alike: full jitter between the configured bounds, as centrifuge-js.
@@ -680,7 +740,8 @@ impl Core {
 
     fn arm_ping_deadline(&mut self, now: Instant) {
         if let Some(interval) = self.ping_interval {
-            self.ping_deadline = Some(now + interval + self.config.max_server_ping_delay);
+            let deadline = now + interval + self.config.max_server_ping_delay;
+            self.timers.set(Timer::Ping, deadline);
         }
     }
 
@@ -696,8 +757,9 @@ impl Core {
         command.insert("id".into(), json!(id));
         command.insert(method.into(), request);
         self.outgoing.push(Value::Object(command).to_string());
-        self.pending
-            .insert(id, (pending, now + self.config.command_timeout));
+        self.pending.insert(id, pending);
+        self.timers
+            .set(Timer::Reply(id), now + self.config.command_timeout);
     }
 
     fn send_subscribe(&mut self, channel: &str, now: Instant) {
@@ -743,9 +805,10 @@ impl Core {
             return;
         }
         // A reply nobody waits for (its command timed out on an earlier connection) is dropped.
-        let Some((pending, _)) = self.pending.remove(&reply.id) else {
+        let Some(pending) = self.pending.remove(&reply.id) else {
             return;
         };
+        self.timers.clear(&Timer::Reply(reply.id));
         match pending {
             Pending::Connect => match reply.error {
                 Some(error) => self.connect_failed(error, now),
@@ -760,9 +823,10 @@ impl Core {
                 Some(error) => self.refresh_failed(error, now),
                 None => {
                     let result = reply.refresh.unwrap_or_default();
-                    self.token_expiring_at = result
+                    let at = result
                         .expires
                         .then(|| self.token_expiring_time(result.ttl, now));
+                    self.timers.arm(Timer::TokenRefresh, at);
                 }
             },
             Pending::SubRefresh(channel) => match reply.error {
@@ -779,8 +843,9 @@ impl Core {
                     let at = result
                         .expires
                         .then(|| self.token_expiring_time(result.ttl, now));
-                    if let Some(sub) = self.subs.get_mut(&channel) {
-                        sub.token_expiring_at = at;
+                    if self.subs.contains_key(&channel) {
+                        self.timers
+                            .arm(Timer::SubscriptionToken(channel.clone()), at);
                     }
                 }
             },
@@ -795,9 +860,10 @@ impl Core {
         self.send_pong = result.pong;
         self.ping_interval = (result.ping > 0).then(|| Duration::from_secs(u64::from(result.ping)));
         self.arm_ping_deadline(now);
-        self.token_expiring_at = result
+        let at = result
             .expires
             .then(|| self.token_expiring_time(result.ttl, now));
+        self.timers.arm(Timer::TokenRefresh, at);
         self.events.push_back(Event::Connected {
             client_id: result.client,
             version: result.version,
@@ -830,9 +896,14 @@ impl Core {
             self.reset_connection_state();
             self.wait_for_token();
         } else if error.code < 100 || error.temporary {
-            self.lost(error.code, error.message, true, now);
+            self.lost(DisconnectCode::Server(error.code), error.message, true, now);
         } else {
-            self.lost(error.code, error.message, false, now);
+            self.lost(
+                DisconnectCode::Server(error.code),
+                error.message,
+                false,
+                now,
+            );
         }
     }
 
@@ -845,14 +916,20 @@ impl Core {
         });
         if error.code < 100 || error.temporary {
             // Ask the application again a little later.
-            self.token_expiring_at = Some(now + Duration::from_secs(5));
+            self.timers
+                .set(Timer::TokenRefresh, now + Duration::from_secs(5));
         } else {
             self.outgoing.clear();
             self.transmits.push_back(Transmit::Close {
                 code: 3000,
                 reason: "refresh error".into(),
             });
-            self.lost(error.code, error.message, false, now);
+            self.lost(
+                DisconnectCode::Server(error.code),
+                error.message,
+                false,
+                now,
+            );
         }
     }
 
@@ -866,7 +943,8 @@ impl Core {
         let asked_to_recover = sub.recoverable;
         sub.phase = SubPhase::Subscribed;
         sub.attempts = 0;
-        sub.token_expiring_at = at;
+        self.timers
+            .arm(Timer::SubscriptionToken(channel.to_string()), at);
         sub.recoverable = result.recoverable;
         let was_recovering = result.was_recovering || asked_to_recover;
         let recovered = was_recovering && result.recovered;
@@ -919,12 +997,13 @@ impl Core {
             sub.phase = SubPhase::Pending;
             let delay = policy.delay(sub.attempts, &mut self.jitter);
             sub.attempts = sub.attempts.saturating_add(1);
-            sub.resubscribe_at = Some(now + delay);
+            self.timers
+                .set(Timer::Resubscribe(channel.to_string()), now + delay);
         } else {
-            self.subs.remove(channel);
+            self.forget_subscription(channel);
             self.events.push_back(Event::Unsubscribed {
                 channel: channel.to_string(),
-                code: codes::SUBSCRIBE_REFUSED,
+                code: UnsubscribeCode::SubscribeRefused,
                 reason: format!("{} {}", error.code, error.message),
             });
         }
@@ -944,7 +1023,12 @@ impl Core {
                 code: 1000,
                 reason: reason.clone(),
             });
-            self.lost(disconnect.code, reason, reconnect, now);
+            self.lost(
+                DisconnectCode::Server(disconnect.code),
+                reason,
+                reconnect,
+                now,
+            );
         } else if let Some(result) = push.subscribe {
             // A server-side subscription: report it; publications arrive like any other.
             self.events.push_back(Event::Subscribed {
@@ -956,18 +1040,19 @@ impl Core {
                 epoch: result.epoch,
             });
         } else if let Some(refresh) = push.refresh {
-            self.token_expiring_at = refresh
+            let at = refresh
                 .expires
                 .then(|| self.token_expiring_time(refresh.ttl, now));
+            self.timers.arm(Timer::TokenRefresh, at);
         }
     }
 
     fn server_unsubscribed(&mut self, channel: &str, unsubscribe: CodeReason, now: Instant) {
         if unsubscribe.code < codes::RESUBSCRIBE_FROM {
-            if self.subs.remove(channel).is_some() || !channel.is_empty() {
+            if self.forget_subscription(channel).is_some() || !channel.is_empty() {
                 self.events.push_back(Event::Unsubscribed {
                     channel: channel.to_string(),
-                    code: unsubscribe.code,
+                    code: UnsubscribeCode::Server(unsubscribe.code),
                     reason: unsubscribe.reason,
                 });
             }

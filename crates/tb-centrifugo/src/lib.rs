@@ -19,11 +19,14 @@ pub mod jwt;
 pub mod protocol;
 
 pub use api::{ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, HttpRequest};
-pub use client::{Config, Core, ErrorDetail, ErrorKind, Event, State, Stats, Transmit};
+pub use client::{
+    Config, Core, DisconnectCode, ErrorDetail, ErrorKind, Event, State, Stats, Transmit,
+    UnsubscribeCode,
+};
 pub use error::{Argument, ChannelFailure, Error};
 pub use protocol::Publication;
 
-/// Checks a WebSocket address for `Connect`: `ws://` or `wss://` with a host.
+/// Checks a WebSocket address before connecting: `ws://` or `wss://` with a host.
 pub fn validate_websocket_url(url: &str) -> Result<(), Error> {
     let trimmed = url.trim();
     let lower = trimmed.to_ascii_lowercase();

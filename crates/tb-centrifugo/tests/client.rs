@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::pair::Pair;
-use tb_centrifugo::client::codes;
-use tb_centrifugo::{ErrorKind, Event, State, Transmit};
+use tb_centrifugo::{DisconnectCode, ErrorKind, Event, State, Transmit, UnsubscribeCode};
 
 fn publication(channel: &str, offset: u64, n: u64) -> String {
     json!({"push": {"channel": channel, "pub": {"data": {"n": n}, "offset": offset}}}).to_string()
@@ -108,7 +107,7 @@ fn dead_link_is_noticed_after_ping_interval_plus_slack() {
     assert_eq!(
         events,
         vec![Event::Disconnected {
-            code: codes::NO_PING,
+            code: DisconnectCode::NoPing,
             reason: "no ping".into(),
             will_reconnect: true
         }]
@@ -188,7 +187,7 @@ fn disconnect_push_decides_like_close_codes() {
     assert_eq!(
         h.events(),
         vec![Event::Disconnected {
-            code: 3503,
+            code: DisconnectCode::Server(3503),
             reason: "force disconnect".into(),
             will_reconnect: false
         }]
@@ -222,7 +221,7 @@ fn connect_error_with_invalid_token_is_terminal() {
     assert!(matches!(
         &events[1],
         Event::Disconnected {
-            code: 101,
+            code: DisconnectCode::Server(101),
             will_reconnect: false,
             ..
         }
@@ -415,7 +414,7 @@ fn subscribe_errors() {
     let events = h.events();
     assert!(events.contains(&Event::Unsubscribed {
         channel: "secret".into(),
-        code: codes::SUBSCRIBE_REFUSED,
+        code: UnsubscribeCode::SubscribeRefused,
         reason: "103 permission denied".into()
     }));
     assert!(events.contains(&Event::TokenExpiring {
@@ -482,7 +481,7 @@ fn server_unsubscribe_codes() {
         events,
         vec![Event::Unsubscribed {
             channel: "a".into(),
-            code: 2000,
+            code: UnsubscribeCode::Server(2000),
             reason: "server unsubscribe".into()
         }]
     );
@@ -517,7 +516,7 @@ fn user_disconnect_and_unsubscribe() {
     assert!(matches!(h.transmits()[0], Transmit::Close { .. }));
     let events = h.events();
     assert!(events.contains(&Event::Disconnected {
-        code: codes::DISCONNECT_CALLED,
+        code: DisconnectCode::DisconnectCalled,
         reason: "disconnect called".into(),
         will_reconnect: false
     }));
@@ -548,4 +547,35 @@ fn debug_hides_token() {
     let mut h = Pair::new();
     h.core.connect("very-secret-token", h.now);
     assert!(!format!("{:?}", h.core).contains("very-secret-token"));
+}
+
+#[test]
+fn timers_of_a_gone_subscription_or_connection_are_disarmed() {
+    let mut h = Pair::new();
+    h.connected(0, None);
+    assert_eq!(h.core.next_timeout(), None, "no ping, no token expiry");
+    h.core.subscribe("a", "sub-token", h.now).unwrap();
+    let sent = h.sent();
+    assert!(
+        h.core.next_timeout().is_some(),
+        "the subscribe reply is awaited"
+    );
+    h.answer(&sent[0], "subscribe", json!({"expires": true, "ttl": 60}));
+    h.events();
+    assert_eq!(
+        h.core.next_timeout(),
+        Some(h.now + Duration::from_secs(45)),
+        "a new subscription token 15 s before the 60 s expire"
+    );
+    h.core.unsubscribe("a", h.now).unwrap();
+    let sent = h.sent();
+    h.answer(&sent[0], "unsubscribe", json!({}));
+    assert_eq!(h.core.next_timeout(), None);
+    h.advance(Duration::from_secs(60));
+    assert!(!h
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::TokenExpiring { .. })));
+    h.core.disconnect(h.now);
+    assert_eq!(h.core.next_timeout(), None);
 }

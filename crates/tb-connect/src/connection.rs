@@ -15,7 +15,7 @@
 //!   lost). A subscribe command pending when the link drops is resent instead of failed.
 //! - A link that stalls is declared lost and reconnected like any other loss ([`DisconnectReason::Stalled`]): a frame
 //!   begun and then no byte for [`Config::stall_timeout`], or [`Config::max_timeouts_in_a_row`] commands timing out
-//!   with no answer in between (the agent is hung, not slow).
+//!   with no message from the agent in between (the agent is hung, not slow).
 //! - Time only comes in through `now` parameters.
 
 use std::collections::{HashMap, VecDeque};
@@ -29,7 +29,7 @@ use crate::error::ConnectError;
 use crate::frame::{FrameDecoder, DEFAULT_DESYNC_LIMIT, DEFAULT_MAX_BODY};
 use crate::message::{parse_message, AgentEvent, AgentMessage, CommandResult};
 use crate::model::SubscriptionKey;
-use tb_prims::{Backoff, BackoffPolicy, SplitMix64};
+use tb_prims::{Backoff, BackoffPolicy, SplitMix64, Timers};
 
 /// Settings of a [`Core`].
 #[derive(Debug, Clone)]
@@ -187,28 +187,47 @@ pub enum State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Link {
     Idle,
-    WaitingToReconnect { at: Instant },
+    /// The `Reconnect` timer is armed.
+    WaitingToReconnect,
     Opening,
-    Open { since: Instant },
+    Open {
+        since: Instant,
+    },
 }
 
 #[derive(Debug, Clone)]
 struct Pending {
+    /// Its `Reply` timer.
+    seq: u64,
     request_id: String,
     action: &'static str,
     subscription: Option<SubscriptionKey>,
     is_subscribe: bool,
     sent_at: Instant,
-    deadline: Instant,
     automatic: bool,
 }
 
 #[derive(Debug, Clone)]
 struct Queued {
+    /// Its `Queued` timer.
+    seq: u64,
     id: String,
     request_id: String,
     command: Command,
-    deadline: Instant,
+}
+
+/// The core's deadlines, all in one table. Commands are keyed by a sequence number, not by their ID: a caller may
+/// use one ID for several commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Timer {
+    /// The next attempt to open.
+    Reconnect,
+    /// A frame is incomplete on the open link: its silence until then is a stall.
+    Stall,
+    /// The answer to a sent command is due.
+    Reply(u64),
+    /// A command waiting for a connection gives up.
+    Queued(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -246,14 +265,16 @@ pub struct Core {
     ids: SplitMix64,
     subscriptions: Vec<ActiveSubscription>,
     pending: HashMap<String, VecDeque<Pending>>,
+    /// Every deadline: `next_timeout()` is the earliest of them.
+    timers: Timers<Timer>,
+    /// Command timeouts since the agent last sent a whole message.
+    timeouts_in_a_row: u32,
+    /// The key of the next command's timer.
+    next_seq: u64,
     queued: VecDeque<Queued>,
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
     stats: Stats,
-    /// When the agent last sent a byte on this link (or the link opened).
-    last_bytes_at: Option<Instant>,
-    /// Command timeouts since the agent last said anything.
-    timeouts_in_a_row: u32,
 }
 
 impl Core {
@@ -270,12 +291,13 @@ impl Core {
             ids: SplitMix64::new(seed ^ 0x5DEE_CE66_D1CE_5EED),
             subscriptions: Vec::new(),
             pending: HashMap::new(),
+            timers: Timers::new(),
+            timeouts_in_a_row: 0,
+            next_seq: 0,
             queued: VecDeque::new(),
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             stats: Stats::default(),
-            last_bytes_at: None,
-            timeouts_in_a_row: 0,
         }
     }
 
@@ -294,7 +316,7 @@ impl Core {
     pub fn state(&self) -> State {
         match self.link {
             Link::Idle => State::Idle,
-            Link::WaitingToReconnect { .. } => State::WaitingToReconnect,
+            Link::WaitingToReconnect => State::WaitingToReconnect,
             Link::Opening => State::Opening,
             Link::Open { .. } => State::Open,
         }
@@ -327,7 +349,8 @@ impl Core {
     pub fn set_auto_reconnect(&mut self, enabled: bool, now: Instant) {
         self.config.auto_reconnect = enabled;
         match self.link {
-            Link::WaitingToReconnect { .. } if !enabled => {
+            Link::WaitingToReconnect if !enabled => {
+                self.timers.clear(&Timer::Reconnect);
                 self.link = Link::Idle;
                 self.fail_queued(LocalOutcome::NotConnected, now);
             }
@@ -348,7 +371,7 @@ impl Core {
         self.wanted = true;
         self.backoff.reset();
         match self.link {
-            Link::Idle | Link::WaitingToReconnect { .. } => self.begin_open(),
+            Link::Idle | Link::WaitingToReconnect => self.begin_open(),
             Link::Opening | Link::Open { .. } => {}
         }
     }
@@ -366,7 +389,10 @@ impl Core {
                 self.transmits.push_back(Transmit::Close);
                 self.link = Link::Idle;
             }
-            Link::WaitingToReconnect { .. } | Link::Idle => self.link = Link::Idle,
+            Link::WaitingToReconnect | Link::Idle => {
+                self.timers.clear(&Timer::Reconnect);
+                self.link = Link::Idle;
+            }
         }
         self.fail_queued(LocalOutcome::ConnectionClosed, now);
     }
@@ -384,11 +410,12 @@ impl Core {
                 if self.is_connected() {
                     self.transmit(&command, &id, &id, false, now);
                 } else {
+                    let seq = self.arm_command(Timer::Queued, now);
                     self.queued.push_back(Queued {
+                        seq,
                         id: id.clone(),
                         request_id: id.clone(),
                         command,
-                        deadline: now + self.config.command_timeout,
                     });
                 }
             }
@@ -433,7 +460,7 @@ impl Core {
         }
         self.link = Link::Open { since: now };
         self.decoder.reset();
-        self.last_bytes_at = Some(now);
+        self.timers.clear(&Timer::Stall);
         self.timeouts_in_a_row = 0;
         self.stats.connections += 1;
         let subscriptions: Vec<(SubscriptionKey, String, String, bool)> = self
@@ -460,6 +487,7 @@ impl Core {
         }
         let queued: Vec<Queued> = self.queued.drain(..).collect();
         for item in queued {
+            self.timers.clear(&Timer::Queued(item.seq));
             self.transmit(&item.command, &item.id, &item.request_id, false, now);
         }
         self.events.push_back(Event::Connected {
@@ -496,9 +524,6 @@ impl Core {
             return;
         }
         self.stats.bytes_received += bytes.len() as u64;
-        if !bytes.is_empty() {
-            self.last_bytes_at = Some(now);
-        }
         self.decoder.push(bytes);
         while let Some(next) = self.decoder.next_frame() {
             match next {
@@ -528,30 +553,38 @@ impl Core {
                 }
             }
         }
+        // Every byte of an unfinished frame moves its stall deadline; a finished one has none.
+        if self.decoder.mid_frame() {
+            if !bytes.is_empty() || !self.timers.is_armed(&Timer::Stall) {
+                self.timers
+                    .set(Timer::Stall, now + self.config.stall_timeout);
+            }
+        } else {
+            self.timers.clear(&Timer::Stall);
+        }
     }
 
     /// Deadlines: command timeouts, queued commands expiring, reconnect attempts, a stalled link.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.stall_deadline().is_some_and(|at| now >= at) {
+        if self.is_connected() && self.timers.is_due(&Timer::Stall, now) {
             self.stalled(now);
         }
-        if let Link::WaitingToReconnect { at } = self.link {
-            if now >= at {
-                self.begin_open();
-            }
+        if self.link == Link::WaitingToReconnect && self.timers.is_due(&Timer::Reconnect, now) {
+            self.begin_open();
         }
         let mut expired: Vec<(String, Pending)> = Vec::new();
         for (id, queue) in self.pending.iter_mut() {
-            while queue.front().is_some_and(|p| p.deadline <= now) {
-                if let Some(pending) = queue.pop_front() {
-                    expired.push((id.clone(), pending));
-                }
-            }
+            let (due, waiting): (VecDeque<Pending>, VecDeque<Pending>) = queue
+                .drain(..)
+                .partition(|p| self.timers.is_due(&Timer::Reply(p.seq), now));
+            *queue = waiting;
+            expired.extend(due.into_iter().map(|p| (id.clone(), p)));
         }
         self.pending.retain(|_, queue| !queue.is_empty());
         expired.sort_by_key(|(_, p)| p.sent_at);
         let timed_out = expired.len() as u32;
         for (id, pending) in expired {
+            self.timers.clear(&Timer::Reply(pending.seq));
             self.local_result(id, pending, LocalOutcome::Timeout, now);
         }
         if timed_out > 0 && self.is_connected() {
@@ -560,8 +593,13 @@ impl Core {
                 self.stalled(now);
             }
         }
-        while let Some(index) = self.queued.iter().position(|q| q.deadline <= now) {
+        while let Some(index) = self
+            .queued
+            .iter()
+            .position(|q| self.timers.is_due(&Timer::Queued(q.seq), now))
+        {
             if let Some(item) = self.queued.remove(index) {
+                self.timers.clear(&Timer::Queued(item.seq));
                 self.local_result_for_queued(item, LocalOutcome::NotConnected);
             }
         }
@@ -569,29 +607,7 @@ impl Core {
 
     /// When [`Core::handle_timeout`] next has work.
     pub fn next_timeout(&self) -> Option<Instant> {
-        let reconnect = match self.link {
-            Link::WaitingToReconnect { at } => Some(at),
-            _ => None,
-        };
-        let pending = self
-            .pending
-            .values()
-            .filter_map(|queue| queue.front().map(|p| p.deadline));
-        let queued = self.queued.iter().map(|q| q.deadline);
-        reconnect
-            .into_iter()
-            .chain(pending)
-            .chain(queued)
-            .chain(self.stall_deadline())
-            .min()
-    }
-
-    /// While a frame is incomplete on an open link: when its silence counts as a stall.
-    fn stall_deadline(&self) -> Option<Instant> {
-        if !self.is_connected() || !self.decoder.mid_frame() {
-            return None;
-        }
-        Some(self.last_bytes_at? + self.config.stall_timeout)
+        self.timers.next()
     }
 
     fn stalled(&mut self, now: Instant) {
@@ -698,21 +714,32 @@ impl Core {
         self.stats.commands_sent += 1;
         self.stats.bytes_sent += xml.len() as u64;
         self.transmits.push_back(Transmit::Bytes(xml.into_bytes()));
+        let seq = self.arm_command(Timer::Reply, now);
         self.pending
             .entry(id.to_string())
             .or_default()
             .push_back(Pending {
+                seq,
                 request_id: request_id.to_string(),
                 action: command.action(),
                 subscription: command.subscription().cloned(),
                 is_subscribe: matches!(command, Command::Subscribe(_)),
                 sent_at: now,
-                deadline: now + self.config.command_timeout,
                 automatic,
             });
     }
 
+    /// Arms a command timer (`Reply` or `Queued`) at the command timeout; returns its key.
+    fn arm_command(&mut self, timer: fn(u64) -> Timer, now: Instant) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        self.timers
+            .set(timer(seq), now + self.config.command_timeout);
+        seq
+    }
+
     fn begin_open(&mut self) {
+        self.timers.clear(&Timer::Reconnect);
         self.link = Link::Opening;
         self.transmits.push_back(Transmit::Open);
     }
@@ -721,9 +748,11 @@ impl Core {
     fn schedule_reconnect(&mut self, now: Instant) -> Option<Duration> {
         if self.wanted && self.config.auto_reconnect {
             let delay = self.backoff.next_delay();
-            self.link = Link::WaitingToReconnect { at: now + delay };
+            self.timers.set(Timer::Reconnect, now + delay);
+            self.link = Link::WaitingToReconnect;
             Some(delay)
         } else {
+            self.timers.clear(&Timer::Reconnect);
             self.link = Link::Idle;
             None
         }
@@ -735,6 +764,7 @@ impl Core {
                 self.backoff.reset();
             }
         }
+        self.timers.clear(&Timer::Stall);
         if let Some(truncated) = self.decoder.finish() {
             self.report(truncated);
         }
@@ -752,6 +782,7 @@ impl Core {
             .flat_map(|(id, queue)| queue.into_iter().map(move |p| (id.clone(), p)))
             .collect();
         lost.sort_by_key(|(_, p)| p.sent_at);
+        self.timers.retain(|t| !matches!(t, Timer::Reply(_)));
         for (id, pending) in lost {
             if pending.is_subscribe && self.subscriptions.iter().any(|s| s.id == id) {
                 continue; // resent with the same ID on the next connection
@@ -776,6 +807,7 @@ impl Core {
 
     fn fail_queued(&mut self, outcome: LocalOutcome, _now: Instant) {
         let queued: Vec<Queued> = self.queued.drain(..).collect();
+        self.timers.retain(|t| !matches!(t, Timer::Queued(_)));
         for item in queued {
             self.local_result_for_queued(item, outcome);
         }
@@ -793,6 +825,9 @@ impl Core {
             .and_then(VecDeque::pop_front);
         if self.pending.get(&result.id).is_some_and(VecDeque::is_empty) {
             self.pending.remove(&result.id);
+        }
+        if let Some(p) = &pending {
+            self.timers.clear(&Timer::Reply(p.seq));
         }
         let failure = result.error.map(|text| Failure::Agent {
             text,

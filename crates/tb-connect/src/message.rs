@@ -6,7 +6,7 @@
 //! other element with attributes or children becomes an object the same way. A name repeated among siblings becomes
 //! an array. Mode/Object/Initiator values are normalised to the documented spelling.
 
-use quick_xml::events::{BytesStart, Event as XmlEvent};
+use quick_xml::events::{BytesRef, BytesStart, Event as XmlEvent};
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -196,129 +196,138 @@ fn resolve_entity(name: &str) -> Option<char> {
     })
 }
 
+/// The element tree under construction, with what an error needs to say where it is.
+struct TreeBuilder<'t> {
+    text: &'t str,
+    frame: u64,
+    stack: Vec<Node>,
+    root: Option<Node>,
+}
+
+impl TreeBuilder<'_> {
+    fn error(&self, position: u64, detail: impl Into<String>) -> ConnectError {
+        malformed(self.text, self.frame, position, detail)
+    }
+
+    /// A finished element goes to its parent, or becomes the root.
+    fn attach(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            Some(parent) => parent.children.push(node),
+            None => self.root = Some(node),
+        }
+    }
+
+    fn start(
+        &mut self,
+        start: &BytesStart<'_>,
+        position: u64,
+        empty: bool,
+    ) -> Result<(), ConnectError> {
+        if self.root.is_some() {
+            return Err(self.error(position, "content after the root element"));
+        }
+        if !empty && self.stack.len() >= MAX_DEPTH {
+            return Err(self.error(position, format!("elements nested deeper than {MAX_DEPTH}")));
+        }
+        let node = node_from_start(start, self.text, self.frame, position)?;
+        if empty {
+            self.attach(node);
+        } else {
+            self.stack.push(node);
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, position: u64) -> Result<(), ConnectError> {
+        // quick-xml has already checked that the end name matches the open element.
+        let Some(node) = self.stack.pop() else {
+            return Err(self.error(position, "unmatched end tag"));
+        };
+        self.attach(node);
+        Ok(())
+    }
+
+    /// Text of the open element; `outside` names the kind of content for the error when there is none
+    /// (`None`: white space outside the root is allowed).
+    fn text(
+        &mut self,
+        content: &str,
+        position: u64,
+        outside: Option<&str>,
+    ) -> Result<(), ConnectError> {
+        match (self.stack.last_mut(), outside) {
+            (Some(node), _) => node.text.push_str(content),
+            (None, None) if content.trim().is_empty() => {}
+            (None, outside) => {
+                let what = outside.unwrap_or("text");
+                return Err(self.error(position, format!("{what} outside the root element")));
+            }
+        }
+        Ok(())
+    }
+
+    fn reference(&mut self, reference: &BytesRef<'_>, position: u64) -> Result<(), ConnectError> {
+        let resolved = match reference.resolve_char_ref() {
+            Ok(Some(ch)) => Some(ch),
+            Ok(None) => reference
+                .decode()
+                .ok()
+                .and_then(|name| resolve_entity(&name)),
+            Err(_) => None,
+        };
+        let Some(ch) = resolved else {
+            let name = String::from_utf8_lossy(reference).into_owned();
+            return Err(self.error(
+                position,
+                format!("unknown entity or character reference &{name};"),
+            ));
+        };
+        self.text(ch.encode_utf8(&mut [0; 4]), position, Some("reference"))
+    }
+}
+
 fn build_tree(text: &str, frame: u64) -> Result<Node, ConnectError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
-    let mut stack: Vec<Node> = Vec::new();
-    let mut root: Option<Node> = None;
+    let mut tree = TreeBuilder {
+        text,
+        frame,
+        stack: Vec::new(),
+        root: None,
+    };
     loop {
         let position = reader.buffer_position();
         let event = reader
             .read_event()
-            .map_err(|e| malformed(text, frame, reader.error_position(), e.to_string()))?;
+            .map_err(|e| tree.error(reader.error_position(), e.to_string()))?;
         match event {
-            XmlEvent::Start(start) | XmlEvent::Empty(start) if root.is_some() => {
-                let _ = start;
-                return Err(malformed(
-                    text,
-                    frame,
-                    position,
-                    "content after the root element",
-                ));
-            }
-            XmlEvent::Start(start) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(malformed(
-                        text,
-                        frame,
-                        position,
-                        format!("elements nested deeper than {MAX_DEPTH}"),
-                    ));
-                }
-                stack.push(node_from_start(&start, text, frame, position)?);
-            }
-            XmlEvent::Empty(start) => {
-                let node = node_from_start(&start, text, frame, position)?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(node),
-                    None => root = Some(node),
-                }
-            }
-            XmlEvent::End(_) => {
-                // quick-xml has already checked that the end name matches the open element.
-                let Some(node) = stack.pop() else {
-                    return Err(malformed(text, frame, position, "unmatched end tag"));
-                };
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(node),
-                    None => root = Some(node),
-                }
-            }
+            XmlEvent::Start(start) => tree.start(&start, position, false)?,
+            XmlEvent::Empty(start) => tree.start(&start, position, true)?,
+            XmlEvent::End(_) => tree.end(position)?,
             XmlEvent::Text(content) => {
                 let decoded = content
                     .xml10_content()
-                    .map_err(|e| malformed(text, frame, position, e.to_string()))?;
-                match stack.last_mut() {
-                    Some(node) => node.text.push_str(&decoded),
-                    None if decoded.trim().is_empty() => {}
-                    None => {
-                        return Err(malformed(
-                            text,
-                            frame,
-                            position,
-                            "text outside the root element",
-                        ))
-                    }
-                }
+                    .map_err(|e| tree.error(position, e.to_string()))?;
+                tree.text(&decoded, position, None)?;
             }
             XmlEvent::CData(content) => {
                 let decoded = content
                     .decode()
-                    .map_err(|e| malformed(text, frame, position, e.to_string()))?;
-                match stack.last_mut() {
-                    Some(node) => node.text.push_str(&decoded),
-                    None => {
-                        return Err(malformed(
-                            text,
-                            frame,
-                            position,
-                            "CDATA outside the root element",
-                        ))
-                    }
-                }
+                    .map_err(|e| tree.error(position, e.to_string()))?;
+                tree.text(&decoded, position, Some("CDATA"))?;
             }
-            XmlEvent::GeneralRef(reference) => {
-                let resolved = match reference.resolve_char_ref() {
-                    Ok(Some(ch)) => Some(ch),
-                    Ok(None) => reference
-                        .decode()
-                        .ok()
-                        .and_then(|name| resolve_entity(&name)),
-                    Err(_) => None,
-                };
-                let Some(ch) = resolved else {
-                    let name = String::from_utf8_lossy(&reference).into_owned();
-                    return Err(malformed(
-                        text,
-                        frame,
-                        position,
-                        format!("unknown entity or character reference &{name};"),
-                    ));
-                };
-                match stack.last_mut() {
-                    Some(node) => node.text.push(ch),
-                    None => {
-                        return Err(malformed(
-                            text,
-                            frame,
-                            position,
-                            "reference outside the root element",
-                        ))
-                    }
-                }
-            }
+            XmlEvent::GeneralRef(reference) => tree.reference(&reference, position)?,
             XmlEvent::Comment(_) | XmlEvent::Decl(_) | XmlEvent::PI(_) | XmlEvent::DocType(_) => {}
             XmlEvent::Eof => break,
         }
     }
-    if let Some(open) = stack.last() {
-        return Err(malformed(
-            text,
-            frame,
+    if let Some(open) = tree.stack.last() {
+        return Err(tree.error(
             reader.buffer_position(),
             format!("element <{}> is not closed", open.name),
         ));
     }
+    let TreeBuilder { root, .. } = tree;
     root.ok_or_else(|| malformed(text, frame, 0, "no root element"))
 }
 

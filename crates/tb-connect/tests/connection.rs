@@ -573,6 +573,38 @@ fn bytes_outside_a_connection_are_ignored() {
 }
 
 #[test]
+fn no_deadline_outlives_what_it_was_for() {
+    let mut h = Pair::new();
+    h.open(0);
+    h.core
+        .handle_closed(h.at(1), DisconnectReason::ClosedByAgent);
+    assert!(h.core.next_timeout().is_some(), "waiting to reconnect");
+    h.core.set_auto_reconnect(false, h.at(2));
+    assert_eq!(h.core.next_timeout(), None);
+
+    // A later command with a shorter timeout expires first, though an older one with the same ID still waits.
+    let mut h = Pair::new();
+    h.open(0);
+    h.events();
+    h.core
+        .send(Command::call_softphone("1").unwrap(), Some("same"), h.at(0));
+    h.core.set_command_timeout(ms(100));
+    h.core
+        .send(Command::call_softphone("2").unwrap(), Some("same"), h.at(0));
+    assert_eq!(h.core.next_timeout(), Some(h.at(100)));
+    h.core.handle_timeout(h.at(100));
+    assert_eq!(
+        local_outcome(outcomes(&h.events())[0]),
+        Some(LocalOutcome::Timeout)
+    );
+    assert_eq!(h.core.next_timeout(), Some(h.at(10_000)));
+    h.result_for("same", "Call", None, 200);
+    assert_eq!(h.core.next_timeout(), None);
+    h.core.close(h.at(300));
+    assert_eq!(h.core.next_timeout(), None);
+}
+
+#[test]
 fn a_frame_cut_off_and_then_silence_is_a_stall_declared_within_30_s() {
     let mut h = Pair::new();
     h.open(0);

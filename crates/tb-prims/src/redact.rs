@@ -117,6 +117,6 @@ mod tests {
     #[test]
     fn secret_names() {
         assert!(is_secret_name("hmac_secret_key") && is_secret_name("Authorization"));
-        assert!(is_secret_name("ТокенДоступа") && !is_secret_name("channel"));
+        assert!(is_secret_name("токен_доступа") && !is_secret_name("channel"));
     }
 }

@@ -32,6 +32,16 @@ impl<K: PartialEq + Clone> Timers<K> {
         }
     }
 
+    /// Arms `key` at `at`, or disarms it when `at` is `None`.
+    pub fn arm(&mut self, key: K, at: Option<Instant>) {
+        match at {
+            Some(at) => self.set(key, at),
+            None => {
+                self.clear(&key);
+            }
+        }
+    }
+
     /// Disarms `key`; returns the deadline it had.
     pub fn clear(&mut self, key: &K) -> Option<Instant> {
         let index = self.armed.iter().position(|(k, _)| k == key)?;
@@ -113,6 +123,9 @@ mod tests {
         assert_eq!(timers.pop_due(t0 + s(5)), Some(Timer::Ping));
         assert!(timers.is_due(&Timer::Reply(2), t0 + s(5)));
         assert_eq!(timers.clear(&Timer::Reply(2)), Some(t0 + s(5)));
+        timers.arm(Timer::Ping, Some(t0));
+        assert!(timers.is_armed(&Timer::Ping));
+        timers.arm(Timer::Ping, None);
         assert!(timers.is_empty() && timers.next().is_none());
     }
 
