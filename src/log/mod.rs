@@ -385,12 +385,23 @@ mod tests {
                 .lines()
                 .all(|l| serde_json::from_str::<Value>(l).is_ok()));
         }
+        // Both keep writing into the current file, in the order they wrote (separate handles would leave one of
+        // them writing into the rotated file).
         let text = std::fs::read_to_string(&path).unwrap();
-        let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-        assert_eq!(
-            (last["class"].as_str(), last["i"].as_u64()),
-            (Some("B"), Some(299))
-        );
+        let tail: Vec<(String, u64)> = text
+            .lines()
+            .rev()
+            .take(4)
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["class"].as_str().unwrap().to_string(),
+                    v["i"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let expected = [("B", 299), ("A", 299), ("B", 298), ("A", 298)];
+        assert_eq!(tail, expected.map(|(c, i)| (c.to_string(), i)).to_vec());
         drop((a, b));
         std::fs::remove_dir_all(&dir).unwrap();
     }
