@@ -87,7 +87,7 @@ impl CentrifugoWorker {
             role: ROLE,
             reason: e.to_string(),
         };
-        let (link, waker) = WsLink::new().map_err(spawn_error)?;
+        let (link, waker) = WsLink::new(spawn_detached).map_err(spawn_error)?;
         let status = Arc::new(Mutex::new(Status::default()));
         let job = ClientJob {
             core: Core::new(settings.client.clone()),
@@ -113,6 +113,12 @@ impl CentrifugoWorker {
     pub fn stop(&mut self, deadline: Duration) -> bool {
         self.worker.stop(deadline)
     }
+}
+
+/// The link's resolver threads: started here like every thread, and left to end by themselves (a hung resolver
+/// outlives its attempt, whose deadline has already failed it).
+fn spawn_detached(name: &str, body: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+    super::worker::spawn(name, body).map(drop)
 }
 
 impl Wake for LinkWaker {

@@ -47,6 +47,10 @@ static RESOLVERS: AtomicUsize = AtomicUsize::new(0);
 /// How a host name becomes addresses (the system resolver; tests give their own list).
 pub type Resolve = fn(&str, u16) -> io::Result<Vec<SocketAddr>>;
 
+/// How the link starts its resolver thread: the driver's `spawn` (the one place the add-in starts threads), handed
+/// down so this layer moves bytes and knows nothing of the layers above.
+pub type Spawn = fn(&str, Box<dyn FnOnce() + Send>) -> io::Result<()>;
+
 fn system_resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     Ok((host, port).to_socket_addrs()?.collect())
 }
@@ -173,6 +177,7 @@ pub struct WsLink {
     /// The last wake stopped at its read budget: frames may wait in tungstenite's buffer, so look again at once.
     backlog: bool,
     resolve: Resolve,
+    spawn: Spawn,
     /// The cap of the open link (for the oversized report).
     max_message: usize,
 }
@@ -188,7 +193,7 @@ impl LinkWaker {
 }
 
 impl WsLink {
-    pub fn new() -> io::Result<(WsLink, LinkWaker)> {
+    pub fn new(spawn: Spawn) -> io::Result<(WsLink, LinkWaker)> {
         let poller = Arc::new(Poller::new()?);
         let link = WsLink {
             poller: poller.clone(),
@@ -199,6 +204,7 @@ impl WsLink {
             want_write: false,
             backlog: false,
             resolve: system_resolve,
+            spawn,
             max_message: DEFAULT_MAX_MESSAGE,
         };
         Ok((link, LinkWaker(poller)))
@@ -242,13 +248,16 @@ impl WsLink {
         let resolve = self.resolve;
         // The thread may outlive the attempt (the deadline passes while getaddrinfo hangs); then its answer
         // finds no receiver and is dropped.
-        let spawned = crate::driver::spawn("tb-centrifugo-dns", move || {
-            let addresses = resolve(&host, port);
-            RESOLVERS.fetch_sub(1, Ordering::AcqRel);
-            if tx.send(addresses).is_ok() {
-                let _ = poller.notify();
-            }
-        });
+        let spawned = (self.spawn)(
+            "tb-centrifugo-dns",
+            Box::new(move || {
+                let addresses = resolve(&host, port);
+                RESOLVERS.fetch_sub(1, Ordering::AcqRel);
+                if tx.send(addresses).is_ok() {
+                    let _ = poller.notify();
+                }
+            }),
+        );
         match spawned {
             Ok(_) => {
                 self.phase = Phase::Resolving { answer, target };
@@ -739,6 +748,13 @@ mod tests {
         assert_eq!((t.host.as_str(), t.port), ("сервер.example", 80));
     }
 
+    fn test_spawn(name: &str, body: Box<dyn FnOnce() + Send>) -> io::Result<()> {
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(body)
+            .map(drop)
+    }
+
     /// What the link told, in order.
     #[derive(Default)]
     struct Seen {
@@ -807,7 +823,7 @@ mod tests {
     #[test]
     fn localhost_connects_to_a_server_on_127_0_0_1_only() {
         let (port, _server) = server("127.0.0.1:0", vec![]).unwrap();
-        let (mut link, _) = WsLink::new().unwrap();
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
         let mut seen = Seen::default();
         open(&mut link, &format!("ws://localhost:{port}/"), &mut seen);
         assert!(seen.opened, "{:?}", seen.failed);
@@ -828,14 +844,14 @@ mod tests {
             Ok(addresses)
         }
         let (port, _server) = server("127.0.0.1:0", vec![]).unwrap();
-        let (mut link, _) = WsLink::new().unwrap();
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
         link.set_resolver(v6_first);
         let mut seen = Seen::default();
         open(&mut link, &format!("ws://dual.test:{port}/"), &mut seen);
         assert!(seen.opened, "server on 127.0.0.1 only: {:?}", seen.failed);
         // ::1 exists on the loopback of every test machine this runs on; skip quietly where it does not.
         if let Some((port, _server)) = server("[::1]:0", vec![]) {
-            let (mut link, _) = WsLink::new().unwrap();
+            let (mut link, _) = WsLink::new(test_spawn).unwrap();
             link.set_resolver(v4_first);
             let mut seen = Seen::default();
             open(&mut link, &format!("ws://dual.test:{port}/"), &mut seen);
@@ -849,7 +865,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(300));
             Err(io::Error::other("no such host"))
         }
-        let (mut link, _) = WsLink::new().unwrap();
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
         link.set_resolver(slow);
         let mut seen = Seen::default();
         let target = Target::parse("ws://nowhere.test/").unwrap();
@@ -866,7 +882,7 @@ mod tests {
     #[test]
     fn one_wake_reads_at_most_its_budget() {
         let (port, _server) = server("127.0.0.1:0", vec![vec![7u8; 16]; 500]).unwrap();
-        let (mut link, _) = WsLink::new().unwrap();
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
         let mut seen = Seen::default();
         open(&mut link, &format!("ws://127.0.0.1:{port}/"), &mut seen);
         assert!(seen.opened, "{:?}", seen.failed);
@@ -888,7 +904,7 @@ mod tests {
             vec![vec![1u8; 100], vec![2u8; 2 * DEFAULT_MAX_MESSAGE]],
         )
         .unwrap();
-        let (mut link, _) = WsLink::new().unwrap();
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
         let mut seen = Seen::default();
         open(&mut link, &format!("ws://127.0.0.1:{port}/"), &mut seen);
         drive(&mut link, &mut seen, |s| s.closed.is_some());
