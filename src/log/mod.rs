@@ -233,8 +233,8 @@ impl Logger {
 }
 
 impl Writer {
-    /// `<file>` becomes `<file>.1`. If that cannot be done the file is emptied in place, and if even that
-    /// fails nothing more is written to it (false): either way the file stays within the cap.
+    /// `<file>` becomes `<file>.1`. If that cannot be done the file is emptied in place, and if it cannot even
+    /// be reopened nothing is written (false): either way the file stays within the cap.
     fn rotate(&mut self) -> bool {
         let mut rotated = self.path.clone().into_os_string();
         rotated.push(".1");
@@ -242,22 +242,20 @@ impl Writer {
         self.file = None;
         let _ = std::fs::remove_file(&rotated);
         let renamed = std::fs::rename(&self.path, &rotated).is_ok();
-        let reopened = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .truncate(false)
-            .open(&self.path);
-        let Ok(file) = reopened else {
+        let mut options = OpenOptions::new();
+        options.create(true);
+        if renamed {
+            options.append(true);
+        } else {
+            // Not rotated: empty it in place. Opened for writing, not appending: Windows truncates no
+            // append-only handle.
+            options.write(true).truncate(true);
+        }
+        let Ok(file) = options.open(&self.path) else {
             return false;
         };
-        self.written = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-        if !renamed || self.written > 0 {
-            // Not rotated (or somebody else wrote meanwhile): keep the real size honest by emptying it.
-            if file.set_len(0).is_err() {
-                return false;
-            }
-            self.written = 0;
-        }
+        // The real size: 0, unless another process wrote to the new file meanwhile.
+        self.written = file.metadata().map(|m| m.len()).unwrap_or(0);
         self.file = Some(file);
         true
     }
