@@ -861,8 +861,10 @@ mod tests {
 
     #[test]
     fn a_name_that_does_not_resolve_fails_without_blocking_the_caller() {
+        static ANSWERED: AtomicUsize = AtomicUsize::new(0);
         fn slow(_: &str, _: u16) -> io::Result<Vec<SocketAddr>> {
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_secs(1));
+            ANSWERED.store(1, Ordering::SeqCst);
             Err(io::Error::other("no such host"))
         }
         let (mut link, _) = WsLink::new(test_spawn).unwrap();
@@ -871,12 +873,29 @@ mod tests {
         let target = Target::parse("ws://nowhere.test/").unwrap();
         link.open(target, Duration::from_secs(5), &mut seen);
         // open returned before the resolver answered: the worker stays free for commands.
+        assert_eq!(ANSWERED.load(Ordering::SeqCst), 0, "open waited for DNS");
         assert!(seen.failed.is_none() && link.is_active());
         drive(&mut link, &mut seen, |s| s.failed.is_some());
         assert_eq!(
             seen.failed.as_deref(),
             Some("cannot resolve nowhere.test: no such host")
         );
+    }
+
+    #[test]
+    fn a_resolver_that_hangs_is_bounded_by_the_attempt_deadline() {
+        fn hung(_: &str, _: u16) -> io::Result<Vec<SocketAddr>> {
+            std::thread::sleep(Duration::from_secs(3));
+            Ok(vec![])
+        }
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
+        link.set_resolver(hung);
+        let mut seen = Seen::default();
+        let target = Target::parse("ws://hung.test/").unwrap();
+        link.open(target, Duration::from_millis(300), &mut seen);
+        drive(&mut link, &mut seen, |s| s.failed.is_some());
+        assert_eq!(seen.failed.as_deref(), Some("connect timeout"));
+        assert!(!link.is_active());
     }
 
     #[test]
