@@ -929,3 +929,19 @@ fn an_oversized_publication_is_an_error_and_the_client_reconnects_and_carries_on
     );
     assert_eq!(client.get("Подключено").unwrap(), Val::Bool(true));
 }
+
+#[test]
+fn localhost_reaches_a_server_bound_to_127_0_0_1_only() {
+    // The name goes through the resolver thread and every address it gives is tried in turn (where `localhost`
+    // is ::1 first, the IPv6 attempt is refused and 127.0.0.1 follows; the unit tests of ws_link force that order).
+    let Some(server) = start_server("25s") else {
+        return;
+    };
+    let host = Host::load_default();
+    let url = server.ws_url().replace("127.0.0.1", "localhost");
+    let client = connect_client(&host, &url, "alice");
+    subscribe(&client, "news");
+    let diagnostics: Value =
+        serde_json::from_str(client.call("Diagnostics", &[]).unwrap().str()).unwrap();
+    assert_eq!(diagnostics["state"]["client"]["last_transport_error"], "");
+}
