@@ -311,8 +311,10 @@ fn deliver_loop(inner: &Inner, sink: &dyn EventSink) {
                 state.push_front(taken);
             }
         }
+        // New events do not cut the pause short (a flood would otherwise be offered at its own rate); only
+        // close does.
         let until = Instant::now() + retry;
-        inner.wake.wait_until(&mut state, until);
+        while !state.closed && !inner.wake.wait_until(&mut state, until).timed_out() {}
         retry = (retry * 2).min(RETRY_CAP);
     }
 }
@@ -465,14 +467,20 @@ mod tests {
         let sink = Arc::new(Refusing(Default::default()));
         let queue = EventQueue::new("TelephonyBridge.Test");
         queue.attach(sink.clone());
-        queue.send("Tick", &serde_json::json!({}));
-        std::thread::sleep(Duration::from_secs(3));
+        // A worker keeps raising events meanwhile, one every 10 ms.
+        let started = Instant::now();
+        let mut sent = 0;
+        while started.elapsed() < Duration::from_secs(3) {
+            queue.send("Tick", &serde_json::json!({ "n": sent }));
+            sent += 1;
+            std::thread::sleep(Duration::from_millis(10));
+        }
         // The doubling from 200 µs reaches 1 s after 13 offers; three seconds allow a couple more. With the
-        // old 20 ms cap this was some 150.
+        // old 20 ms cap this was some 150, and each new event cut the pause short.
         let offers = sink.0.load(Ordering::SeqCst);
         assert!(offers <= 18, "{offers} offers in 3 s");
         assert!(offers >= 2, "{offers}");
-        assert_eq!(queue.counters().queued, 1, "the refused event is kept");
+        assert_eq!(queue.counters().queued, sent, "the refused events are kept");
         assert!(queue.close(Duration::from_secs(2)));
     }
 }
