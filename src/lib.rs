@@ -55,21 +55,21 @@ unsafe fn create<C: AddinClass>(component: *mut *mut c_void) -> c_long {
     unsafe { create_component(component, Component::<C>::new()) }
 }
 
-/// The one list of classes: `GetClassNames`, `GetClassObject` and the README reference all read it.
-const CLASSES: &[ClassEntry] = &[
-    ClassEntry::of::<ConnectAgent>(),
-    ClassEntry::of::<Centrifugo>(),
-    ClassEntry::of::<UIScom>(),
-    ClassEntry::of::<Binotel>(),
-];
+/// Declares the one list of classes: `CLASSES` (which `GetClassObject` and the README reference read) and
+/// `CLASS_NAMES` (what `GetClassNames` returns), from the same names.
+macro_rules! registry {
+    ($first:ident $(, $rest:ident)*) => {
+        const CLASSES: &[ClassEntry] = &[ClassEntry::of::<$first>() $(, ClassEntry::of::<$rest>())*];
 
-/// `GetClassNames`: the classes `Новый("AddIn.TelephonyBridge.<Class>")` can create, `|`-separated.
-pub fn class_names() -> String {
-    CLASSES.iter().map(|c| c.name).collect::<Vec<_>>().join("|")
+        /// `GetClassNames`: the classes `Новый("AddIn.TelephonyBridge.<Class>")` can create, `|`-separated.
+        pub const CLASS_NAMES: &str = concat!(stringify!($first) $(, "|", stringify!($rest))*);
+    };
 }
 
+registry!(ConnectAgent, Centrifugo, UIScom, Binotel);
+
 static CLASS_NAMES_UTF16: Lazy<Vec<u16>> = Lazy::new(|| {
-    class_names()
+    CLASS_NAMES
         .encode_utf16()
         .chain(std::iter::once(0))
         .collect()
@@ -146,4 +146,16 @@ pub extern "C" fn SetPlatformCapabilities(capabilities: c_int) -> c_int {
 #[no_mangle]
 pub extern "C" fn GetAttachType() -> AttachType {
     AttachType::Any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Rust type names in the registry are the 1C class names the platform creates.
+    #[test]
+    fn class_names_are_the_names_the_classes_declare() {
+        let declared: Vec<&str> = CLASSES.iter().map(|class| class.name).collect();
+        assert_eq!(CLASS_NAMES, declared.join("|"));
+    }
 }
