@@ -1059,3 +1059,87 @@ fn a_flushed_redis_stream_keeps_delivering() {
         "publications after the reset: {numbers:?}, loss reported: {loss_reported}"
     );
 }
+
+#[test]
+fn an_oversized_publication_is_an_error_and_the_client_reconnects_and_carries_on() {
+    let Some(binary) = require("centrifugo") else {
+        return;
+    };
+    let mut config = base_config(free_port(), "25s");
+    // No history here: a recovering subscription would fetch the big publication again on every reconnect.
+    config["channel"]["without_namespace"] = json!({"allow_subscribe_for_client": true});
+    // Centrifugo itself drops a client whose outgoing queue passes 1 MiB ("slow", 3008) — often before the big
+    // message is written at all; here the server must really send it.
+    config["client"]["queue_max_size"] = json!(16 * 1024 * 1024);
+    let server = CentrifugoServer::start(&binary, config);
+    let host = Host::load_default();
+    let api = publisher(&host, &server, "modern");
+    let client = connect_client(&host, &server.ws_url(), "alice");
+    assert_eq!(client.get("MaxMessageSize").unwrap(), Val::Num(1_048_576.0));
+    subscribe(&client, "big");
+    // A second client has raised the limit: the same publication reaches it whole.
+    let roomy = host.create("Centrifugo");
+    roomy.set("МаксимальныйРазмерСообщения", 4_194_304).unwrap();
+    roomy
+        .call_proc(
+            "Connect",
+            &[server.ws_url().as_str().into(), token("bob").into()],
+        )
+        .unwrap();
+    wait_named(&roomy, "Connected", Duration::from_secs(10)).expect("Connected");
+    subscribe(&roomy, "big");
+    assert!(roomy.set("MaxMessageSize", 1000).is_err(), "below 64 KiB");
+
+    let pad = "x".repeat(2 * 1024 * 1024);
+    publish(&api, "big", &json!({"n": 1, "pad": pad}).to_string());
+    let error = wait_named(&client, "Error", Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no Error; events: {:?}", names(client.take_events())));
+    let error = data(&error);
+    assert_eq!(error["type"], "transport");
+    assert_eq!(error["code"], 1009);
+    assert!(
+        error["message"].as_str().unwrap().contains("1048576"),
+        "{error}"
+    );
+    let big = wait_named(&roomy, "Publication", Duration::from_secs(10)).expect("roomy got it");
+    assert_eq!(
+        data(&big)["data"]["pad"].as_str().map(str::len),
+        Some(pad.len())
+    );
+
+    // The first client reconnects by itself, resubscribes and receives what follows.
+    wait_named(&client, "Connected", Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("reconnect: {:?}", names(client.take_events())));
+    client
+        .wait_event(Duration::from_secs(10), |e| {
+            e.name == "Subscribed" && data(e)["channel"] == "big"
+        })
+        .expect("resubscribed");
+    publish(&api, "big", r#"{"n":2}"#);
+    assert_eq!(
+        collect_numbers(&client, 1, Duration::from_secs(10)),
+        vec![2]
+    );
+    assert_eq!(client.get("Подключено").unwrap(), Val::Bool(true));
+}
+
+#[test]
+fn localhost_reaches_a_server_bound_to_127_0_0_1_only() {
+    // The name goes through the resolver thread and every address it gives is tried in turn (where `localhost`
+    // is ::1 first, the IPv6 attempt is refused and 127.0.0.1 follows; the unit tests of ws_link force that order).
+    let Some(server) = start_server("25s") else {
+        return;
+    };
+    let host = Host::load_default();
+    let url = server.ws_url().replace("127.0.0.1", "localhost");
+    let client = connect_client(&host, &url, "alice");
+    subscribe(&client, "news");
+    let diagnostics: Value =
+        serde_json::from_str(client.call("Diagnostics", &[]).unwrap().str()).unwrap();
+    assert_eq!(diagnostics["state"]["client"]["last_transport_error"], "");
+}
+
+/// Event names only: a payload may be megabytes.
+fn names(events: Vec<Event>) -> Vec<String> {
+    events.into_iter().map(|e| e.name).collect()
+}

@@ -5,6 +5,7 @@
 //! sans-IO core from `tb-centrifugo`; its events, rendered by `present::centrifugo`, become ExternalEvent
 //! `TelephonyBridge.Centrifugo`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -14,7 +15,7 @@ use tb_centrifugo::{
     ApiCall, ApiCommand, ApiConfig, ApiKey, ApiMode, ApiStep, Config, Event, State,
 };
 
-use crate::driver::centrifugo::{CentrifugoWorker, Command, Settings};
+use crate::driver::centrifugo::{CentrifugoWorker, Command, Settings, DEFAULT_MAX_MESSAGE};
 use crate::driver::http::{HttpError, HttpRunner};
 use crate::driver::DriverError;
 use crate::native::{
@@ -373,7 +374,18 @@ const PROPS: &[Prop<Centrifugo>] = &[
             Ok(())
         },
     ),
+    // Bytes; a larger message from the server ends the link with an Error event (type "transport", code
+    // 1009) and the client reconnects. Applies from the next connect attempt.
+    Prop::read_write(
+        "MaxMessageSize",
+        "МаксимальныйРазмерСообщения",
+        |c| Ok(Value::Num(c.max_message.load(Ordering::Relaxed) as f64)),
+        Centrifugo::set_max_message,
+    ),
 ];
+
+/// The range МаксимальныйРазмерСообщения accepts.
+const MAX_MESSAGE_RANGE: std::ops::RangeInclusive<f64> = 65_536.0..=67_108_864.0;
 
 #[derive(Default)]
 struct ApiCounters {
@@ -394,6 +406,8 @@ pub struct Centrifugo {
     http: HttpRunner,
     /// The Прокси property, shared with the client thread (which reads it at each connect attempt).
     proxy: Arc<Mutex<String>>,
+    /// The МаксимальныйРазмерСообщения property, shared with the client thread like `proxy`.
+    max_message: Arc<AtomicUsize>,
     worker: Option<CentrifugoWorker>,
     counters: ApiCounters,
 }
@@ -570,6 +584,7 @@ impl Centrifugo {
             let settings = Settings {
                 handshake_timeout: self.http.timeout(),
                 proxy: self.proxy.clone(),
+                max_message: self.max_message.clone(),
                 client: Config {
                     jitter_seed: jitter_seed(),
                     ..Config::default()
@@ -644,6 +659,19 @@ impl Centrifugo {
         Ok(())
     }
 
+    fn set_max_message(&mut self, value: &Value) -> Result<(), AddinError> {
+        match value.as_f64() {
+            Some(n) if MAX_MESSAGE_RANGE.contains(&n) && n.fract() == 0.0 => {
+                self.max_message.store(n as usize, Ordering::Relaxed);
+                Ok(())
+            }
+            _ => Err(AddinError::new(
+                "must be a whole Number of bytes from 65536 to 67108864",
+                "должно быть целым Числом байт от 65536 до 67108864",
+            )),
+        }
+    }
+
     fn state(&self) -> State {
         self.worker
             .as_ref()
@@ -672,6 +700,7 @@ impl AddinClass for Centrifugo {
             api_known_mode: ApiMode::Auto,
             http: HttpRunner::new(Duration::from_secs(10)),
             proxy: Arc::new(Mutex::new(String::new())),
+            max_message: Arc::new(AtomicUsize::new(DEFAULT_MAX_MESSAGE)),
             worker: None,
             counters: ApiCounters::default(),
         }

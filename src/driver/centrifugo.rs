@@ -2,6 +2,7 @@
 //! sans-IO client core of `tb-centrifugo`. Commands of the 1C thread go to the core; what the core wants sent
 //! goes to the link; what the link reads goes back to the core; the core's events go to the class's sink.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use tb_centrifugo::{Config, Core, ErrorDetail, ErrorKind, Event, State, Transmit
 use super::worker::{DriverError, Job, Role, Wake, Worker};
 use crate::present;
 use crate::transport::proxy;
+pub use crate::transport::ws_link::DEFAULT_MAX_MESSAGE;
 use crate::transport::ws_link::{LinkEvents, LinkWaker, Target, WsLink};
 
 pub const ROLE: Role = Role {
@@ -61,6 +63,8 @@ pub struct Settings {
     /// The `Прокси` property as set (see `transport::proxy`). Shared with the class so a changed property
     /// applies to the next connect attempt.
     pub proxy: Arc<Mutex<String>>,
+    /// The cap on one message from the server (МаксимальныйРазмерСообщения), read at each connect attempt.
+    pub max_message: Arc<AtomicUsize>,
     pub client: Config,
 }
 
@@ -83,7 +87,7 @@ impl CentrifugoWorker {
             role: ROLE,
             reason: e.to_string(),
         };
-        let (link, waker) = WsLink::new().map_err(spawn_error)?;
+        let (link, waker) = WsLink::new(spawn_detached).map_err(spawn_error)?;
         let status = Arc::new(Mutex::new(Status::default()));
         let job = ClientJob {
             core: Core::new(settings.client.clone()),
@@ -111,6 +115,12 @@ impl CentrifugoWorker {
     }
 }
 
+/// The link's resolver threads: started here like every thread, and left to end by themselves (a hung resolver
+/// outlives its attempt, whose deadline has already failed it).
+fn spawn_detached(name: &str, body: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+    super::worker::spawn(name, body).map(drop)
+}
+
 impl Wake for LinkWaker {
     fn wake(&self) {
         LinkWaker::wake(self)
@@ -130,6 +140,7 @@ struct ClientJob {
 struct CoreLink<'a> {
     core: &'a mut Core,
     status: &'a Mutex<Status>,
+    sink: &'a mut EventSink,
 }
 
 impl LinkEvents for CoreLink<'_> {
@@ -147,6 +158,18 @@ impl LinkEvents for CoreLink<'_> {
         self.status.lock().last_transport_error = reason.to_string();
         self.core.handle_closed(None, reason, now);
     }
+    /// Said at once, before the Disconnected the core raises for the `closed` that follows; the core then
+    /// reconnects as after any transport loss (not as after the server's own 1009, which is final).
+    fn oversized(&mut self, limit: usize, _now: Instant) {
+        (self.sink)(&Event::Error {
+            kind: ErrorKind::Transport,
+            code: 1009,
+            detail: ErrorDetail::Peer(format!(
+                "the server sent a message larger than {limit} bytes (MaxMessageSize); reconnecting"
+            )),
+            channel: None,
+        });
+    }
 }
 
 impl ClientJob {
@@ -156,6 +179,7 @@ impl ClientJob {
             CoreLink {
                 core: &mut self.core,
                 status: &self.status,
+                sink: &mut self.sink,
             },
         )
     }
@@ -166,6 +190,7 @@ impl ClientJob {
         let target = Target::parse(&self.url).and_then(|mut target| {
             target.proxy = proxy::choose_from_env(&proxy_setting, target.tls, &target.host)
                 .map_err(|e| present::driver::proxy_error_text(&e).en)?;
+            target.max_message = self.settings.max_message.load(Ordering::Relaxed);
             Ok(target)
         });
         match target {

@@ -1,5 +1,6 @@
 //! RaiseTestEvents / СгенерироватьТестовыеСобытия: a background thread that raises numbered
-//! `TestEvent`s through the object's event queue, the same way a network worker does.
+//! `TestEvent`s through the object's event queue, the same way a network worker does. At most one run per
+//! object at a time.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,7 +14,14 @@ const MAX_COUNT: f64 = 10_000_000.0;
 
 #[derive(Default)]
 pub struct TestEvents {
-    runs: Vec<(Arc<AtomicBool>, JoinHandle<()>)>,
+    runs: Vec<Run>,
+}
+
+struct Run {
+    stop: Arc<AtomicBool>,
+    /// Set just before the last event is queued, so whoever has seen that event may start the next run.
+    over: Arc<AtomicBool>,
+    handle: JoinHandle<()>,
 }
 
 impl TestEvents {
@@ -24,18 +32,35 @@ impl TestEvents {
                 "параметр 1 (Количество) должен быть целым Числом от 0 до 10000000",
             ));
         }
-        self.runs.retain(|(_, handle)| !handle.is_finished());
+        self.runs.retain(|run| !run.handle.is_finished());
+        // One run at a time per object: a loop calling this faster than the runs finish would otherwise pile
+        // up threads, each flooding the same queue.
+        if self
+            .runs
+            .iter()
+            .any(|run| !run.over.load(Ordering::Acquire))
+        {
+            return Err(AddinError::new(
+                "test events are still being raised; wait for the previous run to finish",
+                "тестовые события ещё генерируются; дождитесь окончания предыдущего запуска",
+            ));
+        }
         if count == 0.0 {
             return Ok(());
         }
         let stop = Arc::new(AtomicBool::new(false));
         let events = events.clone();
         let stop_flag = Arc::clone(&stop);
+        let over = Arc::new(AtomicBool::new(false));
+        let over_flag = Arc::clone(&over);
         let count = count as u64;
         let handle = super::spawn("tb-test-events", move || {
             for n in 1..=count {
                 if stop_flag.load(Ordering::Relaxed) {
-                    return;
+                    break;
+                }
+                if n == count {
+                    over_flag.store(true, Ordering::Release);
                 }
                 events.send("TestEvent", json!({ "n": n, "count": count }));
             }
@@ -46,17 +71,38 @@ impl TestEvents {
                 format!("не удалось запустить поток: {e}"),
             )
         })?;
-        self.runs.push((stop, handle));
+        self.runs.push(Run { stop, over, handle });
         Ok(())
     }
 
     /// Senders never block, so each thread ends within one loop step.
     pub fn stop(&mut self) {
-        for (stop, _) in &self.runs {
-            stop.store(true, Ordering::Relaxed);
+        for run in &self.runs {
+            run.stop.store(true, Ordering::Relaxed);
         }
-        for (_, handle) in self.runs.drain(..) {
-            let _ = handle.join();
+        for run in self.runs.drain(..) {
+            let _ = run.handle.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::native::ClassContext;
+
+    #[test]
+    fn one_run_at_a_time_per_object() {
+        let ctx = ClassContext::detached("Test");
+        let mut runs = TestEvents::default();
+        runs.start(&ctx.events, 5_000_000.0).unwrap();
+        let error = runs.start(&ctx.events, 1.0).unwrap_err();
+        assert!(error
+            .text(crate::native::Lang::En)
+            .contains("still being raised"));
+        runs.stop();
+        // Once the previous run is over, a new one may start.
+        runs.start(&ctx.events, 1.0).unwrap();
+        runs.stop();
     }
 }

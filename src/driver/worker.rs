@@ -1,6 +1,6 @@
 //! The one worker skeleton of the add-in's network threads, and [`spawn`], the only place any thread of the
-//! add-in is started (the event delivery thread and RaiseTestEvents' thread use it directly: they have no
-//! transport to wait on).
+//! add-in is started (the event delivery thread, RaiseTestEvents' thread and the WebSocket link's DNS threads,
+//! handed down by `driver::centrifugo`, use it directly: they have no transport to wait on).
 //!
 //! A [`Worker`] owns one thread and one [`Job`] (a transport plus its sans-IO core, see the adapters beside this
 //! file). The thread repeats: take every command from the inbox, let the job act on its deadlines and write what

@@ -2,10 +2,11 @@
 //!
 //! The platform keeps a tiny event buffer (depth 1 until SetEventBufferDepth) and silently
 //! drops an event when it is full — ExternalEvent just returns false. So every event first
-//! enters this object's own bounded queue, and one delivery thread (started through `driver::spawn`) hands
-//! them over in order,
-//! retrying the head until the platform takes it. Senders never block: they are network
-//! worker threads that must keep reading their sockets.
+//! enters this object's own queue, bounded both by count and by total bytes (oldest dropped,
+//! counted and announced by `EventsDropped`), and one delivery thread (started through
+//! `driver::spawn`) hands them over in order, retrying the head until the platform takes it,
+//! backing off to about a second while the platform keeps refusing. Senders never block: they
+//! are network worker threads that must keep reading their sockets.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,11 +19,16 @@ use parking_lot::{Condvar, Mutex};
 /// Events the add-in keeps for the platform before it drops the oldest.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 65_536;
 
+/// Bytes (UTF-16 names and Data) the queue holds at most before it drops the oldest, whatever the count:
+/// 65 536 events of 1 MiB each would otherwise exhaust a 32-bit client.
+pub const DEFAULT_QUEUE_BYTES: usize = 32 * 1024 * 1024;
+
 /// How long the delivery thread waits before offering a refused event again. Short at first
 /// (the client usually drains within a frame), growing to a cap so a busy client costs
 /// nothing measurable.
 const RETRY_FIRST: Duration = Duration::from_micros(200);
-const RETRY_CAP: Duration = Duration::from_millis(20);
+/// A platform that keeps refusing (a modal dialog, a long BSL loop) is offered the head about once a second.
+const RETRY_CAP: Duration = Duration::from_secs(1);
 
 /// Where delivered events go: the platform's ExternalEvent, or a test double in unit tests.
 pub trait EventSink: Send + Sync + 'static {
@@ -37,6 +43,12 @@ struct PendingEvent {
     notice: bool,
 }
 
+impl PendingEvent {
+    fn bytes(&self) -> usize {
+        (self.name.len() + self.data.len()) * 2
+    }
+}
+
 #[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EventCounters {
     pub queued: usize,
@@ -44,16 +56,52 @@ pub struct EventCounters {
     pub refused: u64,
     pub dropped: u64,
     pub capacity: usize,
+    pub bytes: usize,
+    pub max_bytes: usize,
 }
 
 struct State {
     items: VecDeque<PendingEvent>,
     capacity: usize,
+    /// Bytes of `items`, kept by `push_back`, `push_front` and `pop_front` only.
+    bytes: usize,
+    max_bytes: usize,
     delivered: u64,
     refused: u64,
     dropped_total: u64,
     dropped_unreported: u64,
     closed: bool,
+}
+
+impl State {
+    fn push_back(&mut self, event: PendingEvent) {
+        self.bytes += event.bytes();
+        self.items.push_back(event);
+    }
+
+    fn push_front(&mut self, event: PendingEvent) {
+        self.bytes += event.bytes();
+        self.items.push_front(event);
+    }
+
+    fn pop_front(&mut self) -> Option<PendingEvent> {
+        let event = self.items.pop_front()?;
+        self.bytes -= event.bytes();
+        Some(event)
+    }
+
+    /// Drops the oldest until `extra` more bytes and one more event fit (`extra == 0`: until the queue is
+    /// within its bounds).
+    fn make_room(&mut self, extra: usize) {
+        let slots = usize::from(extra > 0);
+        while !self.items.is_empty()
+            && (self.items.len() + slots > self.capacity || self.bytes + extra > self.max_bytes)
+        {
+            self.pop_front();
+            self.dropped_total += 1;
+            self.dropped_unreported += 1;
+        }
+    }
 }
 
 struct Inner {
@@ -84,6 +132,8 @@ impl EventQueue {
                 state: Mutex::new(State {
                     items: VecDeque::new(),
                     capacity: DEFAULT_QUEUE_CAPACITY,
+                    bytes: 0,
+                    max_bytes: DEFAULT_QUEUE_BYTES,
                     delivered: 0,
                     refused: 0,
                     dropped_total: 0,
@@ -118,13 +168,9 @@ impl EventQueue {
             if state.closed {
                 return;
             }
-            if state.items.len() >= state.capacity {
-                // The oldest go first: a fresh "ringing" matters more than a stale one.
-                state.items.pop_front();
-                state.dropped_total += 1;
-                state.dropped_unreported += 1;
-            }
-            state.items.push_back(event);
+            // The oldest go first: a fresh "ringing" matters more than a stale one.
+            state.make_room(event.bytes());
+            state.push_back(event);
         }
         self.inner.wake.notify_one();
         self.ensure_worker();
@@ -133,11 +179,14 @@ impl EventQueue {
     pub fn set_capacity(&self, capacity: usize) {
         let mut state = self.inner.state.lock();
         state.capacity = capacity.max(1);
-        while state.items.len() > state.capacity {
-            state.items.pop_front();
-            state.dropped_total += 1;
-            state.dropped_unreported += 1;
-        }
+        state.make_room(0);
+    }
+
+    /// The byte bound (at least 64 KiB); the oldest go if the queue already holds more.
+    pub fn set_max_bytes(&self, max_bytes: usize) {
+        let mut state = self.inner.state.lock();
+        state.max_bytes = max_bytes.max(64 * 1024);
+        state.make_room(0);
     }
 
     pub fn counters(&self) -> EventCounters {
@@ -148,6 +197,8 @@ impl EventQueue {
             refused: state.refused,
             dropped: state.dropped_total,
             capacity: state.capacity,
+            bytes: state.bytes,
+            max_bytes: state.max_bytes,
         }
     }
 
@@ -159,6 +210,7 @@ impl EventQueue {
             let mut state = self.inner.state.lock();
             state.closed = true;
             state.items.clear();
+            state.bytes = 0;
         }
         self.inner.wake.notify_all();
         let worker = self.inner.worker.lock().take();
@@ -226,7 +278,7 @@ fn deliver_loop(inner: &Inner, sink: &dyn EventSink) {
         let reported = state.dropped_unreported;
         let taken = match notice {
             Some(notice) => notice,
-            None => match state.items.pop_front() {
+            None => match state.pop_front() {
                 Some(event) => event,
                 None => continue,
             },
@@ -250,16 +302,19 @@ fn deliver_loop(inner: &Inner, sink: &dyn EventSink) {
             if state.closed {
                 return;
             }
-            if state.items.len() >= state.capacity {
+            if state.items.len() >= state.capacity || state.bytes + taken.bytes() > state.max_bytes
+            {
                 // The refused event is the oldest one, so it is the one that overflow drops.
                 state.dropped_total += 1;
                 state.dropped_unreported += 1;
             } else {
-                state.items.push_front(taken);
+                state.push_front(taken);
             }
         }
+        // New events do not cut the pause short (a flood would otherwise be offered at its own rate); only
+        // close does.
         let until = Instant::now() + retry;
-        inner.wake.wait_until(&mut state, until);
+        while !state.closed && !inner.wake.wait_until(&mut state, until).timed_out() {}
         retry = (retry * 2).min(RETRY_CAP);
     }
 }
@@ -363,5 +418,69 @@ mod tests {
         queue.send("Late", &serde_json::json!({}));
         std::thread::sleep(Duration::from_millis(20));
         assert!(buffer.items.lock().is_empty());
+    }
+
+    #[test]
+    fn the_byte_bound_drops_the_oldest_whatever_the_count() {
+        let buffer = Arc::new(Buffer {
+            depth: 1,
+            items: Mutex::new(Vec::new()),
+            drained: Mutex::new(Vec::new()),
+        });
+        let queue = EventQueue::new("TelephonyBridge.Test");
+        queue.set_max_bytes(1024 * 1024);
+        // 40 events of about 128 KiB in UTF-16: five times the bound, far below the count bound.
+        let big = "x".repeat(64 * 1024);
+        for i in 0..40 {
+            queue.send("Big", &serde_json::json!({ "n": i, "pad": big }));
+            assert!(queue.counters().bytes <= 1024 * 1024);
+        }
+        let counters = queue.counters();
+        assert!(counters.queued < 10, "{counters:?}");
+        assert_eq!(counters.dropped as usize, 40 - counters.queued);
+        queue.attach(buffer.clone());
+        wait_for(&buffer, 1 + counters.queued);
+        let drained = buffer.drained.lock().clone();
+        assert_eq!(drained[0].0, "EventsDropped");
+        assert_eq!(
+            drained[0].1,
+            format!("{{\"count\":{0},\"total\":{0}}}", counters.dropped)
+        );
+        let last: serde_json::Value = serde_json::from_str(&drained.last().unwrap().1).unwrap();
+        assert_eq!(last["n"], 39, "the newest survive");
+        assert_eq!(queue.counters().bytes, 0);
+        assert!(queue.close(Duration::from_secs(2)));
+    }
+
+    /// Counts offers; takes none.
+    struct Refusing(std::sync::atomic::AtomicU64);
+
+    impl EventSink for Refusing {
+        fn deliver(&self, _: &[u16], _: &[u16], _: &[u16]) -> bool {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            false
+        }
+    }
+
+    #[test]
+    fn a_platform_that_keeps_refusing_is_offered_the_head_about_once_a_second() {
+        let sink = Arc::new(Refusing(Default::default()));
+        let queue = EventQueue::new("TelephonyBridge.Test");
+        queue.attach(sink.clone());
+        // A worker keeps raising events meanwhile, one every 10 ms.
+        let started = Instant::now();
+        let mut sent = 0;
+        while started.elapsed() < Duration::from_secs(3) {
+            queue.send("Tick", &serde_json::json!({ "n": sent }));
+            sent += 1;
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // The doubling from 200 µs reaches 1 s after 13 offers; three seconds allow a couple more. With the
+        // old 20 ms cap this was some 150, and each new event cut the pause short.
+        let offers = sink.0.load(Ordering::SeqCst);
+        assert!(offers <= 18, "{offers} offers in 3 s");
+        assert!(offers >= 2, "{offers}");
+        assert_eq!(queue.counters().queued, sent, "the refused events are kept");
+        assert!(queue.close(Duration::from_secs(2)));
     }
 }

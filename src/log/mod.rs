@@ -1,14 +1,20 @@
 //! JSON-lines log with size-capped rotation. Off until the user sets LogFile.
 //!
+//! Objects whose LogFile names the same file share one writer (one handle, one byte count), so the cap holds
+//! for the file and their lines never interleave mid-line. When rotation cannot rename the file (another
+//! process holds it open on Windows, or `<file>.1` cannot be replaced) the file is emptied in place instead,
+//! so it still never grows past the cap.
+//!
 //! Secrets are kept out twice: callers never pass them, and any field whose name looks like a
 //! secret (`tb_prims::redact::SECRET_MARKERS`: key, token, secret, pass, pwd, auth, jwt, hmac, credential,
 //! cookie, signature, and their Russian words) is masked before writing; address fields (`url`,
 //! `address`, `proxy` in the name) go through the one URL redaction.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
@@ -50,10 +56,37 @@ impl Level {
     }
 }
 
-struct Sink {
-    path: Option<PathBuf>,
+/// One open log file, shared by every logger that names it.
+struct Writer {
+    path: PathBuf,
     file: Option<File>,
+    /// The file's real size as far as this process wrote it.
     written: u64,
+}
+
+/// Writers by canonical path; an entry lives as long as some logger holds it.
+static WRITERS: once_cell::sync::Lazy<Mutex<HashMap<PathBuf, Weak<Mutex<Writer>>>>> =
+    once_cell::sync::Lazy::new(|| Mutex::new(HashMap::new()));
+
+fn shared_writer(path: PathBuf) -> std::io::Result<Arc<Mutex<Writer>>> {
+    let file = OpenOptions::new().create(true).append(true).open(&path)?;
+    let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    let mut writers = WRITERS.lock();
+    writers.retain(|_, writer| writer.strong_count() > 0);
+    if let Some(writer) = writers.get(&key).and_then(Weak::upgrade) {
+        return Ok(writer);
+    }
+    let writer = Arc::new(Mutex::new(Writer {
+        written: file.metadata().map(|m| m.len()).unwrap_or(0),
+        file: Some(file),
+        path,
+    }));
+    writers.insert(key, Arc::downgrade(&writer));
+    Ok(writer)
+}
+
+struct Sink {
+    writer: Option<Arc<Mutex<Writer>>>,
     level: Level,
     max_bytes: u64,
     lines: u64,
@@ -99,9 +132,7 @@ impl Logger {
         Logger {
             component: component.into(),
             sink: Arc::new(Mutex::new(Sink {
-                path: None,
-                file: None,
-                written: 0,
+                writer: None,
                 level: Level::Info,
                 max_bytes: DEFAULT_MAX_BYTES,
                 lines: 0,
@@ -113,26 +144,21 @@ impl Logger {
     /// Empty path turns logging off. The file is opened (created) at once, so a wrong path is
     /// reported to the user when they set it, not silently later.
     pub fn set_path(&self, path: &str) -> std::io::Result<()> {
-        let mut sink = self.sink.lock();
-        if path.trim().is_empty() {
-            sink.path = None;
-            sink.file = None;
-            return Ok(());
-        }
-        let path = PathBuf::from(path);
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
-        sink.written = file.metadata().map(|m| m.len()).unwrap_or(0);
-        sink.file = Some(file);
-        sink.path = Some(path);
+        let writer = if path.trim().is_empty() {
+            None
+        } else {
+            Some(shared_writer(PathBuf::from(path))?)
+        };
+        self.sink.lock().writer = writer;
         Ok(())
     }
 
     pub fn path(&self) -> String {
         self.sink
             .lock()
-            .path
+            .writer
             .as_ref()
-            .map(|p| p.to_string_lossy().into_owned())
+            .map(|w| w.lock().path.to_string_lossy().into_owned())
             .unwrap_or_default()
     }
 
@@ -151,7 +177,7 @@ impl Logger {
     pub fn diagnostics(&self) -> Value {
         let sink = self.sink.lock();
         serde_json::json!({
-            "enabled": sink.file.is_some(),
+            "enabled": sink.writer.is_some(),
             "level": sink.level.name(),
             "lines": sink.lines,
             "write_failures": sink.failures,
@@ -173,7 +199,7 @@ impl Logger {
 
     pub fn enabled(&self, level: Level) -> bool {
         let sink = self.sink.lock();
-        sink.file.is_some() && level <= sink.level
+        sink.writer.is_some() && level <= sink.level
     }
 
     pub fn write(&self, level: Level, msg: &str, fields: Value) {
@@ -196,37 +222,54 @@ impl Logger {
         text.push('\n');
 
         let mut sink = self.sink.lock();
-        if sink.written + text.len() as u64 > sink.max_bytes {
-            rotate(&mut sink);
-        }
-        let Some(file) = sink.file.as_mut() else {
+        let Some(writer) = sink.writer.clone() else {
             return;
         };
-        match file.write_all(text.as_bytes()) {
-            Ok(()) => {
-                sink.written += text.len() as u64;
-                sink.lines += 1;
-            }
-            Err(_) => sink.failures += 1,
+        let max_bytes = sink.max_bytes;
+        let mut writer = writer.lock();
+        let mut ok = true;
+        if writer.written + text.len() as u64 > max_bytes {
+            ok = writer.rotate();
+        }
+        let written = match writer.file.as_mut() {
+            Some(file) => ok && file.write_all(text.as_bytes()).is_ok(),
+            None => false,
+        };
+        if written {
+            writer.written += text.len() as u64;
+            sink.lines += 1;
+        } else {
+            sink.failures += 1;
         }
     }
 }
 
-fn rotate(sink: &mut Sink) {
-    let Some(path) = sink.path.clone() else {
-        return;
-    };
-    sink.file = None;
-    let mut rotated = path.clone().into_os_string();
-    rotated.push(".1");
-    let _ = std::fs::remove_file(&rotated);
-    let _ = std::fs::rename(&path, &rotated);
-    match OpenOptions::new().create(true).append(true).open(&path) {
-        Ok(file) => {
-            sink.file = Some(file);
-            sink.written = 0;
+impl Writer {
+    /// `<file>` becomes `<file>.1`. If that cannot be done the file is emptied in place, and if it cannot even
+    /// be reopened nothing is written (false): either way the file stays within the cap.
+    fn rotate(&mut self) -> bool {
+        let mut rotated = self.path.clone().into_os_string();
+        rotated.push(".1");
+        // Closed first: Windows renames no open file.
+        self.file = None;
+        let _ = std::fs::remove_file(&rotated);
+        let renamed = std::fs::rename(&self.path, &rotated).is_ok();
+        let mut options = OpenOptions::new();
+        options.create(true);
+        if renamed {
+            options.append(true);
+        } else {
+            // Not rotated: empty it in place. Opened for writing, not appending: Windows truncates no
+            // append-only handle.
+            options.write(true).truncate(true);
         }
-        Err(_) => sink.failures += 1,
+        let Ok(file) = options.open(&self.path) else {
+            return false;
+        };
+        // The real size: 0, unless another process wrote to the new file meanwhile.
+        self.written = file.metadata().map(|m| m.len()).unwrap_or(0);
+        self.file = Some(file);
+        true
     }
 }
 
@@ -317,6 +360,76 @@ mod tests {
             .all(|l| serde_json::from_str::<Value>(l).is_ok()));
         // The logger holds the file open; Windows cannot remove a directory until it is closed.
         drop(log);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tb-log-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn rotation_that_cannot_rename_still_keeps_the_cap() {
+        let dir = temp_dir("norename");
+        let path = dir.join("addin.log");
+        // `<file>.1` is a non-empty directory: neither removed nor replaced by a rename.
+        std::fs::create_dir_all(dir.join("addin.log.1")).unwrap();
+        std::fs::write(dir.join("addin.log.1").join("keep"), b"x").unwrap();
+        let log = Logger::new("Test");
+        log.set_path(path.to_str().unwrap()).unwrap();
+        log.set_max_bytes(2048);
+        for i in 0..200 {
+            log.info("line", serde_json::json!({ "i": i }));
+        }
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(size <= 2048, "the log grew to {size} bytes");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(last["i"], 199);
+        drop(log);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn objects_sharing_a_log_file_share_one_writer() {
+        let dir = temp_dir("shared");
+        let path = dir.join("addin.log");
+        let (a, b) = (Logger::new("A"), Logger::new("B"));
+        a.set_path(path.to_str().unwrap()).unwrap();
+        b.set_path(path.to_str().unwrap()).unwrap();
+        a.set_max_bytes(4096);
+        b.set_max_bytes(4096);
+        for i in 0..300 {
+            a.info("from a", serde_json::json!({ "i": i }));
+            b.info("from b", serde_json::json!({ "i": i }));
+        }
+        for file in ["addin.log", "addin.log.1"] {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            assert!(text.len() <= 4096, "{file}: {} bytes", text.len());
+            assert!(text
+                .lines()
+                .all(|l| serde_json::from_str::<Value>(l).is_ok()));
+        }
+        // Both keep writing into the current file, in the order they wrote (separate handles would leave one of
+        // them writing into the rotated file).
+        let text = std::fs::read_to_string(&path).unwrap();
+        let tail: Vec<(String, u64)> = text
+            .lines()
+            .rev()
+            .take(4)
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["class"].as_str().unwrap().to_string(),
+                    v["i"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let expected = [("B", 299), ("A", 299), ("B", 298), ("A", 298)];
+        assert_eq!(tail, expected.map(|(c, i)| (c.to_string(), i)).to_vec());
+        drop((a, b));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -27,7 +27,9 @@ const EVENT_THREAD_JOIN: Duration = Duration::from_millis(500);
 
 pub struct Component<C: AddinClass> {
     table: &'static ClassTable,
-    class: C,
+    /// `None` once Done has run: the class is dropped inside Done's panic guard, not in the platform's
+    /// DestroyObject after it.
+    class: Option<C>,
     ctx: ClassContext,
     source: String,
     platform: Option<Platform>,
@@ -41,7 +43,7 @@ impl<C: AddinClass> Component<C> {
         let ctx = ClassContext::new(C::NAME);
         Component {
             table: ClassTable::of::<C>(),
-            class: C::new(ctx.clone()),
+            class: Some(C::new(ctx.clone())),
             ctx,
             source: format!("{SOURCE_PREFIX}.{}", C::NAME),
             platform: None,
@@ -86,8 +88,13 @@ impl<C: AddinClass> Component<C> {
         let _ = catch_unwind(AssertUnwindSafe(|| self.fail((entry, entry), &error)));
     }
 
-    /// The panic boundary: nothing unwinds into the platform from any entry point.
+    /// The panic boundary: nothing unwinds into the platform from any entry point. After Done the object
+    /// is gone for the platform too: every entry answers its fallback without running (only DestroyObject,
+    /// which is not an entry of the object, follows).
     fn guard<R>(&mut self, entry: &str, fallback: R, body: impl FnOnce(&mut Self) -> R) -> R {
+        if self.finished {
+            return fallback;
+        }
         match catch_unwind(AssertUnwindSafe(|| {
             fault::maybe_panic(entry);
             body(self)
@@ -98,6 +105,15 @@ impl<C: AddinClass> Component<C> {
                 fallback
             }
         }
+    }
+
+    fn class(&mut self) -> Result<&mut C, AddinError> {
+        self.class.as_mut().ok_or_else(|| {
+            AddinError::new(
+                "the object has been finished (Done)",
+                "объект завершён (Done)",
+            )
+        })
     }
 
     fn member_names(&self, method: usize) -> (&'static str, &'static str) {
@@ -141,7 +157,7 @@ impl<C: AddinClass> Component<C> {
         let args = self.check_args(method, params)?;
         match self.table.method_slot(method) {
             Some(Slot::Common(index)) => (Self::COMMON_METHODS[index].call)(self, &args),
-            Some(Slot::Class(index)) => (C::methods()[index].call)(&mut self.class, &args),
+            Some(Slot::Class(index)) => (C::methods()[index].call)(self.class()?, &args),
             None => Err(AddinError::new("no such method", "нет такого метода")),
         }
     }
@@ -173,10 +189,12 @@ impl<C: AddinClass> Component<C> {
                 "refused_by_platform": events.refused,
                 "dropped": events.dropped,
                 "queue_capacity": events.capacity,
+                "queued_bytes": events.bytes,
+                "queue_max_bytes": events.max_bytes,
                 "platform_buffer_depth": self.platform.map(|p| p.event_buffer_depth()),
             },
             "log": self.ctx.log.diagnostics(),
-            "state": self.class.diagnostics(),
+            "state": self.class.as_ref().map(|c| c.diagnostics()),
         })
     }
 
@@ -185,7 +203,7 @@ impl<C: AddinClass> Component<C> {
             || AddinError::new("the property is write-only", "свойство только для записи");
         match self.table.prop_slot(prop).ok_or_else(no_such_prop)? {
             Slot::Common(index) => (Self::COMMON_PROPS[index].get.ok_or_else(write_only)?)(self),
-            Slot::Class(index) => (C::props()[index].get.ok_or_else(write_only)?)(&mut self.class),
+            Slot::Class(index) => (C::props()[index].get.ok_or_else(write_only)?)(self.class()?),
         }
     }
 
@@ -195,7 +213,7 @@ impl<C: AddinClass> Component<C> {
                 (Self::COMMON_PROPS[index].set.ok_or_else(read_only)?)(self, value)
             }
             Slot::Class(index) => {
-                (C::props()[index].set.ok_or_else(read_only)?)(&mut self.class, value)
+                (C::props()[index].set.ok_or_else(read_only)?)(self.class()?, value)
             }
         }
     }
@@ -214,7 +232,14 @@ impl<C: AddinClass> Component<C> {
             return;
         }
         self.finished = true;
-        let _ = catch_unwind(AssertUnwindSafe(|| self.class.shutdown()));
+        let class = self.class.take();
+        let _ = catch_unwind(AssertUnwindSafe(move || {
+            if let Some(mut class) = class {
+                class.shutdown();
+                // A panicking Drop of the class stays here too.
+                drop(class);
+            }
+        }));
         self.test_events.stop();
         self.ctx.events.queue.close(EVENT_THREAD_JOIN);
         self.platform = None;
@@ -578,5 +603,59 @@ impl<C: AddinClass> RawAddin for Component<C> {
 
     fn set_user_interface_language_code(&mut self, lang: &[u16]) {
         self.set_locale(lang)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A class whose Drop panics: Done must keep that unwind inside its guard.
+    struct Brittle;
+
+    impl AddinClass for Brittle {
+        const NAME: &'static str = "Brittle";
+        fn methods() -> &'static [Method<Self>] {
+            &[]
+        }
+        fn props() -> &'static [Prop<Self>] {
+            const PROPS: &[Prop<Brittle>] = &[Prop::read_only("Answer", "Ответ", |_| {
+                Ok(Value::Int(42))
+            })];
+            PROPS
+        }
+        fn new(_ctx: ClassContext) -> Self {
+            Brittle
+        }
+    }
+
+    impl Drop for Brittle {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, Ordering::SeqCst);
+            panic!("drop of the class");
+        }
+    }
+
+    #[test]
+    fn after_done_every_entry_is_refused_and_the_class_is_dropped_inside_the_guard() {
+        let mut component = Component::<Brittle>::new();
+        assert!(component.get_n_props() > 0);
+        assert!(component.get_n_methods() > 0);
+        let answer = component.find_prop(addin1c::cstr1c!("Answer"));
+        assert!(answer.is_some());
+        component.done();
+        assert_eq!(DROPS.load(Ordering::SeqCst), 1, "Done dropped the class");
+        assert_eq!(component.get_n_props(), 0);
+        assert_eq!(component.get_n_methods(), 0);
+        assert_eq!(component.find_prop(addin1c::cstr1c!("Answer")), None);
+        assert_eq!(component.find_method(addin1c::cstr1c!("Diagnostics")), None);
+        assert!(!component.is_prop_readable(0));
+        assert_eq!(component.get_info(), 2000);
+        // The DestroyObject part: dropping the component runs no class code any more.
+        drop(component);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 1);
     }
 }

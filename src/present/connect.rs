@@ -194,6 +194,7 @@ pub fn disconnect_code(reason: &DisconnectReason) -> &'static str {
         DisconnectReason::ClosedByAgent => "ClosedByAgent",
         DisconnectReason::TransportError(_) => "TransportError",
         DisconnectReason::Desynchronized => "Desynchronized",
+        DisconnectReason::Stalled => "Stalled",
     }
 }
 
@@ -214,6 +215,10 @@ pub fn disconnect_text(reason: &DisconnectReason) -> Text {
         DisconnectReason::Desynchronized => Text::new(
             "the agent's stream was desynchronized; the connection was reset",
             "поток агента рассинхронизирован; подключение сброшено",
+        ),
+        DisconnectReason::Stalled => Text::new(
+            "the agent stopped answering (a message cut off, or several commands without an answer); the connection was reset",
+            "агент перестал отвечать (сообщение оборвалось или несколько команд остались без ответа); подключение сброшено",
         ),
     }
 }

@@ -94,7 +94,7 @@ pub const EVENTS: &[EventSpec] = &[
         "ConnectAgent",
         "канал к агенту закрыт",
         &[
-            field("Reason", "`ClosedByAgent`, `TransportError`, `Desynchronized` или `ClosedByUser`"),
+            field("Reason", "`ClosedByAgent`, `TransportError`, `Desynchronized`, `Stalled` (агент замолчал посреди сообщения или не ответил на несколько команд подряд) или `ClosedByUser`"),
             field("WillReconnect", "Булево: будет ли переподключение"),
             field("RetryInMs", "через сколько миллисекунд следующая попытка"),
             DESCRIPTIONS[0],

@@ -1,5 +1,7 @@
 //! Unix domain socket transport (Linux/macOS): non-blocking socket, readiness through `polling` (epoll/kqueue),
-//! wake-ups through the poller's own notifier.
+//! wake-ups through the poller's own notifier. The socket is non-blocking from the start: the connect gives up
+//! at its deadline (a listener whose backlog is full makes a blocking connect wait for ever), and a write gives up
+//! at one total deadline however slowly the agent drains it.
 //!
 //! Only this user's agent is spoken to: the socket file must belong to the current user, and after `connect`
 //! the peer process's user (`SO_PEERCRED` on Linux, `getpeereid` elsewhere) must be the current user too, so
@@ -11,7 +13,7 @@ use std::os::unix::io::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use polling::{Event, Events, PollMode, Poller};
 
@@ -51,13 +53,11 @@ impl PipeOps for AgentPipe {
         Ok((pipe, Waker { poller }))
     }
 
-    fn open(&mut self, address: &str, _timeout: Duration) -> io::Result<()> {
-        // A local socket connect either succeeds or fails at once; there is no busy state to wait out.
+    fn open(&mut self, address: &str, timeout: Duration) -> io::Result<()> {
         self.close();
         check_socket_owner(Path::new(address))?;
-        let stream = UnixStream::connect(address)?;
+        let stream = connect(address, Instant::now() + timeout)?;
         check_peer(&stream)?;
-        stream.set_nonblocking(true)?;
         // SAFETY: the stream is deleted from the poller in `close` before it is dropped.
         unsafe {
             self.poller
@@ -83,12 +83,51 @@ impl PipeOps for AgentPipe {
             .stream
             .as_mut()
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "not connected"))?;
-        // Only this thread touches the socket, so a blocking write with a timeout is simplest here.
-        stream.set_nonblocking(false)?;
-        stream.set_write_timeout(Some(timeout.max(Duration::from_millis(1))))?;
-        let written = stream.write_all(bytes);
-        stream.set_nonblocking(true)?;
-        written
+        let deadline = Instant::now() + timeout;
+        let mut rest = bytes;
+        let mut result = Ok(());
+        while !rest.is_empty() {
+            match stream.write(rest) {
+                Ok(0) => {
+                    result = Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the agent took nothing",
+                    ));
+                    break;
+                }
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        result = Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the agent did not take the command in time",
+                        ));
+                        break;
+                    }
+                    // Writable (or woken, or a bit of the deadline passed): try again.
+                    self.poller.modify_with_mode(
+                        &*stream,
+                        Event::all(CONNECTION_KEY),
+                        PollMode::Level,
+                    )?;
+                    self.events.clear();
+                    let waited = self.poller.wait(&mut self.events, Some(deadline - now));
+                    self.poller.modify_with_mode(
+                        &*stream,
+                        Event::readable(CONNECTION_KEY),
+                        PollMode::Level,
+                    )?;
+                    waited?;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        result
     }
 
     fn wait(&mut self, timeout: Option<Duration>) -> io::Result<Readiness> {
@@ -207,8 +246,116 @@ fn peer_uid(stream: &UnixStream) -> io::Result<u32> {
     Ok(uid)
 }
 
+/// A non-blocking connect bounded by `deadline`. A Unix socket connect does not stay in progress: it succeeds,
+/// fails, or (the listener's backlog is full) says "try again", which is retried until the deadline.
+fn connect(address: &str, deadline: Instant) -> io::Result<UnixStream> {
+    let target = socket2::SockAddr::unix(address)?;
+    loop {
+        let socket = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+        socket.set_nonblocking(true)?;
+        match socket.connect(&target) {
+            Ok(()) => return Ok(UnixStream::from(std::os::fd::OwnedFd::from(socket))),
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.raw_os_error() == Some(libc::EINPROGRESS) =>
+            {
+                if Instant::now() >= deadline {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the agent did not accept the connection in time",
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 impl Drop for AgentPipe {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixListener;
+    use std::sync::mpsc;
+
+    fn socket_path(name: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("tb-pipe-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        path
+    }
+
+    /// Runs `body` on its own thread and waits a bounded time for it: a hang is a failure, not a stuck test.
+    fn bounded<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(body());
+        });
+        rx.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    #[test]
+    fn a_connect_to_an_agent_that_does_not_accept_gives_up_at_its_deadline() {
+        let path = socket_path("backlog");
+        let listener =
+            socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+        listener
+            .bind(&socket2::SockAddr::unix(&path).unwrap())
+            .unwrap();
+        listener.listen(0).unwrap();
+        // Fill the backlog: nobody ever accepts.
+        let mut fillers = Vec::new();
+        for _ in 0..8 {
+            let filler =
+                socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+            filler.set_nonblocking(true).unwrap();
+            if filler
+                .connect(&socket2::SockAddr::unix(&path).unwrap())
+                .is_err()
+            {
+                break;
+            }
+            fillers.push(filler);
+        }
+        let address = path.to_str().unwrap().to_string();
+        let outcome = bounded(move || {
+            let (mut pipe, _) = AgentPipe::create().unwrap();
+            pipe.open(&address, Duration::from_millis(300))
+                .map_err(|e| e.kind())
+        });
+        assert_eq!(outcome, Some(Err(io::ErrorKind::TimedOut)));
+        drop((listener, fillers));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_write_to_an_agent_that_drains_slowly_ends_at_one_total_deadline() {
+        let path = socket_path("drip");
+        let listener = UnixListener::bind(&path).unwrap();
+        let address = path.to_str().unwrap().to_string();
+        // The agent reads 1 KiB every 20 ms: each single write makes progress, the whole never finishes in time.
+        std::thread::spawn(move || {
+            let Ok((mut peer, _)) = listener.accept() else {
+                return;
+            };
+            let mut chunk = [0u8; 1024];
+            while peer.read(&mut chunk).is_ok_and(|n| n > 0) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let outcome = bounded(move || {
+            let (mut pipe, _) = AgentPipe::create().unwrap();
+            pipe.open(&address, Duration::from_secs(1)).unwrap();
+            let big = vec![b'x'; 16 * 1024 * 1024];
+            pipe.write_all(&big, Duration::from_millis(500))
+                .map_err(|e| e.kind())
+        });
+        assert_eq!(outcome, Some(Err(io::ErrorKind::TimedOut)));
+        let _ = std::fs::remove_file(&path);
     }
 }

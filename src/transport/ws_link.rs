@@ -1,26 +1,59 @@
-//! The WebSocket link of the Centrifugo client, phase by phase: DNS → non-blocking TCP connect → optional HTTP
-//! proxy `CONNECT` → TLS for `wss://` → WebSocket handshake → open. It moves bytes only: what it reads and how the
-//! link ends go to a [`LinkEvents`] (the driver's Centrifugo adapter, which feeds the protocol core).
+//! The WebSocket link of the Centrifugo client, phase by phase: DNS (on a resolver thread, so the worker keeps
+//! serving commands) → non-blocking TCP connect to each resolved address in turn → optional HTTP proxy `CONNECT`
+//! → TLS for `wss://` → WebSocket handshake → open. It moves bytes only: what it reads and how the link ends go
+//! to a [`LinkEvents`] (the driver's Centrifugo adapter, which feeds the protocol core).
 //!
-//! The socket is non-blocking and watched by a `polling::Poller`, whose `notify` is also how the 1C thread wakes
-//! the worker; so an idle connection sleeps until the server's next ping. Every phase before `Open` is bounded by
-//! one handshake deadline.
+//! The socket is non-blocking and watched by a `polling::Poller`, whose `notify` is also how the 1C thread (and
+//! the resolver thread) wakes the worker; so an idle connection sleeps until the server's next ping. Every phase
+//! before `Open` is bounded by one handshake deadline.
+//!
+//! Memory and time stay bounded against the server too: a message or frame larger than
+//! [`Target::max_message`] (1 MiB unless raised) ends the link with [`LinkEvents::oversized`] before it is
+//! buffered, unsent frames are capped, and one wake reads at most [`READ_BUDGET_FRAMES`] frames or
+//! [`READ_BUDGET_BYTES`] bytes, so a flood cannot starve the worker's commands and Done.
 
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use polling::{Event as PollEvent, Events, Poller};
+use tungstenite::error::CapacityError;
 use tungstenite::handshake::client::{ClientHandshake, Response};
 use tungstenite::handshake::{HandshakeError, MidHandshake};
-use tungstenite::protocol::{CloseFrame, WebSocket};
+use tungstenite::protocol::{CloseFrame, WebSocket, WebSocketConfig};
 use tungstenite::Message;
 
 use super::proxy::{self, ConnectAnswer, Proxy};
 use super::tls;
 
 const SOCKET_KEY: usize = 1;
+
+/// The largest message (and frame) the link takes unless the owner raises it: a publication of calls is a
+/// few KiB; a 32-bit 1C client must not be made to hold 64 MiB (tungstenite's default) for one frame.
+pub const DEFAULT_MAX_MESSAGE: usize = 1024 * 1024;
+/// Unsent bytes the link holds at most (a server that stops reading); beyond, the link ends.
+const MAX_WRITE_BUFFER: usize = 4 * 1024 * 1024;
+/// What one wake reads at most before it returns to the worker's loop (which then polls again at once).
+pub const READ_BUDGET_FRAMES: usize = 64;
+pub const READ_BUDGET_BYTES: usize = 1024 * 1024;
+/// Resolver threads of all links that may be stuck in the system resolver at once; beyond, a connect attempt
+/// fails at once instead of piling up threads while DNS does not answer.
+const MAX_RESOLVERS: usize = 4;
+static RESOLVERS: AtomicUsize = AtomicUsize::new(0);
+
+/// How a host name becomes addresses (the system resolver; tests give their own list).
+pub type Resolve = fn(&str, u16) -> io::Result<Vec<SocketAddr>>;
+
+/// How the link starts its resolver thread: the driver's `spawn` (the one place the add-in starts threads), handed
+/// down so this layer moves bytes and knows nothing of the layers above.
+pub type Spawn = fn(&str, Box<dyn FnOnce() + Send>) -> io::Result<()>;
+
+fn system_resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    Ok((host, port).to_socket_addrs()?.collect())
+}
 
 /// What the link tells its owner.
 pub trait LinkEvents {
@@ -32,6 +65,9 @@ pub trait LinkEvents {
     fn closed(&mut self, code: Option<u16>, reason: &str, now: Instant);
     /// A phase before `Open` failed (DNS, refused, proxy, TLS, handshake, deadline).
     fn failed(&mut self, reason: &str, now: Instant);
+    /// The server sent a message or frame larger than `limit` bytes; `closed` follows (the link cannot
+    /// resynchronise inside a frame it did not read).
+    fn oversized(&mut self, limit: usize, now: Instant);
 }
 
 /// Where a `ws[s]://` address leads, and through which proxy.
@@ -42,6 +78,8 @@ pub struct Target {
     pub host: String,
     pub port: u16,
     pub proxy: Option<Proxy>,
+    /// The cap on one message and one frame, in bytes.
+    pub max_message: usize,
 }
 
 impl Target {
@@ -66,6 +104,7 @@ impl Target {
             host,
             port,
             proxy: None,
+            max_message: DEFAULT_MAX_MESSAGE,
         })
     }
 }
@@ -102,9 +141,17 @@ impl Write for Stream {
 /// The phases. `registered` is a clone of the socket kept only to unregister it from the poller.
 enum Phase {
     None,
+    /// The resolver thread answers on `answer` and wakes the poller.
+    Resolving {
+        answer: mpsc::Receiver<io::Result<Vec<SocketAddr>>>,
+        target: Target,
+    },
+    /// Connecting to one address; `rest` are tried in turn if it fails.
     TcpConnecting {
         socket: TcpStream,
         target: Target,
+        address: SocketAddr,
+        rest: VecDeque<SocketAddr>,
     },
     ProxyConnect {
         socket: TcpStream,
@@ -133,6 +180,12 @@ pub struct WsLink {
     registered: Option<TcpStream>,
     deadline: Option<Instant>,
     want_write: bool,
+    /// The last wake stopped at its read budget: frames may wait in tungstenite's buffer, so look again at once.
+    backlog: bool,
+    resolve: Resolve,
+    spawn: Spawn,
+    /// The cap of the open link (for the oversized report).
+    max_message: usize,
 }
 
 /// Interrupts [`WsLink::wait`] from another thread.
@@ -146,7 +199,7 @@ impl LinkWaker {
 }
 
 impl WsLink {
-    pub fn new() -> io::Result<(WsLink, LinkWaker)> {
+    pub fn new(spawn: Spawn) -> io::Result<(WsLink, LinkWaker)> {
         let poller = Arc::new(Poller::new()?);
         let link = WsLink {
             poller: poller.clone(),
@@ -155,8 +208,17 @@ impl WsLink {
             registered: None,
             deadline: None,
             want_write: false,
+            backlog: false,
+            resolve: system_resolve,
+            spawn,
+            max_message: DEFAULT_MAX_MESSAGE,
         };
         Ok((link, LinkWaker(poller)))
+    }
+
+    /// Replaces the system resolver (tests: a name with several addresses).
+    pub fn set_resolver(&mut self, resolve: Resolve) {
+        self.resolve = resolve;
     }
 
     /// Whether a link exists in any phase.
@@ -177,36 +239,91 @@ impl WsLink {
             Some(proxy) => (proxy.host.clone(), proxy.port),
             None => (target.host.clone(), target.port),
         };
-        let address = match (host.as_str(), port)
-            .to_socket_addrs()
-            .map(|mut a| a.next())
-        {
-            Ok(Some(address)) => address,
-            Ok(None) | Err(_) => return events.failed(&format!("cannot resolve {host}"), now),
-        };
-        let registered = start_connect(address).and_then(|socket| {
-            let registered = socket.try_clone()?;
-            // SAFETY: the socket is removed from the poller (drop_link) before it is closed.
-            unsafe {
-                self.poller
-                    .add(&registered, PollEvent::writable(SOCKET_KEY))?
-            };
-            Ok((socket, registered))
-        });
-        match registered {
-            Ok((socket, registered)) => {
-                self.registered = Some(registered);
-                self.phase = Phase::TcpConnecting { socket, target };
+        // A literal address needs no resolver thread.
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            self.deadline = Some(now + timeout);
+            let addresses = VecDeque::from([SocketAddr::new(ip, port)]);
+            return self.connect_next(target, addresses, String::new(), now, events);
+        }
+        if RESOLVERS.fetch_add(1, Ordering::AcqRel) >= MAX_RESOLVERS {
+            RESOLVERS.fetch_sub(1, Ordering::AcqRel);
+            return events.failed(&format!("cannot resolve {host}: DNS is not answering"), now);
+        }
+        let (tx, answer) = mpsc::channel();
+        let poller = Arc::clone(&self.poller);
+        let resolve = self.resolve;
+        // The thread may outlive the attempt (the deadline passes while getaddrinfo hangs); then its answer
+        // finds no receiver and is dropped.
+        let spawned = (self.spawn)(
+            "tb-centrifugo-dns",
+            Box::new(move || {
+                let addresses = resolve(&host, port);
+                RESOLVERS.fetch_sub(1, Ordering::AcqRel);
+                if tx.send(addresses).is_ok() {
+                    let _ = poller.notify();
+                }
+            }),
+        );
+        match spawned {
+            Ok(_) => {
+                self.phase = Phase::Resolving { answer, target };
                 self.deadline = Some(now + timeout);
             }
-            Err(e) => events.failed(&format!("connect to {address}: {e}"), now),
+            Err(e) => {
+                RESOLVERS.fetch_sub(1, Ordering::AcqRel);
+                events.failed(&format!("cannot start the resolver: {e}"), now);
+            }
         }
+    }
+
+    /// Connects to the first of `addresses` that starts; what failed before is kept in `errors` for the text.
+    fn connect_next(
+        &mut self,
+        target: Target,
+        mut addresses: VecDeque<SocketAddr>,
+        mut errors: String,
+        now: Instant,
+        events: &mut dyn LinkEvents,
+    ) {
+        if let Some(registered) = self.registered.take() {
+            let _ = self.poller.delete(&registered);
+        }
+        while let Some(address) = addresses.pop_front() {
+            let registered = start_connect(address).and_then(|socket| {
+                let registered = socket.try_clone()?;
+                // SAFETY: the socket is removed from the poller (drop_link, connect_next) before it is closed.
+                unsafe {
+                    self.poller
+                        .add(&registered, PollEvent::writable(SOCKET_KEY))?
+                };
+                Ok((socket, registered))
+            });
+            match registered {
+                Ok((socket, registered)) => {
+                    self.registered = Some(registered);
+                    self.phase = Phase::TcpConnecting {
+                        socket,
+                        target,
+                        address,
+                        rest: addresses,
+                    };
+                    return;
+                }
+                Err(e) => add_error(&mut errors, address, &e),
+            }
+        }
+        self.fail(&errors, now, events);
     }
 
     /// Waits for the socket, a wake-up or `timeout`, then moves the link as far as it goes.
     pub fn wait(&mut self, timeout: Option<Duration>, events: &mut dyn LinkEvents) {
         self.arm();
         self.events.clear();
+        let timeout = if std::mem::take(&mut self.backlog) {
+            Some(Duration::ZERO)
+        } else {
+            timeout
+        };
         if let Err(e) = self.poller.wait(&mut self.events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 self.fail(&format!("poll failed: {e}"), Instant::now(), events);
@@ -259,6 +376,7 @@ impl WsLink {
         self.phase = Phase::None;
         self.deadline = None;
         self.want_write = false;
+        self.backlog = false;
     }
 
     fn fail(&mut self, reason: &str, now: Instant, events: &mut dyn LinkEvents) {
@@ -271,7 +389,7 @@ impl WsLink {
             return;
         };
         let event = match &self.phase {
-            Phase::None => return,
+            Phase::None | Phase::Resolving { .. } => return,
             Phase::TcpConnecting { .. } | Phase::ProxyConnect { sent: false, .. } => {
                 PollEvent::writable(SOCKET_KEY)
             }
@@ -286,9 +404,29 @@ impl WsLink {
         loop {
             let step = match std::mem::replace(&mut self.phase, Phase::None) {
                 Phase::None => return,
-                Phase::TcpConnecting { socket, target } => {
-                    self.tcp_step(socket, target, now, events)
-                }
+                Phase::Resolving { answer, target } => match answer.try_recv() {
+                    Err(mpsc::TryRecvError::Empty) => {
+                        Ok(Step::Wait(Phase::Resolving { answer, target }))
+                    }
+                    Err(mpsc::TryRecvError::Disconnected) => Err("the resolver failed".into()),
+                    Ok(Err(e)) => Err(format!("cannot resolve {}: {e}", resolved_host(&target))),
+                    Ok(Ok(addresses)) if addresses.is_empty() => {
+                        Err(format!("cannot resolve {}", resolved_host(&target)))
+                    }
+                    Ok(Ok(addresses)) => {
+                        self.connect_next(target, addresses.into(), String::new(), now, events);
+                        match self.phase {
+                            Phase::None => return,
+                            _ => continue,
+                        }
+                    }
+                },
+                Phase::TcpConnecting {
+                    socket,
+                    target,
+                    address,
+                    rest,
+                } => self.tcp_step(socket, target, address, rest, now, events),
                 Phase::ProxyConnect {
                     socket,
                     target,
@@ -311,11 +449,18 @@ impl WsLink {
         &mut self,
         socket: TcpStream,
         target: Target,
+        address: SocketAddr,
+        rest: VecDeque<SocketAddr>,
         now: Instant,
         events: &mut dyn LinkEvents,
     ) -> Result<Step, String> {
         match connect_result(&socket) {
-            Ok(false) => Ok(Step::Wait(Phase::TcpConnecting { socket, target })),
+            Ok(false) => Ok(Step::Wait(Phase::TcpConnecting {
+                socket,
+                target,
+                address,
+                rest,
+            })),
             Ok(true) => {
                 let _ = socket.set_nodelay(true);
                 if target.proxy.is_some() {
@@ -328,6 +473,16 @@ impl WsLink {
                 } else {
                     self.start_handshake(socket, &target, now, events)
                 }
+            }
+            // This address failed: the next one, if the name has more (`localhost` → ::1, 127.0.0.1).
+            Err(e) if !rest.is_empty() => {
+                let mut errors = String::new();
+                add_error(&mut errors, address, &e);
+                self.connect_next(target, rest, errors, now, events);
+                Ok(match self.phase {
+                    Phase::None => Step::Gone,
+                    _ => Step::Next(std::mem::replace(&mut self.phase, Phase::None)),
+                })
             }
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                 Err("connection refused".to_string())
@@ -399,7 +554,13 @@ impl WsLink {
         } else {
             Stream::Plain(socket)
         };
-        let result = tungstenite::client::client(target.url.as_str(), stream);
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(target.max_message))
+            .max_frame_size(Some(target.max_message))
+            .max_write_buffer_size(MAX_WRITE_BUFFER);
+        self.max_message = target.max_message;
+        let result =
+            tungstenite::client::client_with_config(target.url.as_str(), stream, Some(config));
         self.handshake_step(result, now, events)
     }
 
@@ -435,10 +596,22 @@ impl WsLink {
                 Err(e) => return self.ended(None, &e.to_string(), now, events),
             }
         }
+        let (mut frames, mut bytes_read) = (0usize, 0usize);
         loop {
+            if frames >= READ_BUDGET_FRAMES || bytes_read >= READ_BUDGET_BYTES {
+                self.backlog = true;
+                break;
+            }
+            frames += 1;
             match ws.read() {
-                Ok(Message::Text(text)) => events.frame(text.as_bytes(), now),
-                Ok(Message::Binary(bytes)) => events.frame(&bytes, now),
+                Ok(Message::Text(text)) => {
+                    bytes_read += text.len();
+                    events.frame(text.as_bytes(), now)
+                }
+                Ok(Message::Binary(bytes)) => {
+                    bytes_read += bytes.len();
+                    events.frame(&bytes, now)
+                }
                 Ok(Message::Close(frame)) => {
                     let (code, reason) = match frame {
                         Some(frame) => (Some(u16::from(frame.code)), frame.reason.to_string()),
@@ -452,6 +625,16 @@ impl WsLink {
                     let _ = ws.flush();
                 }
                 Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(tungstenite::Error::Capacity(CapacityError::MessageTooLong {
+                    size, ..
+                })) => {
+                    events.oversized(self.max_message, now);
+                    let reason = format!(
+                        "a message of {size} bytes exceeds the limit of {} bytes",
+                        self.max_message
+                    );
+                    return self.ended(None, &reason, now, events);
+                }
                 Err(tungstenite::Error::ConnectionClosed)
                 | Err(tungstenite::Error::AlreadyClosed) => {
                     return self.ended(None, "connection closed", now, events)
@@ -481,6 +664,25 @@ impl Drop for WsLink {
     fn drop(&mut self) {
         self.drop_link();
     }
+}
+
+fn resolved_host(target: &Target) -> &str {
+    match &target.proxy {
+        Some(proxy) => &proxy.host,
+        None => &target.host,
+    }
+}
+
+fn add_error(errors: &mut String, address: SocketAddr, error: &io::Error) {
+    if !errors.is_empty() {
+        errors.push_str("; ");
+    }
+    let text = if error.kind() == io::ErrorKind::ConnectionRefused {
+        "connection refused".to_string()
+    } else {
+        error.to_string()
+    };
+    errors.push_str(&format!("{address}: {text}"));
 }
 
 fn start_connect(address: SocketAddr) -> io::Result<TcpStream> {
@@ -555,5 +757,194 @@ mod tests {
             "{error}"
         );
         assert!(Target::parse("ws://h:80/\r\nX: y").is_err());
+    }
+
+    fn test_spawn(name: &str, body: Box<dyn FnOnce() + Send>) -> io::Result<()> {
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(body)
+            .map(drop)
+    }
+
+    /// What the link told, in order.
+    #[derive(Default)]
+    struct Seen {
+        opened: bool,
+        frames: Vec<usize>,
+        closed: Option<String>,
+        failed: Option<String>,
+        oversized: Option<usize>,
+    }
+
+    impl LinkEvents for Seen {
+        fn opened(&mut self, _: Instant) {
+            self.opened = true;
+        }
+        fn frame(&mut self, bytes: &[u8], _: Instant) {
+            self.frames.push(bytes.len());
+        }
+        fn closed(&mut self, _: Option<u16>, reason: &str, _: Instant) {
+            self.closed = Some(reason.to_string());
+        }
+        fn failed(&mut self, reason: &str, _: Instant) {
+            self.failed = Some(reason.to_string());
+        }
+        fn oversized(&mut self, limit: usize, _: Instant) {
+            self.oversized = Some(limit);
+        }
+    }
+
+    /// A WebSocket server on `bind` that sends `frames` once the handshake is done, then waits for the client
+    /// to leave.
+    fn server(bind: &str, frames: Vec<Vec<u8>>) -> Option<(u16, std::thread::JoinHandle<()>)> {
+        let listener = std::net::TcpListener::bind(bind).ok()?;
+        let port = listener.local_addr().ok()?.port();
+        let handle = std::thread::spawn(move || {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            let Ok(mut ws) = tungstenite::accept(stream) else {
+                return;
+            };
+            for frame in frames {
+                if ws.write(Message::binary(frame)).is_err() {
+                    return;
+                }
+            }
+            let _ = ws.flush();
+            while ws.read().is_ok() {}
+        });
+        Some((port, handle))
+    }
+
+    /// Waits until `done` or a bounded time passes.
+    fn drive(link: &mut WsLink, seen: &mut Seen, done: impl Fn(&Seen) -> bool) {
+        let until = Instant::now() + Duration::from_secs(10);
+        while !done(seen) && Instant::now() < until {
+            link.wait(Some(Duration::from_millis(100)), seen);
+        }
+    }
+
+    fn open(link: &mut WsLink, url: &str, seen: &mut Seen) {
+        let target = Target::parse(url).unwrap();
+        link.open(target, Duration::from_secs(5), seen);
+        drive(link, seen, |s| s.opened || s.failed.is_some());
+    }
+
+    #[test]
+    fn localhost_connects_to_a_server_on_127_0_0_1_only() {
+        let (port, _server) = server("127.0.0.1:0", vec![]).unwrap();
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
+        let mut seen = Seen::default();
+        open(&mut link, &format!("ws://localhost:{port}/"), &mut seen);
+        assert!(seen.opened, "{:?}", seen.failed);
+    }
+
+    #[test]
+    fn every_resolved_address_is_tried_in_turn() {
+        // A name that resolves to both loopbacks, in either order: only one of them has the server.
+        fn v6_first(_: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+            Ok(vec![
+                SocketAddr::from(([0u16, 0, 0, 0, 0, 0, 0, 1], port)),
+                SocketAddr::from(([127, 0, 0, 1], port)),
+            ])
+        }
+        fn v4_first(_: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+            let mut addresses = v6_first("", port)?;
+            addresses.reverse();
+            Ok(addresses)
+        }
+        let (port, _server) = server("127.0.0.1:0", vec![]).unwrap();
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
+        link.set_resolver(v6_first);
+        let mut seen = Seen::default();
+        open(&mut link, &format!("ws://dual.test:{port}/"), &mut seen);
+        assert!(seen.opened, "server on 127.0.0.1 only: {:?}", seen.failed);
+        // ::1 exists on the loopback of every test machine this runs on; skip quietly where it does not.
+        if let Some((port, _server)) = server("[::1]:0", vec![]) {
+            let (mut link, _) = WsLink::new(test_spawn).unwrap();
+            link.set_resolver(v4_first);
+            let mut seen = Seen::default();
+            open(&mut link, &format!("ws://dual.test:{port}/"), &mut seen);
+            assert!(seen.opened, "server on ::1 only: {:?}", seen.failed);
+        }
+    }
+
+    #[test]
+    fn a_name_that_does_not_resolve_fails_without_blocking_the_caller() {
+        static ANSWERED: AtomicUsize = AtomicUsize::new(0);
+        fn slow(_: &str, _: u16) -> io::Result<Vec<SocketAddr>> {
+            std::thread::sleep(Duration::from_secs(1));
+            ANSWERED.store(1, Ordering::SeqCst);
+            Err(io::Error::other("no such host"))
+        }
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
+        link.set_resolver(slow);
+        let mut seen = Seen::default();
+        let target = Target::parse("ws://nowhere.test/").unwrap();
+        link.open(target, Duration::from_secs(5), &mut seen);
+        // open returned before the resolver answered: the worker stays free for commands.
+        assert_eq!(ANSWERED.load(Ordering::SeqCst), 0, "open waited for DNS");
+        assert!(seen.failed.is_none() && link.is_active());
+        drive(&mut link, &mut seen, |s| s.failed.is_some());
+        assert_eq!(
+            seen.failed.as_deref(),
+            Some("cannot resolve nowhere.test: no such host")
+        );
+    }
+
+    #[test]
+    fn a_resolver_that_hangs_is_bounded_by_the_attempt_deadline() {
+        fn hung(_: &str, _: u16) -> io::Result<Vec<SocketAddr>> {
+            std::thread::sleep(Duration::from_secs(3));
+            Ok(vec![])
+        }
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
+        link.set_resolver(hung);
+        let mut seen = Seen::default();
+        let target = Target::parse("ws://hung.test/").unwrap();
+        link.open(target, Duration::from_millis(300), &mut seen);
+        drive(&mut link, &mut seen, |s| s.failed.is_some());
+        assert_eq!(seen.failed.as_deref(), Some("connect timeout"));
+        assert!(!link.is_active());
+    }
+
+    #[test]
+    fn one_wake_reads_at_most_its_budget() {
+        let (port, _server) = server("127.0.0.1:0", vec![vec![7u8; 16]; 500]).unwrap();
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
+        let mut seen = Seen::default();
+        open(&mut link, &format!("ws://127.0.0.1:{port}/"), &mut seen);
+        assert!(seen.opened, "{:?}", seen.failed);
+        let before = seen.frames.len();
+        // Let every frame reach the socket, then wake once.
+        std::thread::sleep(Duration::from_millis(300));
+        link.wait(Some(Duration::from_millis(100)), &mut seen);
+        let read = seen.frames.len() - before;
+        assert!(read > 0 && read <= 64, "{read} frames in one wake");
+        // The rest follow on the next wakes, without waiting for new bytes.
+        drive(&mut link, &mut seen, |s| s.frames.len() == 500);
+        assert_eq!(seen.frames.len(), 500);
+    }
+
+    #[test]
+    fn an_oversized_message_ends_the_link_and_says_so() {
+        let (port, _server) = server(
+            "127.0.0.1:0",
+            vec![vec![1u8; 100], vec![2u8; 2 * DEFAULT_MAX_MESSAGE]],
+        )
+        .unwrap();
+        let (mut link, _) = WsLink::new(test_spawn).unwrap();
+        let mut seen = Seen::default();
+        open(&mut link, &format!("ws://127.0.0.1:{port}/"), &mut seen);
+        drive(&mut link, &mut seen, |s| s.closed.is_some());
+        assert_eq!(seen.frames, vec![100]);
+        assert_eq!(seen.oversized, Some(DEFAULT_MAX_MESSAGE));
+        let reason = seen.closed.unwrap();
+        assert!(
+            reason.contains("exceeds the limit of 1048576 bytes"),
+            "{reason}"
+        );
+        assert!(!link.is_active());
     }
 }

@@ -13,6 +13,9 @@
 //! - Other commands made while disconnected wait for the connection up to the command timeout, then fail locally.
 //! - Every command gets exactly one [`CommandOutcome`]: the agent's, or a local one (timeout, not connected, connection
 //!   lost). A subscribe command pending when the link drops is resent instead of failed.
+//! - A link that stalls is declared lost and reconnected like any other loss ([`DisconnectReason::Stalled`]): a frame
+//!   begun and then no byte for [`Config::stall_timeout`], or [`Config::max_timeouts_in_a_row`] commands timing out
+//!   with no message from the agent in between (the agent is hung, not slow).
 //! - Time only comes in through `now` parameters.
 
 use std::collections::{HashMap, VecDeque};
@@ -43,6 +46,10 @@ pub struct Config {
     /// A connection that stayed open this long resets the backoff when it drops; shorter ones keep growing it, so an
     /// agent that accepts and immediately closes is not hammered.
     pub stable_after: Duration,
+    /// A frame begun and then silent this long means the agent (or the pipe) hung mid-write.
+    pub stall_timeout: Duration,
+    /// This many command timeouts with no message from the agent in between mean it stopped answering.
+    pub max_timeouts_in_a_row: u32,
 }
 
 impl Default for Config {
@@ -54,6 +61,8 @@ impl Default for Config {
             auto_reconnect: true,
             backoff: BackoffPolicy::default(),
             stable_after: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(20),
+            max_timeouts_in_a_row: 3,
         }
     }
 }
@@ -80,6 +89,9 @@ pub enum DisconnectReason {
     TransportError(String),
     /// The stream lost frame boundaries; the core closed it to start clean.
     Desynchronized,
+    /// The agent stopped in the middle of a frame, or let several commands in a row time out; the core closed the
+    /// link to start clean.
+    Stalled,
 }
 
 /// Why the core answered a command itself.
@@ -210,6 +222,8 @@ struct Queued {
 enum Timer {
     /// The next attempt to open.
     Reconnect,
+    /// A frame is incomplete on the open link: its silence until then is a stall.
+    Stall,
     /// The answer to a sent command is due.
     Reply(u64),
     /// A command waiting for a connection gives up.
@@ -253,6 +267,8 @@ pub struct Core {
     pending: HashMap<String, VecDeque<Pending>>,
     /// Every deadline: `next_timeout()` is the earliest of them.
     timers: Timers<Timer>,
+    /// Command timeouts since the agent last sent a whole message.
+    timeouts_in_a_row: u32,
     /// The key of the next command's timer.
     next_seq: u64,
     queued: VecDeque<Queued>,
@@ -276,6 +292,7 @@ impl Core {
             subscriptions: Vec::new(),
             pending: HashMap::new(),
             timers: Timers::new(),
+            timeouts_in_a_row: 0,
             next_seq: 0,
             queued: VecDeque::new(),
             events: VecDeque::new(),
@@ -443,6 +460,8 @@ impl Core {
         }
         self.link = Link::Open { since: now };
         self.decoder.reset();
+        self.timers.clear(&Timer::Stall);
+        self.timeouts_in_a_row = 0;
         self.stats.connections += 1;
         let subscriptions: Vec<(SubscriptionKey, String, String, bool)> = self
             .subscriptions
@@ -510,6 +529,7 @@ impl Core {
             match next {
                 Ok(frame) => {
                     self.stats.frames += 1;
+                    self.timeouts_in_a_row = 0;
                     match parse_message(&frame.text, frame.number) {
                         Ok(AgentMessage::Event(event)) => {
                             self.stats.events += 1;
@@ -533,10 +553,22 @@ impl Core {
                 }
             }
         }
+        // Every byte of an unfinished frame moves its stall deadline; a finished one has none.
+        if self.decoder.mid_frame() {
+            if !bytes.is_empty() || !self.timers.is_armed(&Timer::Stall) {
+                self.timers
+                    .set(Timer::Stall, now + self.config.stall_timeout);
+            }
+        } else {
+            self.timers.clear(&Timer::Stall);
+        }
     }
 
-    /// Deadlines: command timeouts, queued commands expiring, reconnect attempts.
+    /// Deadlines: command timeouts, queued commands expiring, reconnect attempts, a stalled link.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.is_connected() && self.timers.is_due(&Timer::Stall, now) {
+            self.stalled(now);
+        }
         if self.link == Link::WaitingToReconnect && self.timers.is_due(&Timer::Reconnect, now) {
             self.begin_open();
         }
@@ -550,9 +582,16 @@ impl Core {
         }
         self.pending.retain(|_, queue| !queue.is_empty());
         expired.sort_by_key(|(_, p)| p.sent_at);
+        let timed_out = expired.len() as u32;
         for (id, pending) in expired {
             self.timers.clear(&Timer::Reply(pending.seq));
             self.local_result(id, pending, LocalOutcome::Timeout, now);
+        }
+        if timed_out > 0 && self.is_connected() {
+            self.timeouts_in_a_row += timed_out;
+            if self.timeouts_in_a_row >= self.config.max_timeouts_in_a_row.max(1) {
+                self.stalled(now);
+            }
         }
         while let Some(index) = self
             .queued
@@ -569,6 +608,12 @@ impl Core {
     /// When [`Core::handle_timeout`] next has work.
     pub fn next_timeout(&self) -> Option<Instant> {
         self.timers.next()
+    }
+
+    fn stalled(&mut self, now: Instant) {
+        self.timeouts_in_a_row = 0;
+        self.transmits.push_back(Transmit::Close);
+        self.link_lost(DisconnectReason::Stalled, now);
     }
 
     // ----- outputs ----------------------------------------------------------------------------------------------
@@ -719,6 +764,7 @@ impl Core {
                 self.backoff.reset();
             }
         }
+        self.timers.clear(&Timer::Stall);
         if let Some(truncated) = self.decoder.finish() {
             self.report(truncated);
         }

@@ -94,6 +94,11 @@ impl FrameDecoder {
         self.state == State::Desynchronized
     }
 
+    /// A frame has begun (header bytes, a body or an oversize body being skipped) and is not complete.
+    pub fn mid_frame(&self) -> bool {
+        self.buffered() > 0 || matches!(self.state, State::SkippingBody { .. })
+    }
+
     /// Bytes held waiting for the rest of a frame.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.consumed

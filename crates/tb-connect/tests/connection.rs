@@ -603,3 +603,102 @@ fn no_deadline_outlives_what_it_was_for() {
     h.core.close(h.at(300));
     assert_eq!(h.core.next_timeout(), None);
 }
+
+#[test]
+fn a_frame_cut_off_and_then_silence_is_a_stall_declared_within_30_s() {
+    let mut h = Pair::new();
+    h.open(0);
+    h.events();
+    let frame =
+        encode_agent_frame(r#"<Event Object="AgentOnlineStatus"><Status>Online</Status></Event>"#);
+    h.core.handle_bytes(&frame[..frame.len() / 2], h.at(1_000));
+    let deadline = h.core.next_timeout().expect("the stall is a deadline");
+    assert!(deadline <= h.at(31_000), "{:?}", deadline - h.at(0));
+    // Nothing before the deadline…
+    h.core.handle_timeout(deadline - ms(1));
+    assert!(h.core.is_connected());
+    // …then the link is closed and a reconnect scheduled.
+    h.core.handle_timeout(deadline);
+    assert!(!h.core.is_connected());
+    assert!(h.actions().contains(&Transmit::Close));
+    let disconnected = h
+        .events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Disconnected {
+                reason,
+                will_reconnect,
+                ..
+            } => Some((reason, will_reconnect)),
+            _ => None,
+        })
+        .expect("Disconnected");
+    assert_eq!(disconnected, (DisconnectReason::Stalled, true));
+}
+
+#[test]
+fn a_slow_frame_that_keeps_coming_is_no_stall() {
+    let mut h = Pair::new();
+    h.open(0);
+    h.events();
+    let frame =
+        encode_agent_frame(r#"<Event Object="AgentOnlineStatus"><Status>Online</Status></Event>"#);
+    // One byte every 15 s: slow, but alive.
+    for (i, byte) in frame.iter().enumerate() {
+        let now = h.at(15_000 * i as u64);
+        h.core.handle_timeout(now);
+        h.core.handle_bytes(std::slice::from_ref(byte), now);
+    }
+    assert!(h.core.is_connected());
+    assert_eq!(h.core.next_timeout(), None, "no frame is open any more");
+}
+
+#[test]
+fn several_command_timeouts_in_a_row_are_a_stall() {
+    let mut h = Pair::with(Config {
+        command_timeout: Duration::from_secs(5),
+        ..Config::default()
+    });
+    h.open(0);
+    h.events();
+    for i in 0..3 {
+        h.core.send(
+            Command::change_online_status("Away").unwrap(),
+            None,
+            h.at(i),
+        );
+    }
+    h.transmits();
+    h.core.handle_timeout(h.at(5_000));
+    h.core.handle_timeout(h.at(5_001));
+    h.core.handle_timeout(h.at(5_002));
+    assert!(!h.core.is_connected(), "three timeouts in a row");
+    let kinds: Vec<String> = h.events().iter().map(kind).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "CommandResult").count(), 3);
+    assert_eq!(kinds.last().map(String::as_str), Some("Disconnected"));
+}
+
+#[test]
+fn timeouts_with_answers_in_between_are_no_stall() {
+    let mut h = Pair::with(Config {
+        command_timeout: Duration::from_secs(5),
+        ..Config::default()
+    });
+    h.open(0);
+    h.events();
+    for round in 0..5u64 {
+        let start = round * 10_000;
+        h.core.send(
+            Command::change_online_status("Away").unwrap(),
+            None,
+            h.at(start),
+        );
+        h.transmits();
+        h.core.handle_timeout(h.at(start + 5_000));
+        h.agent_says(
+            r#"<Event Object="AgentOnlineStatus"><Status>Online</Status></Event>"#,
+            start + 6_000,
+        );
+    }
+    assert!(h.core.is_connected());
+}
