@@ -5,22 +5,8 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::pair::Pair;
+use support::pair::{publication, published_numbers, Pair};
 use tb_centrifugo::{DisconnectCode, ErrorKind, Event, State, Transmit, UnsubscribeCode};
-
-fn publication(channel: &str, offset: u64, n: u64) -> String {
-    json!({"push": {"channel": channel, "pub": {"data": {"n": n}, "offset": offset}}}).to_string()
-}
-
-fn published_numbers(events: &[Event]) -> Vec<u64> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Publication(p) => serde_json::from_str::<Value>(&p.data).ok()?["n"].as_u64(),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn connect_sends_token_and_reports_connected() {

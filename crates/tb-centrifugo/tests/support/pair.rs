@@ -85,3 +85,19 @@ impl Pair {
         self.frame(&json!({"id": id, method: result}).to_string());
     }
 }
+
+/// A server push of publication `{"n": n}` at `offset` in `channel`.
+pub fn publication(channel: &str, offset: u64, n: u64) -> String {
+    json!({"push": {"channel": channel, "pub": {"data": {"n": n}, "offset": offset}}}).to_string()
+}
+
+/// The `n` of every Publication event, in order.
+pub fn published_numbers(events: &[Event]) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Publication(p) => serde_json::from_str::<Value>(&p.data).ok()?["n"].as_u64(),
+            _ => None,
+        })
+        .collect()
+}
