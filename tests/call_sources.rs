@@ -1,10 +1,7 @@
 //! Classes UIScom and Binotel through the real built library and the platform-exact test host, with PBX API
 //! emulators on 127.0.0.1 speaking the wire formats (JSON-RPC 2.0 of UIS; Binotel-style signed JSON).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::sync::mpsc;
-use std::thread;
 
 use addin_host::{Host, Mode, Val};
 use serde_json::{json, Value};
@@ -21,59 +18,16 @@ fn json_of(val: &Val) -> Value {
     serde_json::from_str(val.str()).expect("valid JSON")
 }
 
-/// One recorded request of an emulator.
-struct Seen {
-    path: String,
-    body: String,
-}
+#[path = "support/http_emulator.rs"]
+mod http_emulator;
 
-/// A tiny HTTP/1.1 server: answers each request with `answer(path, body)` and closes; reports what it saw.
+use http_emulator::Seen;
+
+/// Answers each request with `answer(path, body)`; reports what it saw.
 fn emulator(
     answer: impl Fn(&str, &str) -> (u16, String) + Send + 'static,
 ) -> (String, mpsc::Receiver<Seen>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-    let address = format!("http://{}", listener.local_addr().expect("address"));
-    let (seen_tx, seen_rx) = mpsc::channel();
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_string();
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((name, value)) = line.split_once(':') {
-                    if name.eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-            }
-            let mut body = vec![0u8; length];
-            if reader.read_exact(&mut body).is_err() {
-                continue;
-            }
-            let body = String::from_utf8_lossy(&body).into_owned();
-            let (status, reply) = answer(&path, &body);
-            let _ = seen_tx.send(Seen { path, body });
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-        }
-    });
-    (address, seen_rx)
+    http_emulator::serve(String::new(), answer)
 }
 
 #[test]

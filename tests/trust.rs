@@ -1,64 +1,19 @@
 //! Secrets and trust, through the built library and the test host: API redirects are never followed, URLs are
 //! shown through one redaction (address properties read back without credentials too), bad WebSocket and proxy addresses are refused by the calling method.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use addin_host::{Host, Mode, Val};
 
-/// What a test server saw of one request.
-#[derive(Debug)]
-struct Seen {
-    path: String,
-    headers: Vec<(String, String)>,
-}
+#[path = "support/http_emulator.rs"]
+mod http_emulator;
 
-/// A tiny HTTP/1.1 server answering every request with `status`, `extra` headers and `body`, then closing.
+use http_emulator::Seen;
+
+/// Answers every request with `status`, `extra` headers and `body`.
 fn server(status: u16, extra: String, body: &'static str) -> (String, mpsc::Receiver<Seen>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-    let address = format!("http://{}", listener.local_addr().expect("address"));
-    let (seen_tx, seen_rx) = mpsc::channel();
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_string();
-            let mut headers = Vec::new();
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((name, value)) = line.split_once(':') {
-                    if name.eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                    headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-                }
-            }
-            let mut request_body = vec![0u8; length];
-            let _ = reader.read_exact(&mut request_body);
-            let _ = seen_tx.send(Seen { path, headers });
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (address, seen_rx)
+    http_emulator::serve(extra, move |_, _| (status, body.to_string()))
 }
 
 /// A server that redirects (302) every request to a second server, which would answer success and records
