@@ -206,6 +206,7 @@ fn folder(kind: &str) -> &'static str {
         "HTTPService" => "HTTPServices",
         "Constant" => "Constants",
         "CommonForm" => "CommonForms",
+        "CommonCommand" => "CommonCommands",
         "InformationRegister" => "InformationRegisters",
         other => panic!("Configuration.xml lists a {other}, which this test does not know"),
     }
@@ -332,6 +333,7 @@ fn configuration_xml_describes_the_add_on_extension_and_lists_every_object_file(
                 need(format!("CommonForms/{name}/Ext/Form/Module.bsl"));
             }
             "Role" => need(format!("Roles/{name}/Ext/Rights.xml")),
+            "CommonCommand" => need(format!("CommonCommands/{name}/Ext/CommandModule.bsl")),
             "Subsystem" => {
                 need(format!("Subsystems/{name}/Ext/Help.xml"));
                 need(format!("Subsystems/{name}/Ext/Help/ru.html"));
@@ -378,13 +380,15 @@ fn the_dump_holds_the_objects_of_the_naming_contract() {
             "{kind}.{name} is missing"
         );
     }
-    // The template holding the add-in package: binary data, and absent from the source tree (the package writes it).
+    // The template holding the add-in package: of type «Внешняя компонента» (AddIn, as in the real dump
+    // 1c-syntax/mdclasses mdclasses_3_25 CommonTemplates/Макет8, whose Ext/Template.bin is the raw ZIP), and absent
+    // from the source tree (the package writes it).
     let template = object("CommonTemplate", "ТБ_TelephonyBridge");
     assert_eq!(
         template
             .path(&["Properties", "TemplateType"])
             .map(|n| n.text.as_str()),
-        Some("BinaryData")
+        Some("AddIn")
     );
     assert!(!dump()
         .join("CommonTemplates/ТБ_TelephonyBridge/Ext/Template.bin")
@@ -1127,5 +1131,316 @@ fn every_form_item_shows_an_attribute_of_its_form() {
                 );
             }
         }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// The «Телефония» section: what a user reaches from it, and what he must not.
+// ------------------------------------------------------------------------------------------------------------------
+
+/// The common form that opens only for a call (ТБ_ТелефонияКлиент.ОткрытьКарточкуЗвонка), never from a command.
+const POPUP_FORM: &str = "ТБ_ВходящийЗвонок";
+/// The forms the section must open: the operator's panel, the history, the administrator's settings.
+const SECTION_FORMS: &[&str] = &[
+    "ТБ_ПанельТелефонии",
+    "ТБ_ИсторияЗвонков",
+    "ТБ_НастройкиТелефонии",
+];
+/// The register that holds secrets when the base has no БСП: never listed anywhere.
+const SECRETS_REGISTER: &str = "InformationRegister.ТБ_ЗащищенныеНастройки";
+/// Command groups seen in real 2.13 dumps of common commands (the БСП demo, ValentinKozlov/1C_PrometheusExporter
+/// src/cfe at fd1a18e, CommonCommands/*.xml): the command interface places a command by these.
+const KNOWN_COMMAND_GROUPS: &[&str] = &[
+    "NavigationPanelOrdinary",
+    "NavigationPanelSeeAlso",
+    "ActionsPanelTools",
+    "ActionsPanelCreate",
+    "ActionsPanelReports",
+];
+
+/// What is wrong with the section of the dump at `root`: the subsystem, the common commands and the common forms.
+fn section_problems(root: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let cfg = parse(&root.join("Configuration.xml"));
+    let listed: Vec<(String, String)> = cfg
+        .path(&["Configuration", "ChildObjects"])
+        .map(|c| {
+            c.children
+                .iter()
+                .map(|o| (o.name.clone(), o.text.trim().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let subsystem = parse(&root.join("Subsystems/ТБ_Телефония.xml"));
+    let content: Vec<String> = subsystem
+        .path(&["Subsystem", "Properties", "Content"])
+        .map(|c| {
+            c.children
+                .iter()
+                .map(|i| i.text.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    if content.iter().any(|i| i == SECRETS_REGISTER) {
+        problems.push(format!("the section lists {SECRETS_REGISTER}"));
+    }
+    // Forms carry no standard command: only the section's common commands and code open them.
+    for (_, form) in listed.iter().filter(|(k, _)| k == "CommonForm") {
+        let xml = parse(&root.join(format!("CommonForms/{form}.xml")));
+        let standard = xml
+            .path(&["CommonForm", "Properties", "UseStandardCommands"])
+            .map(|n| n.text.trim().to_string());
+        if standard.as_deref() != Some("false") {
+            problems.push(format!(
+                "CommonForm.{form}: UseStandardCommands is not false"
+            ));
+        }
+    }
+    let mut opened = BTreeSet::new();
+    for (_, command) in listed.iter().filter(|(k, _)| k == "CommonCommand") {
+        let xml = parse(&root.join(format!("CommonCommands/{command}.xml")));
+        let group = xml
+            .path(&["CommonCommand", "Properties", "Group"])
+            .map(|n| n.text.trim().to_string())
+            .unwrap_or_default();
+        if !KNOWN_COMMAND_GROUPS.contains(&group.as_str()) {
+            problems.push(format!(
+                "CommonCommand.{command}: group «{group}» is not one the platform writes"
+            ));
+        }
+        if !content.contains(&format!("CommonCommand.{command}")) {
+            problems.push(format!("CommonCommand.{command} is not in the section"));
+        }
+        let module = root.join(format!("CommonCommands/{command}/Ext/CommandModule.bsl"));
+        let text = std::fs::read_to_string(&module).unwrap_or_default();
+        if !declared_methods(&module).contains("обработкакоманды") {
+            problems.push(format!("CommonCommand.{command}: no ОбработкаКоманды"));
+        }
+        for (_, form) in listed.iter().filter(|(k, _)| k == "CommonForm") {
+            if text.contains(&format!("\"ОбщаяФорма.{form}\"")) {
+                opened.insert(form.clone());
+            }
+        }
+    }
+    for form in SECTION_FORMS {
+        if !opened.contains(*form) {
+            problems.push(format!("no command of the section opens CommonForm.{form}"));
+        }
+    }
+    if opened.contains(POPUP_FORM) {
+        problems.push(format!("a command opens the popup CommonForm.{POPUP_FORM}"));
+    }
+    problems
+}
+
+/// A copy of the files `section_problems` reads, to plant defects in.
+fn section_copy(name: &str) -> PathBuf {
+    let to = std::env::temp_dir().join(format!("tb-section-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&to);
+    for file in files("xml").into_iter().chain(files("bsl")) {
+        let r = rel(&file);
+        if r == "Configuration.xml"
+            || r.starts_with("Subsystems/")
+            || r.starts_with("CommonCommands/")
+            || (r.starts_with("CommonForms/") && r.matches('/').count() == 1)
+        {
+            let dest = to.join(&r);
+            std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(&file, dest).expect("copy");
+        }
+    }
+    to
+}
+
+fn plant(root: &Path, file: &str, from: &str, to: &str) {
+    let path = root.join(file);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{file}: nothing to replace: {from}");
+    std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+}
+
+#[test]
+fn the_section_opens_the_panel_history_and_settings_and_never_lists_secrets() {
+    assert_eq!(section_problems(&dump()), Vec::<String>::new());
+
+    // Mutations: each planted defect is seen.
+    let subsystem = "Subsystems/ТБ_Телефония.xml";
+    let item = |r: &str| format!("<xr:Item xsi:type=\"xr:MDObjectRef\">{r}</xr:Item>");
+    let cases: Vec<(&str, String, String, String, &str)> = vec![
+        (
+            "secrets",
+            subsystem.to_string(),
+            item("CommonForm.ТБ_ПанельТелефонии"),
+            format!(
+                "{}{}",
+                item(SECRETS_REGISTER),
+                item("CommonForm.ТБ_ПанельТелефонии")
+            ),
+            "lists InformationRegister.ТБ_ЗащищенныеНастройки",
+        ),
+        (
+            "not-in-section",
+            subsystem.to_string(),
+            item("CommonCommand.ТБ_ОткрытьИсториюЗвонков"),
+            String::new(),
+            "ТБ_ОткрытьИсториюЗвонков is not in the section",
+        ),
+        (
+            "popup",
+            "CommonCommands/ТБ_ОткрытьИсториюЗвонков/Ext/CommandModule.bsl".to_string(),
+            "\"ОбщаяФорма.ТБ_ИсторияЗвонков\"".to_string(),
+            "\"ОбщаяФорма.ТБ_ВходящийЗвонок\"".to_string(),
+            "opens the popup",
+        ),
+        (
+            "standard-commands",
+            "CommonForms/ТБ_ВходящийЗвонок.xml".to_string(),
+            "<UseStandardCommands>false</UseStandardCommands>".to_string(),
+            "<UseStandardCommands>true</UseStandardCommands>".to_string(),
+            "ТБ_ВходящийЗвонок: UseStandardCommands",
+        ),
+        (
+            "group",
+            "CommonCommands/ТБ_ОткрытьПанельТелефонии.xml".to_string(),
+            "<Group>NavigationPanelOrdinary</Group>".to_string(),
+            "<Group>NavigationPanelMain</Group>".to_string(),
+            "is not one the platform writes",
+        ),
+    ];
+    for (name, file, from, to, expected) in cases {
+        let copy = section_copy(name);
+        plant(&copy, &file, &from, &to);
+        let problems = section_problems(&copy);
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{name}: planted defect not seen: {problems:?}"
+        );
+        std::fs::remove_dir_all(&copy).expect("cleanup");
+    }
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// The session state: the extension's own variable, never БСП's ПараметрыПриложения.
+// ------------------------------------------------------------------------------------------------------------------
+
+/// The extension's exported variable of the application module that holds the session's telephony state.
+const STATE_VARIABLE: &str = "ТБ_Телефония";
+
+/// What is wrong with where the modules keep the session state: (relative path, text) of every BSL module.
+fn session_state_problems(modules: &[(String, String)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let declared = modules.iter().any(|(r, text)| {
+        r == "Ext/ManagedApplicationModule.bsl"
+            && text.lines().any(|l| {
+                let code = code_part(l);
+                let words: Vec<&str> = code
+                    .split(|c: char| c.is_whitespace() || c == ';')
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                words.len() == 3
+                    && words[0].to_lowercase() == "перем"
+                    && words[1] == STATE_VARIABLE
+                    && words[2].to_lowercase() == "экспорт"
+            })
+    });
+    if !declared {
+        problems.push(format!(
+            "the application module does not declare «Перем {STATE_VARIABLE} Экспорт;»"
+        ));
+    }
+    for (r, text) in modules {
+        for (n, l) in text.lines().enumerate() {
+            let code = without_strings(&code_part(l));
+            if code.to_lowercase().contains("параметрыприложения") {
+                problems.push(format!(
+                    "{r}:{}: ПараметрыПриложения is БСП's variable, a bare base has none",
+                    n + 1
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_session_state_lives_in_the_extensions_own_variable() {
+    let modules: Vec<(String, String)> = files("bsl").iter().map(|p| (rel(p), read(p))).collect();
+    assert_eq!(session_state_problems(&modules), Vec::<String>::new());
+    let client = "CommonModules/ТБ_ТелефонияКлиент/Ext/Module.bsl";
+    assert!(
+        modules
+            .iter()
+            .any(|(r, t)| r == client && t.contains(&format!("{STATE_VARIABLE} = Состояние"))),
+        "ТБ_ТелефонияКлиент keeps the state in {STATE_VARIABLE}"
+    );
+
+    // Mutations: БСП's variable back in the client module; the declaration gone.
+    let mut planted = modules.clone();
+    let (_, text) = planted
+        .iter_mut()
+        .find(|(r, _)| r == client)
+        .expect("client module");
+    *text = text.replacen(
+        &format!("{STATE_VARIABLE} = Состояние"),
+        "ПараметрыПриложения.Вставить(\"TelephonyBridge.Телефония\", Состояние)",
+        1,
+    );
+    let problems = session_state_problems(&planted);
+    assert!(
+        problems.iter().any(|p| p.starts_with(client)),
+        "{problems:?}"
+    );
+
+    let mut undeclared = modules.clone();
+    let (_, text) = undeclared
+        .iter_mut()
+        .find(|(r, _)| r == "Ext/ManagedApplicationModule.bsl")
+        .expect("application module");
+    *text = text.replacen(&format!("Перем {STATE_VARIABLE} Экспорт;"), "", 1);
+    let problems = session_state_problems(&undeclared);
+    assert!(
+        problems.iter().any(|p| p.contains("does not declare")),
+        "{problems:?}"
+    );
+}
+
+/// The application module the package writes for each kind of base (package::extension): every variant parses, and
+/// hooks with `&После("<имя>")` exactly the handlers its base declares, under the extension's own ТБ_ name.
+#[test]
+fn every_variant_of_the_application_module_parses_and_hooks_only_what_its_base_has() {
+    use package::extension::{
+        application_module, declared_handlers, Variant, EXTERNAL_EVENT, START,
+    };
+    let source = read(&dump().join("Ext/ManagedApplicationModule.bsl"));
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_bsl::LANGUAGE.into())
+        .expect("the BSL grammar loads");
+    for variant in Variant::ALL {
+        let module = application_module(&source, variant).expect("the variant is derived");
+        let tree = parser.parse(&module, None).expect("a tree");
+        assert!(
+            !tree.root_node().has_error(),
+            "{}: syntax error (tree-sitter-bsl)",
+            variant.name()
+        );
+        for handler in [START, EXTERNAL_EVENT] {
+            let hook = format!("&После(\"{handler}\")\nПроцедура ТБ_{handler}(");
+            assert_eq!(
+                module.contains(&hook),
+                variant.hooked().contains(&handler),
+                "{}: {handler}",
+                variant.name()
+            );
+        }
+        let own = declared_handlers(&module);
+        assert_eq!(own.start, !variant.hooked().contains(&START));
+        assert_eq!(
+            own.external_event,
+            !variant.hooked().contains(&EXTERNAL_EVENT)
+        );
+        // The state variable and the idle handler are in every variant.
+        assert!(module.contains("Перем ТБ_Телефония Экспорт;"));
+        assert!(module.contains("Процедура ТБ_ОткрытьОтложенныеКарточки() Экспорт"));
     }
 }

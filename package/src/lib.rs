@@ -1,4 +1,7 @@
-//! The package format: which targets, how their files are named, MANIFEST.XML and INFO.XML.
+//! The package format: which targets, how their files are named, MANIFEST.XML and INFO.XML; the loadable
+//! configuration extension around the package (`extension`).
+
+pub mod extension;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,14 +1,15 @@
 //! `cargo run --release -p package`: builds the add-in for every target this machine can build
 //! and writes `target/dist/TelephonyBridge.zip` — the file a 1C developer stores as the common
-//! template — and the loadable configuration extension around it (`extension.rs`). Binary names carry platform and version so a 1C client never runs a stale cached
-//! build of another version.
+//! template — and the loadable configuration extension around it, one dump per kind of base (`extension.rs`).
+//! Binary names carry platform and version so a 1C client never runs a stale cached build of another version.
+//!
+//! `package --extension-variant-for <base's Ext/ManagedApplicationModule.bsl>` builds nothing: it prints the
+//! extension variant that base needs (`bsp-bpo`, `bsp`, `bare` or `bpo`), for scripts that load the extension.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use package::{bundle, check_script, Built, Target, TARGETS};
-
-mod extension;
+use package::{bundle, check_script, extension, Built, Target, TARGETS};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,7 +19,8 @@ fn workspace_root() -> PathBuf {
 }
 
 fn usage() -> &'static str {
-    "usage: cargo run --release -p package [-- --only <Win32|Win64|Lin32|Lin64>...] [--debug]"
+    "usage: cargo run --release -p package [-- --only <Win32|Win64|Lin32|Lin64>...] [--debug]\n       \
+     cargo run -p package -- --extension-variant-for <base's Ext/ManagedApplicationModule.bsl>"
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,15 @@ fn main() -> ExitCode {
                 }
             },
             "--debug" => release = false,
+            "--extension-variant-for" => {
+                return match args.next() {
+                    Some(path) => print_variant_for(Path::new(&path)),
+                    None => {
+                        eprintln!("{}", usage());
+                        ExitCode::from(2)
+                    }
+                };
+            }
             "-h" | "--help" => {
                 println!("{}", usage());
                 return ExitCode::SUCCESS;
@@ -92,12 +103,14 @@ fn main() -> ExitCode {
             }
             match extension::write(&root.join("bsl-examples").join("extension"), &zip, &dist) {
                 Ok(written) => {
-                    println!(
-                        "package: wrote {} and {} ({} files)",
-                        written.dir.display(),
-                        written.zip.display(),
-                        written.files
-                    );
+                    for w in &written {
+                        println!(
+                            "package: wrote {} and {} ({} files)",
+                            w.dir.display(),
+                            w.zip.display(),
+                            w.files
+                        );
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -108,6 +121,27 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("package: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--extension-variant-for`: prints the variant a base needs, from its application module.
+fn print_variant_for(module: &Path) -> ExitCode {
+    let text = match std::fs::read(module) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            eprintln!("package: cannot read {}: {e}", module.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    match extension::variant_for(&text) {
+        Ok(variant) => {
+            println!("{}", variant.name());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("package: {}: {e}", module.display());
             ExitCode::FAILURE
         }
     }
