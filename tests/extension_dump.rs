@@ -1444,3 +1444,100 @@ fn every_variant_of_the_application_module_parses_and_hooks_only_what_its_base_h
         assert!(module.contains("Процедура ТБ_ОткрытьОтложенныеКарточки() Экспорт"));
     }
 }
+
+// ------------------------------------------------------------------------------------------------------------------
+// БСП: used where present (the add-in attached through it, standard 669), never required.
+// ------------------------------------------------------------------------------------------------------------------
+
+/// БСП modules the extension uses when the base has them; reached only by name (`Вычислить("<имя>")`).
+const BSP_MODULES: &[&str] = &["ОбщегоНазначения", "ОбщегоНазначенияКлиент"];
+
+/// What is wrong with how the modules reach БСП: (relative path, text) of every BSL module.
+fn bsp_reach_problems(modules: &[(String, String)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (r, text) in modules {
+        for (n, l) in text.lines().enumerate() {
+            let code: Vec<char> = without_strings(&code_part(l)).chars().collect();
+            for module in BSP_MODULES {
+                let needle: Vec<char> = format!("{module}.").chars().collect();
+                let direct = (0..code.len()).any(|i| {
+                    code[i..].starts_with(&needle)
+                        && (i == 0 || !(code[i - 1].is_alphanumeric() || code[i - 1] == '_'))
+                });
+                if direct {
+                    problems.push(format!(
+                        "{r}:{}: {module} called directly: a base without БСП does not compile it",
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    let client = modules
+        .iter()
+        .find(|(r, _)| r == "CommonModules/ТБ_ТелефонияКлиент/Ext/Module.bsl")
+        .map(|(_, t)| t.as_str())
+        .unwrap_or("");
+    for needed in [
+        "ТБ_ТелефонияВызовСервера.ЕстьПодключениеКомпонентБСП()",
+        "Вычислить(\"ОбщегоНазначенияКлиент\")",
+        ".ПодключитьКомпонентуИзМакета(",
+        "ПодключитьВнешнююКомпонентуАсинх(",
+    ] {
+        if !client.contains(needed) {
+            problems.push(format!("ТБ_ТелефонияКлиент: no {needed}"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn bsp_is_reached_by_name_behind_a_presence_flag_and_attaches_the_add_in() {
+    let modules: Vec<(String, String)> = files("bsl").iter().map(|p| (rel(p), read(p))).collect();
+    assert_eq!(bsp_reach_problems(&modules), Vec::<String>::new());
+    // The server's flag checks access before anything else and asks the metadata, not the code.
+    let server = read(&dump().join("CommonModules/ТБ_ТелефонияВызовСервера/Ext/Module.bsl"));
+    let body: Vec<&str> = server
+        .split("Функция ЕстьПодключениеКомпонентБСП() Экспорт")
+        .nth(1)
+        .expect("the flag function")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .collect();
+    assert!(body[0].starts_with("Если Не ПравоДоступа("), "{body:?}");
+    assert!(body
+        .iter()
+        .any(|l| l.contains("Метаданные.ОбщиеМодули.Найти(\"ОбщегоНазначенияКлиент\")")));
+
+    // Mutation: the attach calls БСП directly.
+    let mut planted = modules.clone();
+    let (_, text) = planted
+        .iter_mut()
+        .find(|(r, _)| r.ends_with("ТБ_ТелефонияКлиент/Ext/Module.bsl"))
+        .expect("client module");
+    *text = text.replacen(
+        "МодульОбщегоНазначенияКлиент.ПодключитьКомпонентуИзМакета(",
+        "ОбщегоНазначенияКлиент.ПодключитьКомпонентуИзМакета(",
+        1,
+    );
+    let problems = bsp_reach_problems(&planted);
+    assert!(
+        problems.iter().any(|p| p.contains("called directly")),
+        "{problems:?}"
+    );
+    // Mutation: the client attaches with platform calls only.
+    let mut platform_only = modules.clone();
+    let (_, text) = platform_only
+        .iter_mut()
+        .find(|(r, _)| r.ends_with("ТБ_ТелефонияКлиент/Ext/Module.bsl"))
+        .expect("client module");
+    *text = text.replace(".ПодключитьКомпонентуИзМакета(", ".Другое(");
+    let problems = bsp_reach_problems(&platform_only);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("ПодключитьКомпонентуИзМакета")),
+        "{problems:?}"
+    );
+}
