@@ -172,6 +172,26 @@ fn app_module_applies_to_the_bsp_bpo_base() {
 }
 
 #[test]
+fn app_module_applies_to_the_bpo_base() {
+    let v = bsl_names::app_module_violations(&base("bpo"), &app_module_variant(&dump(), "bpo"));
+    assert!(
+        v.is_empty(),
+        "{}",
+        report(
+            "the `bpo` application module against a base with only ОбработкаВнешнегоСобытия",
+            &v
+        )
+    );
+}
+
+/// The bare base is itself written in the 2.13 order the XML check enforces.
+#[test]
+fn bare_fixture_is_written_in_the_2_13_order() {
+    let v = dump_checks::order_violations(&root().join("tests/fixtures/bases/bare"), &orders());
+    assert!(v.is_empty(), "{}", report("tests/fixtures/bases/bare", &v));
+}
+
+#[test]
 fn mutation_unannotated_handler_the_base_defines_fails() {
     let text = "Процедура ПриНачалеРаботыСистемы()\n\tТБ_ТелефонияКлиент.ПриНачалеРаботыСистемы();\nКонецПроцедуры\n";
     let v = bsl_names::app_module_violations(&base("bsp"), text);
@@ -231,11 +251,13 @@ fn modules_of(dump: &Path) -> Vec<(String, Side, BTreeSet<String>)> {
     let mut out = Vec::new();
     let form_context = form_context_names();
     let app = bsl_names::parse_module(&app_module_text(dump));
+    // Exported methods and variables of the extension's application module are global names on the client.
     let app_exports: BTreeSet<String> = app
         .methods
         .iter()
         .filter(|m| m.export)
         .map(|m| key(&m.name))
+        .chain(app.vars.iter().filter(|(_, e)| *e).map(|(v, _)| key(v)))
         .collect();
     out.push((
         "Ext/ManagedApplicationModule.bsl".to_string(),
@@ -367,6 +389,31 @@ fn mutation_unexported_method_and_unknown_name_fail() {
     );
     assert_found(&v, "ТБ_ТелефонияКлиент.НетТакогоМетода: common module ТБ_ТелефонияКлиент has no exported method");
     assert_found(&v, "НеОбъявленнаяПеременная is not defined");
+}
+
+/// The extension's own session state in an exported variable of its application module resolves on the client.
+#[test]
+fn mutation_own_exported_app_variable_resolves_and_a_missing_one_fails() {
+    let copy = Copy::new("ownstate");
+    copy.write(
+        "Ext/ManagedApplicationModule.bsl",
+        &format!(
+            "Перем ТБ_СостояниеТелефонии Экспорт;\n\n{}",
+            app_module_text(&dump())
+        ),
+    );
+    copy.replace(
+        "CommonModules/ТБ_ТелефонияКлиент/Ext/Module.bsl",
+        "#КонецОбласти",
+        "#КонецОбласти\n\nПроцедура ТБ_Мутация() Экспорт\n\tА = ТБ_СостояниеТелефонии;\n\
+         \tБ = ТБ_НетТакойПеременной;\nКонецПроцедуры\n",
+    );
+    let v = unresolved_in(&copy.dir);
+    assert!(
+        !v.iter().any(|x| x.contains("ТБ_СостояниеТелефонии")),
+        "{v:?}"
+    );
+    assert_found(&v, "ТБ_НетТакойПеременной is not defined");
 }
 
 #[test]

@@ -1014,7 +1014,11 @@ pub fn unresolved_names(module: &Module, ctx: &Context<'_>) -> Vec<String> {
             | Some("thisform") => {
                 module.method(&h.name).is_some()
                     || (h.how == "ПодключитьОбработчикОжидания"
-                        && ctx.extra.contains(&key(&h.name)))
+                        && (ctx.extra.contains(&key(&h.name))
+                            || ctx
+                                .modules
+                                .values()
+                                .any(|cm| cm.global && cm.exports.contains(&key(&h.name)))))
             }
             Some(o) => match ctx.modules.get(o) {
                 Some(cm) => cm.exports.contains(&key(&h.name)),
