@@ -391,6 +391,27 @@ fn mutation_unexported_method_and_unknown_name_fail() {
     assert_found(&v, "НеОбъявленнаяПеременная is not defined");
 }
 
+#[test]
+fn mutation_background_job_of_a_missing_method_fails() {
+    let copy = Copy::new("jobs");
+    copy.replace(
+        "CommonModules/ТБ_ТелефонияСервер/Ext/Module.bsl",
+        "#КонецОбласти",
+        "#КонецОбласти\n\nПроцедура ТБ_Мутация() Экспорт\n\
+         \tФоновыеЗадания.Выполнить(\"ТБ_ТелефонияСервер.НетТакогоМетода\");\n\
+         \tФоновыеЗадания.Выполнить(\"ТБ_НетТакогоМодуля.Метод\");\nКонецПроцедуры\n",
+    );
+    let v = unresolved_in(&copy.dir);
+    assert_found(
+        &v,
+        "ФоновыеЗадания.Выполнить(\"НетТакогоМетода\"…): no such method in ТБ_ТелефонияСервер",
+    );
+    assert_found(
+        &v,
+        "ФоновыеЗадания.Выполнить(\"Метод\"…): no such method in ТБ_НетТакогоМодуля",
+    );
+}
+
 /// The extension's own session state in an exported variable of its application module resolves on the client.
 #[test]
 fn mutation_own_exported_app_variable_resolves_and_a_missing_one_fails() {

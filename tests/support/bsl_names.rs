@@ -416,6 +416,37 @@ impl<'s> Walker<'s> {
                 let name = n
                     .child_by_field_name("name")
                     .map(|x| text(x, self.src).to_string());
+                // `ФоновыеЗадания.Выполнить("Модуль.Метод", …)` names an exported method of a server common module.
+                if let (true, Some(name)) = (qualified, &name) {
+                    let on_jobs = n
+                        .prev_sibling()
+                        .and_then(|dot| dot.prev_sibling())
+                        .is_some_and(|q| {
+                            matches!(
+                                key(text(q, self.src).trim()).as_str(),
+                                "фоновыезадания" | "backgroundjobs"
+                            )
+                        });
+                    if on_jobs && matches!(key(name).as_str(), "выполнить" | "execute") {
+                        let first = n
+                            .child_by_field_name("arguments")
+                            .and_then(|a| {
+                                children(a).into_iter().find(|c| c.kind() == "expression")
+                            })
+                            .and_then(|e| string_value(e, self.src));
+                        if let Some((module, method_name)) =
+                            first.as_deref().and_then(|s| s.split_once('.'))
+                        {
+                            self.module.handlers.push(NamedHandler {
+                                how: "ФоновыеЗадания.Выполнить".into(),
+                                name: method_name.to_string(),
+                                owner: Some(module.to_string()),
+                                line: line(n),
+                                method,
+                            });
+                        }
+                    }
+                }
                 if let (false, Some(name)) = (qualified, &name) {
                     let k = key(name);
                     let args = n.child_by_field_name("arguments");
@@ -1021,7 +1052,12 @@ pub fn unresolved_names(module: &Module, ctx: &Context<'_>) -> Vec<String> {
                                 .any(|cm| cm.global && cm.exports.contains(&key(&h.name)))))
             }
             Some(o) => match ctx.modules.get(o) {
+                Some(cm) if h.how == "ФоновыеЗадания.Выполнить" => {
+                    cm.server && cm.exports.contains(&key(&h.name))
+                }
                 Some(cm) => cm.exports.contains(&key(&h.name)),
+                // A background job may run only a method of a common module the configuration has.
+                None if h.how == "ФоновыеЗадания.Выполнить" => false,
                 None => true, // a variable holding a module: not resolvable statically
             },
         };
