@@ -631,19 +631,28 @@ fn mutation_known_wrong_orders_fail() {
     let cfg = std::fs::read_to_string(copy.path("Configuration.xml")).expect("cfg");
     let moved = move_before(&cfg, "<ObjectBelonging>", "</ObjectBelonging>", "<Name>");
     std::fs::write(copy.path("Configuration.xml"), moved).expect("write");
+    let lang = std::fs::read_to_string(copy.path("Languages/Русский.xml")).expect("language");
+    let moved = move_before(&lang, "<ObjectBelonging>", "</ObjectBelonging>", "<Name>");
+    std::fs::write(copy.path("Languages/Русский.xml"), moved).expect("write");
     // A button's DefaultButton after CommandName, a common form's UsePurposes last.
     let v0 = dump_checks::order_violations(&copy.dir, &o);
     assert_found(&v0, "Configuration.xml");
     assert_found(&v0, "<ObjectBelonging>");
+    assert_found(
+        &v0,
+        "Languages/Русский.xml:5: <Properties> has <ObjectBelonging> before <Name>",
+    );
     let form = "<Form xmlns=\"http://v8.1c.ru/8.3/xcf/logform\" version=\"2.13\">\n<AutoCommandBar/>\n<Parameters/>\n<Commands/>\n\
                 <ChildItems>\n<Button name=\"К\" id=\"1\">\n<Type>UsualButton</Type>\n<CommandName>Form.Command.К</CommandName>\n\
-                <DefaultButton>true</DefaultButton>\n</Button>\n</ChildItems>\n</Form>\n";
+                <DefaultButton>true</DefaultButton>\n</Button>\n<Table name=\"Т\" id=\"2\">\n<ChildItems/>\n\
+                <Events/>\n</Table>\n</ChildItems>\n</Form>\n";
     let v = dump_checks::order_violations_in(
         &dump_checks::parse_str(form).expect("xml"),
         "Form.xml",
         &o,
     );
     assert_found(&v, "<Button> has <CommandName> before <DefaultButton>");
+    assert_found(&v, "<Table> has <ChildItems> before <Events>");
     assert_found(&v, "<Form> has <Parameters> before <Commands>");
     let common = "<MetaDataObject xmlns=\"http://v8.1c.ru/8.3/MDClasses\" version=\"2.13\"><CommonForm><Properties><Name>Ф</Name>\
                   <FormType>Managed</FormType><IncludeHelpInContents>false</IncludeHelpInContents><UseStandardCommands>false</UseStandardCommands>\
