@@ -22,6 +22,11 @@
 # Output: one line per diagnostic, `file:line: severity code message`, then a summary line
 # `bsl-check: N error(s), M warning(s) in K file(s), T s`. Exit status: 0 when there is no Error and
 # no Warning, 1 when there is any, 2 when the analyzer could not run.
+# Also exit 1 when the analyzer reported fewer files than it was given (every *.bsl / *.os under a srcDir, any
+# case of the extension, plus every loose file and Markdown snippet: a file it silently skipped is a file nobody
+# checked), and on an inline `BSLLS:<Diagnostic>-off` switch without a written reason after it on the same line
+# (e.g. `// BSLLS:LineLength-off - длинный литерал URL из документации`): a switch is a disabled check.
+# tests/bsl_check_script.rs plants both defects and runs this script on them.
 #
 # The analyzer is started as `java -cp '<lib>/*' com.github._1c_syntax.bsl.languageserver.BSLLSPLauncher
 # --analyze --srcDir <dir> --reporter json --outputDir <dir> --configuration <file> --silent`; each
@@ -187,8 +192,35 @@ for line in open(runs_file, encoding="utf-8"):
                 line_no = d["range"]["start"]["line"] + 1 + offset
                 message = " ".join(str(d.get("message", "")).split())
                 print(f"{shown(src)}:{line_no}: {sev} {d['code']} {message}")
+# Every file given was analysed: count the modules under each srcDir and compare with the report.
+import re
+failed = False
+for line in open(runs_file, encoding="utf-8"):
+    src_dir, report, _ = line.rstrip("\n").split("\t")
+    given = []
+    for dirpath, _, names in os.walk(src_dir):
+        given += [os.path.join(dirpath, n) for n in names if n.lower().endswith((".bsl", ".os"))]
+    analysed = {os.path.normpath(urllib.parse.unquote(urllib.parse.urlparse(i["path"]).path))
+                for i in json.load(open(report, encoding="utf-8")).get("fileinfos", [])}
+    missing = sorted(p for p in given if os.path.normpath(p) not in analysed)
+    if len(analysed) < len(given):
+        failed = True
+        print(f"bsl-check: ERROR: the analyzer reported {len(analysed)} of {len(given)} file(s) given in "
+              f"{shown(origin.get(os.path.normpath(src_dir), (src_dir, 0))[0])}; not analysed:", file=sys.stderr)
+        for p in missing:
+            print(f"  {shown(origin.get(os.path.normpath(p), (p, 0))[0])}", file=sys.stderr)
+    # Inline switches need a reason on the same line.
+    switch = re.compile(r"BSLLS:\s*([A-Za-z0-9_]+)-off\b(.*)$")
+    for p in sorted(given):
+        src, offset = origin.get(os.path.normpath(p), (p, 0))
+        for no, text in enumerate(open(p, encoding="utf-8-sig", errors="replace"), 1):
+            m = switch.search(text)
+            if m and not re.search(r"\w{3,}", m.group(2)):
+                failed = True
+                print(f"{shown(src)}:{no + offset}: ERROR inline switch BSLLS:{m.group(1)}-off without a written "
+                      f"reason on the same line", file=sys.stderr)
 print(f"bsl-check: {counts['Error']} error(s), {counts['Warning']} warning(s), "
       f"{counts['Information']} information, {counts['Hint']} hint(s) in {files} file(s), "
       f"{total_time:.1f} s", file=sys.stderr)
-sys.exit(1 if counts["Error"] or counts["Warning"] else 0)
+sys.exit(1 if counts["Error"] or counts["Warning"] or failed else 0)
 PY
