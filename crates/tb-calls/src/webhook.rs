@@ -188,7 +188,9 @@ pub fn admit_uis(
 }
 
 fn check_length(content_length: Option<&str>, cap: u64) -> Result<(), Refusal> {
-    let text = content_length.map(str::trim).ok_or(Refusal::LengthRequired)?;
+    let text = content_length
+        .map(str::trim)
+        .ok_or(Refusal::LengthRequired)?;
     if text.is_empty() {
         return Err(Refusal::LengthRequired);
     }
@@ -411,7 +413,8 @@ mod tests {
 
     #[test]
     fn the_size_is_decided_by_the_header_alone() {
-        let at = |length: Option<&str>| admit_request(&facts(Pbx::Binotel, "Binotel", true, length));
+        let at =
+            |length: Option<&str>| admit_request(&facts(Pbx::Binotel, "Binotel", true, length));
         assert_eq!(at(Some("1000")), Ok(()));
         assert_eq!(at(Some(" 0 ")), Ok(()));
         assert_eq!(at(Some("1001")), Err(Refusal::TooLarge));
@@ -499,7 +502,10 @@ mod tests {
         assert_eq!(Refusal::Duplicate.http_status(), 200);
         // The same call ringing the next member of the group.
         let next = signed(&RECEIVED.replace("\"801\"", "\"802\""));
-        assert_eq!(push(&next, &keys).unwrap().key, "2744830|receivedthecall|802");
+        assert_eq!(
+            push(&next, &keys).unwrap().key,
+            "2744830|receivedthecall|802"
+        );
         // The next stage of the call.
         let answered = signed(&RECEIVED.replace("receivedTheCall", "answeredTheCall"));
         assert!(push(&answered, &keys).is_ok());
@@ -569,9 +575,12 @@ mod tests {
     fn a_fingerprint_never_shows_the_body() {
         let body = b"{\"customerName\":\"Secret Person\"}";
         let print = body_fingerprint(body);
-        assert!(print.starts_with(&format!("{} bytes, md5 ", body.len())), "{print}");
+        assert!(
+            print.starts_with(&format!("{} bytes, md5 ", body.len())),
+            "{print}"
+        );
         assert!(!print.contains("Secret"));
-        assert_eq!(print.chars().filter(|c| c.is_ascii_hexdigit()).count() >= 12, true);
+        assert_eq!(print, format!("{} bytes, md5 68f65c4f47ba…", body.len()));
     }
 
     #[test]
