@@ -35,7 +35,8 @@ const REGISTER_NAMES: FieldNames = FieldNames {
     start_time: &["времяначала", "start_time"],
     incoming: &["входящий", "incoming"],
     channel: &["канал", "channel"],
-    calling_number: &["вызываемыйномер", "calling_number"],
+    // НомерЗвонящего is the extension's register; ВызываемыйНомер is seed 000's name for the same caller's number.
+    calling_number: &["номерзвонящего", "вызываемыйномер", "calling_number"],
 };
 
 /// The result of `ОбъединитьСИсторией` as 1C reads it (fields in this order).
@@ -65,8 +66,13 @@ struct RegisterRecord<'a> {
     incoming: bool,
     #[serde(rename = "Канал")]
     channel: &'a str,
-    #[serde(rename = "ВызываемыйНомер")]
+    /// The caller's number under the extension register's name.
+    #[serde(rename = "НомерЗвонящего")]
     calling_number: &'a str,
+    /// The same number under seed 000's name (its register ИсторияЗвонков calls the caller's number so): kept so
+    /// that configurations built on seed 000 read the result unchanged.
+    #[serde(rename = "ВызываемыйНомер")]
+    calling_number_seed: &'a str,
     #[serde(rename = "ИмяСобытия")]
     event_name: &'a str,
     #[serde(rename = "ТелоЗапроса")]
@@ -97,6 +103,7 @@ impl<'a> From<&'a HistoryMerge> for MergeJson<'a> {
                 incoming: *incoming,
                 channel,
                 calling_number,
+                calling_number_seed: calling_number,
                 event_name,
                 body,
             },
