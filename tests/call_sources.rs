@@ -715,3 +715,35 @@ fn webhook_gates_refuse_what_the_http_services_must_not_accept() {
     let diagnostics = json_of(&binotel.call("Diagnostics", &[]).unwrap());
     assert_eq!(diagnostics["state"]["webhooks_refused"], 7);
 }
+
+/// A 1C-Connect call reported by an operator's client: only his own softphone's call, attributed to the number the
+/// administrator gave him, without record links, PBX data or raw body.
+#[test]
+fn a_client_reported_call_is_limited_to_the_operator_himself() {
+    let host = Host::load_default();
+    let uis = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let reported = json!({
+        "source": "1c-connect", "event": "finished", "call_id": "77", "caller": "+79000000000",
+        "extension": "105", "lost": false, "record_urls": ["https://elsewhere.example/r.mp3"],
+        "customer": {"name": "Forged"}, "raw": {"x": 1}
+    });
+    let event = json_of(
+        &uis.call(
+            "ЗвонокОтКлиента",
+            &[Val::from(reported.to_string()), Val::from("101")],
+        )
+        .unwrap(),
+    );
+    assert_eq!(event["extension"], "101");
+    assert_eq!(event["record_urls"], json!([]));
+    assert_eq!(event["customer"], Value::Null);
+    assert_eq!(event["raw"], Value::Null);
+    let mut forged = reported.clone();
+    forged["source"] = Value::from("binotel");
+    assert!(uis
+        .call(
+            "ClientReportedCall",
+            &[Val::from(forged.to_string()), Val::from("101")]
+        )
+        .is_err());
+}

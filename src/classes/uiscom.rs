@@ -37,6 +37,23 @@ const METHODS: &[Method<UIScom>] = &[
     PbxMethods::<UIScom>::BODY_FINGERPRINT,
     Method {
         spec: MethodSpec {
+            en: "ClientReportedCall",
+            ru: "ЗвонокОтКлиента",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("CallJSON", "ЗвонокJSON"),
+                ParamSpec::text("Extension", "ВнутреннийНомер"),
+            ],
+        },
+        call: |_, args| {
+            tb_calls::connect::client_reported_call(args[0].as_str(), args[1].as_str())
+                .map(|event| Value::Str(event.to_json_string()))
+                .map_err(calls_error)
+        },
+    },
+    Method {
+        spec: MethodSpec {
             en: "NormalizeNotification",
             ru: "НормализоватьУведомление",
             aliases: &[],
