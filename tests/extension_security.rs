@@ -27,7 +27,7 @@ fn read(rel: &str) -> String {
 const WEBHOOKS: &str = "CommonModules/ТБ_ТелефонияHTTPСервисы/Ext/Module.bsl";
 
 /// The text of one method (from its header to its end keyword), comments removed.
-fn method<'a>(module: &'a str, name: &str) -> Result<String, String> {
+fn method(module: &str, name: &str) -> Result<String, String> {
     let header = [format!("Функция {name}("), format!("Процедура {name}(")]
         .into_iter()
         .find_map(|h| module.find(&h))
@@ -210,7 +210,10 @@ fn check_rights(roles: &[(String, String)], registers: &[(String, String)]) -> R
     Ok(())
 }
 
-fn roles_and_registers() -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// (name, file text) pairs.
+type Named = Vec<(String, String)>;
+
+fn roles_and_registers() -> (Named, Named) {
     let mut roles = Vec::new();
     for entry in std::fs::read_dir(dump().join("Roles")).unwrap() {
         let path = entry.unwrap().path();
