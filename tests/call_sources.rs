@@ -557,3 +557,193 @@ fn binotel_api_calls_verify_signatures_both_ways() {
     assert!(!diagnostics.str().contains("wrong") && !diagnostics.str().contains(SECRET));
     assert_eq!(object.done().platform_calls_after_done, 0);
 }
+
+/// The webhook gates through the add-in as the 1C HTTP services call them: before the body (source, secret or URL
+/// token, Content-Length) and, for Binotel-style pushes, on the body (signature, startTime window, replay key).
+#[test]
+fn webhook_gates_refuse_what_the_http_services_must_not_accept() {
+    let host = Host::load_default();
+    let uis = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let admit_uis = |source: &str, token: &str, presented: &str, length: &str| {
+        json_of(
+            &uis.call(
+                "ДопуститьУведомление",
+                &[
+                    Val::from(source),
+                    Val::from(token),
+                    Val::from(presented),
+                    Val::from(length),
+                ],
+            )
+            .unwrap(),
+        )
+    };
+    let ok = admit_uis("UIScom", "t0ken", "t0ken", "512");
+    assert_eq!(ok["accept"], true);
+    assert_eq!(ok["status"], 200);
+    // A UIS-only base must refuse the Binotel endpoint and vice versa; an unset token refuses everything.
+    for (source, token, presented, length, status, reason) in [
+        (
+            "Binotel",
+            "t0ken",
+            "t0ken",
+            "512",
+            403,
+            "not_the_call_source",
+        ),
+        ("", "t0ken", "t0ken", "512", 403, "not_the_call_source"),
+        ("UIScom", "", "", "512", 403, "secret_not_set"),
+        ("UIScom", "t0ken", "t0keN", "512", 403, "bad_token"),
+        ("UIScom", "t0ken", "t0ken", "1048577", 413, "too_large"),
+        ("UIScom", "t0ken", "t0ken", "", 411, "length_required"),
+    ] {
+        let verdict = admit_uis(source, token, presented, length);
+        assert_eq!(verdict["accept"], false, "{reason}");
+        assert_eq!(verdict["status"], status, "{reason}");
+        assert_eq!(verdict["reason"], reason);
+        assert_eq!(verdict["authenticated"], false);
+        assert!(!verdict["text"].as_str().unwrap().is_empty());
+    }
+    let verdict = admit_uis("UIScom", "t0ken", "x", "1");
+    assert_eq!(verdict["text"], "вебхук отклонён: неверный токен в адресе");
+    // English names.
+    let verdict = json_of(
+        &uis.call(
+            "AdmitNotification",
+            &[
+                Val::from("uiscom"),
+                Val::from("a"),
+                Val::from("a"),
+                Val::from("1"),
+            ],
+        )
+        .unwrap(),
+    );
+    assert_eq!(verdict["accept"], true);
+
+    let binotel = host.create_with("Binotel", Mode::Server, "en_US");
+    let admit_request = |source: &str, length: &str| {
+        json_of(
+            &binotel
+                .call("AdmitRequest", &[Val::from(source), Val::from(length)])
+                .unwrap(),
+        )
+    };
+    // No secret yet: refused although the source is right.
+    assert_eq!(admit_request("Binotel", "100")["reason"], "secret_not_set");
+    binotel.set("Secret", "push-secret").unwrap();
+    assert_eq!(admit_request("Binotel", "100")["accept"], true);
+    assert_eq!(
+        admit_request("UIScom", "100")["reason"],
+        "not_the_call_source"
+    );
+    assert_eq!(admit_request("Binotel", "2000000")["status"], 413);
+
+    let now = 1_700_000_000i64;
+    let sign = |json: &Value| {
+        let mut body = json.clone();
+        let signature = binotel::sign_json(&json.to_string(), "push-secret").unwrap();
+        body["signature"] = Value::from(signature);
+        body.to_string()
+    };
+    let push = json!({
+        "requestType": "apiCallCompleted",
+        "callDetails": {"generalCallID": "555", "startTime": (now - 60).to_string(), "internalNumber": "902",
+                        "externalNumber": "0670219424", "disposition": "ANSWER", "billsec": "10"}
+    });
+    let admit_push = |body: &str, keys: &str| {
+        json_of(
+            &binotel
+                .call(
+                    "ДопуститьPush",
+                    &[
+                        Val::from(body),
+                        Val::from("application/json"),
+                        Val::from(now as f64),
+                        Val::from(keys),
+                    ],
+                )
+                .unwrap(),
+        )
+    };
+    let signed = sign(&push);
+    let admitted = admit_push(&signed, "");
+    assert_eq!(admitted["accept"], true, "{admitted}");
+    assert_eq!(admitted["call_id"], "555");
+    assert_eq!(admitted["key"], "555|apicallcompleted|902");
+    assert_eq!(admitted["start_time"], now - 60);
+    let keys = json!([admitted["key"]]).to_string();
+    let replay = admit_push(&signed, &keys);
+    assert_eq!(
+        (
+            replay["accept"].clone(),
+            replay["status"].clone(),
+            replay["reason"].clone()
+        ),
+        (json!(false), json!(200), json!("duplicate"))
+    );
+    assert_eq!(replay["authenticated"], true);
+    let forged = signed.replace("0670219424", "0999999999");
+    assert_eq!(admit_push(&forged, "")["reason"], "bad_signature");
+    assert_eq!(
+        admit_push(&push.to_string(), "")["reason"],
+        "signature_missing"
+    );
+    let mut old = push.clone();
+    old["callDetails"]["startTime"] = Value::from((now - 2 * 86_400).to_string());
+    let stale = admit_push(&sign(&old), "");
+    assert_eq!(
+        (stale["status"].clone(), stale["reason"].clone()),
+        (json!(403), json!("stale"))
+    );
+    assert_eq!(
+        stale["text"],
+        "push refused: its startTime is more than a day old (a replay?)"
+    );
+
+    // What of a refused body may be logged: its length and an md5 prefix, never its text.
+    let print = binotel
+        .call("ОтпечатокТела", &[Val::from(forged.as_str())])
+        .unwrap();
+    assert!(print
+        .str()
+        .starts_with(&format!("{} bytes, md5 ", forged.len())));
+    assert!(!print.str().contains("0999999999"));
+    let print = uis.call("BodyFingerprint", &[Val::from("abc")]).unwrap();
+    assert_eq!(print.str(), "3 bytes, md5 900150983cd2…");
+    // secret_not_set, not_the_call_source, too_large, duplicate, bad_signature, signature_missing, stale.
+    let diagnostics = json_of(&binotel.call("Diagnostics", &[]).unwrap());
+    assert_eq!(diagnostics["state"]["webhooks_refused"], 7);
+}
+
+/// A 1C-Connect call reported by an operator's client: only his own softphone's call, attributed to the number the
+/// administrator gave him, without record links, PBX data or raw body.
+#[test]
+fn a_client_reported_call_is_limited_to_the_operator_himself() {
+    let host = Host::load_default();
+    let uis = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let reported = json!({
+        "source": "1c-connect", "event": "finished", "call_id": "77", "caller": "+79000000000",
+        "extension": "105", "lost": false, "record_urls": ["https://elsewhere.example/r.mp3"],
+        "customer": {"name": "Forged"}, "raw": {"x": 1}
+    });
+    let event = json_of(
+        &uis.call(
+            "ЗвонокОтКлиента",
+            &[Val::from(reported.to_string()), Val::from("101")],
+        )
+        .unwrap(),
+    );
+    assert_eq!(event["extension"], "101");
+    assert_eq!(event["record_urls"], json!([]));
+    assert_eq!(event["customer"], Value::Null);
+    assert_eq!(event["raw"], Value::Null);
+    let mut forged = reported.clone();
+    forged["source"] = Value::from("binotel");
+    assert!(uis
+        .call(
+            "ClientReportedCall",
+            &[Val::from(forged.to_string()), Val::from("101")]
+        )
+        .is_err());
+}

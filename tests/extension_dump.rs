@@ -446,8 +446,8 @@ fn the_dump_holds_the_objects_of_the_naming_contract() {
     let resources = fields("Resource");
     for r in [
         "ИмяСобытия",
-        "ВызываемыйНомер",
-        "ЗвонящийНомер",
+        "НомерЗвонящего",
+        "НомерВызываемого",
         "Канал",
         "ВремяНачала",
         "СсылкаНаЗапись",

@@ -10,11 +10,13 @@ use tb_calls::UtcOffset;
 
 use tb_prims::redact;
 
-use super::pbx::{calls_error, PbxClass, PbxCommon, PbxProps};
+use super::pbx::{calls_error, PbxClass, PbxCommon, PbxMethods, PbxProps};
 use crate::driver::http::join_url;
 use crate::native::{
     AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamSpec, Prop, Value,
 };
+use crate::present::calls::webhook_verdict;
+use tb_calls::webhook;
 
 const API_NAME: &str = "Binotel API";
 
@@ -25,6 +27,64 @@ const PUSH_AS_RECEIVED: &[ParamSpec] = &[
 ];
 
 const METHODS: &[Method<Binotel>] = &[
+    Method {
+        spec: MethodSpec {
+            en: "AdmitRequest",
+            ru: "ДопуститьЗапрос",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("CallSource", "ИсточникЗвонков"),
+                ParamSpec::optional_text("ContentLength", "ДлинаСодержимого"),
+            ],
+        },
+        call: |c, args| {
+            let length = args[1].as_str();
+            let result = webhook::admit_request(&webhook::RequestFacts {
+                pbx: webhook::Pbx::Binotel,
+                configured_source: args[0].as_str(),
+                secret_set: !c.secret.is_empty(),
+                content_length: (!length.trim().is_empty()).then_some(length),
+                cap: webhook::BODY_CAP,
+            });
+            c.count_refusal(result.is_err());
+            Ok(Value::Str(webhook_verdict(
+                result.map(|()| None),
+                c.ctx.lang(),
+            )))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "AdmitPush",
+            ru: "ДопуститьPush",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Body", "Тело"),
+                ParamSpec::optional_text("ContentType", "ТипСодержимого"),
+                ParamSpec::number("Now", "Сейчас"),
+                ParamSpec::optional_text("AcceptedKeysJSON", "ПринятыеКлючиJSON"),
+            ],
+        },
+        call: |c, args| {
+            let keys = webhook::accepted_keys_from_json(args[3].as_str());
+            let now = args[2].as_f64().unwrap_or_default();
+            let result = webhook::admit_push(&webhook::PushFacts {
+                body: args[0].as_str().as_bytes(),
+                content_type: args[1].as_str(),
+                secret: &c.secret,
+                now: now as i64,
+                accepted_keys: &keys,
+            });
+            c.count_refusal(result.is_err());
+            Ok(Value::Str(webhook_verdict(
+                result.as_ref().map(Some).map_err(|r| *r),
+                c.ctx.lang(),
+            )))
+        },
+    },
+    PbxMethods::<Binotel>::BODY_FINGERPRINT,
     Method {
         spec: MethodSpec {
             en: "ParsePush",
@@ -163,9 +223,14 @@ pub struct Binotel {
     pushes: u64,
     api_calls: u64,
     api_failures: u64,
+    webhooks_refused: u64,
 }
 
 impl Binotel {
+    fn count_refusal(&mut self, refused: bool) {
+        self.webhooks_refused += u64::from(refused);
+    }
+
     /// A push whose signature does not match (or is missing) is `Ложь`; anything else wrong is an error.
     fn verify(&mut self, args: &[Value]) -> Result<Value, AddinError> {
         match core::verify_body(args[0].as_str().as_bytes(), args[1].as_str(), &self.secret) {
@@ -241,6 +306,7 @@ impl AddinClass for Binotel {
             pushes: 0,
             api_calls: 0,
             api_failures: 0,
+            webhooks_refused: 0,
         }
     }
 
@@ -254,6 +320,7 @@ impl AddinClass for Binotel {
             "pushes": self.pushes,
             "api_calls": self.api_calls,
             "api_failures": self.api_failures,
+            "webhooks_refused": self.webhooks_refused,
         })
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tb_calls::{CallsError, UtcOffset};
 
 use crate::driver::http::{HttpError, HttpRunner};
-use crate::native::{AddinError, Prop, Value};
+use crate::native::{AddinError, Method, MethodSpec, ParamSpec, Prop, Value};
 
 /// A PBX class: it holds the shared settings.
 pub(super) trait PbxClass: 'static {
@@ -42,6 +42,26 @@ impl<C: PbxClass> PbxProps<C> {
         |c| Ok(c.pbx().proxy_value()),
         |c, value| c.pbx().set_proxy(value),
     );
+}
+
+/// The method every PBX class has: what of a webhook body may be logged (length and an md5 prefix, never the text).
+pub(super) struct PbxMethods<C>(PhantomData<C>);
+
+impl<C: PbxClass> PbxMethods<C> {
+    pub(super) const BODY_FINGERPRINT: Method<C> = Method {
+        spec: MethodSpec {
+            en: "BodyFingerprint",
+            ru: "ОтпечатокТела",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("Body", "Тело")],
+        },
+        call: |_, args| {
+            Ok(Value::from(tb_calls::webhook::body_fingerprint(
+                args[0].as_str().as_bytes(),
+            )))
+        },
+    };
 }
 
 /// Core errors keep their English and Russian texts.

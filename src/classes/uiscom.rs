@@ -8,14 +8,50 @@ use serde_json::json;
 use tb_calls::history::MergeOptions;
 use tb_calls::uis_call_api::{self, EmployeeCall, SimpleCall};
 use tb_calls::uiscom::{self as core, UiscomMethod};
+use tb_calls::webhook;
 
-use super::pbx::{calls_error, PbxClass, PbxCommon, PbxProps};
+use crate::present::calls::webhook_verdict;
+
+use super::pbx::{calls_error, PbxClass, PbxCommon, PbxMethods, PbxProps};
 use crate::native::{
     AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamKind, ParamSpec, Prop, Value,
 };
 use tb_prims::redact;
 
 const METHODS: &[Method<UIScom>] = &[
+    Method {
+        spec: MethodSpec {
+            en: "AdmitNotification",
+            ru: "ДопуститьУведомление",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("CallSource", "ИсточникЗвонков"),
+                ParamSpec::text("Token", "Токен"),
+                ParamSpec::text("PresentedToken", "ПрисланныйТокен"),
+                ParamSpec::optional_text("ContentLength", "ДлинаСодержимого"),
+            ],
+        },
+        call: UIScom::admit,
+    },
+    PbxMethods::<UIScom>::BODY_FINGERPRINT,
+    Method {
+        spec: MethodSpec {
+            en: "ClientReportedCall",
+            ru: "ЗвонокОтКлиента",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("CallJSON", "ЗвонокJSON"),
+                ParamSpec::text("Extension", "ВнутреннийНомер"),
+            ],
+        },
+        call: |_, args| {
+            tb_calls::connect::client_reported_call(args[0].as_str(), args[1].as_str())
+                .map(|event| Value::Str(event.to_json_string()))
+                .map_err(calls_error)
+        },
+    },
     Method {
         spec: MethodSpec {
             en: "NormalizeNotification",
@@ -131,9 +167,28 @@ pub struct UIScom {
     merged: u64,
     api_calls: u64,
     api_failures: u64,
+    webhooks_refused: u64,
 }
 
 impl UIScom {
+    /// `ДопуститьУведомление`: gate 1 of a UIS notification (source, URL token in constant time, size), decided
+    /// from the URL and the headers before 1C reads the body.
+    fn admit(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+        let length = args[3].as_str();
+        let result = webhook::admit_uis(
+            args[0].as_str(),
+            args[1].as_str(),
+            args[2].as_str(),
+            (!length.trim().is_empty()).then_some(length),
+            webhook::BODY_CAP,
+        );
+        self.webhooks_refused += u64::from(result.is_err());
+        Ok(Value::Str(webhook_verdict(
+            result.map(|()| None),
+            self.ctx.lang(),
+        )))
+    }
+
     fn rpc(&mut self, request: uis_call_api::RpcRequest) -> Result<Value, AddinError> {
         let url = self.call_api_url.clone();
         self.api_calls += 1;
@@ -248,6 +303,7 @@ impl AddinClass for UIScom {
             merged: 0,
             api_calls: 0,
             api_failures: 0,
+            webhooks_refused: 0,
         }
     }
 
@@ -261,6 +317,7 @@ impl AddinClass for UIScom {
             "merged": self.merged,
             "api_calls": self.api_calls,
             "api_failures": self.api_failures,
+            "webhooks_refused": self.webhooks_refused,
         })
     }
 }

@@ -8,6 +8,7 @@ use tb_calls::history::{
     merge, parse_notification, parse_previous_named, FieldNames, HistoryMerge, HistoryRecord,
     MergeOptions, Publication,
 };
+use tb_calls::webhook::{AdmittedPush, Refusal};
 use tb_calls::{CallEvent, CallsError, Problem, Subject};
 
 use super::Text;
@@ -34,7 +35,8 @@ const REGISTER_NAMES: FieldNames = FieldNames {
     start_time: &["времяначала", "start_time"],
     incoming: &["входящий", "incoming"],
     channel: &["канал", "channel"],
-    calling_number: &["вызываемыйномер", "calling_number"],
+    // НомерЗвонящего is the extension's register; ВызываемыйНомер is seed 000's name for the same caller's number.
+    calling_number: &["номерзвонящего", "вызываемыйномер", "calling_number"],
 };
 
 /// The result of `ОбъединитьСИсторией` as 1C reads it (fields in this order).
@@ -64,8 +66,13 @@ struct RegisterRecord<'a> {
     incoming: bool,
     #[serde(rename = "Канал")]
     channel: &'a str,
-    #[serde(rename = "ВызываемыйНомер")]
+    /// The caller's number under the extension register's name.
+    #[serde(rename = "НомерЗвонящего")]
     calling_number: &'a str,
+    /// The same number under seed 000's name (its register ИсторияЗвонков calls the caller's number so): kept so
+    /// that configurations built on seed 000 read the result unchanged.
+    #[serde(rename = "ВызываемыйНомер")]
+    calling_number_seed: &'a str,
     #[serde(rename = "ИмяСобытия")]
     event_name: &'a str,
     #[serde(rename = "ТелоЗапроса")]
@@ -96,6 +103,7 @@ impl<'a> From<&'a HistoryMerge> for MergeJson<'a> {
                 incoming: *incoming,
                 channel,
                 calling_number,
+                calling_number_seed: calling_number,
                 event_name,
                 body,
             },
@@ -314,6 +322,88 @@ fn api_text(api: &str, code: &str, message: Text) -> Text {
             format!("{api} returned error {code}: {}", message.en),
             format!("{api} вернул ошибку {code}: {}", message.ru),
         )
+    }
+}
+
+/// The verdict of a webhook gate as 1C reads it: `accept`, the HTTP `status` to answer, the `reason` code, a
+/// `text` for the event log in the object's language, whether the request was `authenticated`, and for an admitted
+/// push its `call_id`, replay `key` and `start_time`.
+pub fn webhook_verdict(
+    result: Result<Option<&AdmittedPush>, Refusal>,
+    lang: crate::native::Lang,
+) -> String {
+    let verdict = match result {
+        Ok(admitted) => serde_json::json!({
+            "accept": true,
+            "status": 200,
+            "reason": "ok",
+            "text": "",
+            "authenticated": admitted.is_some(),
+            "call_id": admitted.map(|a| a.call_id.as_str()),
+            "key": admitted.map(|a| a.key.as_str()),
+            "start_time": admitted.and_then(|a| a.start_time),
+        }),
+        Err(refusal) => serde_json::json!({
+            "accept": false,
+            "status": refusal.http_status(),
+            "reason": refusal.code(),
+            "text": refusal_text(refusal).pick(lang),
+            "authenticated": refusal.authenticated(),
+        }),
+    };
+    verdict.to_string()
+}
+
+/// Why a webhook was refused, for the administrator reading the event log.
+pub fn refusal_text(refusal: Refusal) -> Text {
+    match refusal {
+        Refusal::NotTheCallSource => Text::new(
+            "webhook refused: this PBX is not the configured call source",
+            "вебхук отклонён: эта АТС не выбрана источником звонков",
+        ),
+        Refusal::SecretNotSet => Text::new(
+            "webhook refused: the PBX's secret or URL token is not set",
+            "вебхук отклонён: секрет или токен адреса этой АТС не задан",
+        ),
+        Refusal::LengthRequired => Text::new(
+            "webhook refused: no Content-Length header, the size cannot be checked before reading",
+            "вебхук отклонён: нет заголовка Content-Length, размер нельзя проверить до чтения тела",
+        ),
+        Refusal::LengthInvalid => Text::new(
+            "webhook refused: Content-Length is not a whole number",
+            "вебхук отклонён: Content-Length - не целое число",
+        ),
+        Refusal::TooLarge => Text::new(
+            "webhook refused: the body is larger than 1 MiB",
+            "вебхук отклонён: тело больше 1 МБ",
+        ),
+        Refusal::BadToken => Text::new(
+            "webhook refused: wrong token in the URL",
+            "вебхук отклонён: неверный токен в адресе",
+        ),
+        Refusal::SignatureMissing => {
+            Text::new("push refused: no signature", "push отклонён: нет подписи")
+        }
+        Refusal::BadSignature => Text::new(
+            "push refused: the signature does not match",
+            "push отклонён: подпись не совпадает",
+        ),
+        Refusal::Stale => Text::new(
+            "push refused: its startTime is more than a day old (a replay?)",
+            "push отклонён: его startTime старше суток (повтор?)",
+        ),
+        Refusal::FromTheFuture => Text::new(
+            "push refused: its startTime is more than 5 minutes ahead of this server's clock",
+            "push отклонён: его startTime больше чем на 5 минут впереди часов сервера",
+        ),
+        Refusal::Duplicate => Text::new(
+            "push ignored: this push of the call was accepted before (a replay or a PBX retry)",
+            "push пропущен: этот push звонка уже был принят (повтор или повторная отправка АТС)",
+        ),
+        Refusal::BadBody => Text::new(
+            "webhook refused: the body cannot be read",
+            "вебхук отклонён: тело не читается",
+        ),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::fields::{value_text, Fields};
 use crate::model::{CallEvent, Customer, Direction, Employee, EventKind, Source};
 use crate::php::{decode_form, decode_json, PhpArray, PhpKey, PhpValue};
 use crate::time::{CallTime, UtcOffset};
+use crate::webhook::constant_time_eq;
 
 const WHAT_PUSH: Subject = Subject::BinotelPush;
 const WHAT_PARAMS: Subject = Subject::BinotelParameters;
@@ -202,11 +203,6 @@ pub fn verify_body(
     verify(&message, secret, WHAT_PARAMS)
 }
 
-/// Compares without an early exit, so timing does not tell how much of a guessed signature was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Push events
 // ---------------------------------------------------------------------------------------------------------------
@@ -264,7 +260,11 @@ pub fn parse_push(
 
 /// `callDetails` directly, or the first entry of a `callDetails` keyed by call id.
 fn call_details_object<'a>(fields: &Fields<'a>) -> Option<&'a Map<String, Value>> {
-    let details = fields.object(&["calldetails"])?;
+    call_details_of(fields.object(&["calldetails"])?)
+}
+
+/// The call's own object in a `callDetails` value: the value itself, or its first entry when keyed by call id.
+pub fn call_details_of(details: &Map<String, Value>) -> Option<&Map<String, Value>> {
     let direct = details
         .keys()
         .any(|k| k.eq_ignore_ascii_case("generalCallID") || k.eq_ignore_ascii_case("callID"));

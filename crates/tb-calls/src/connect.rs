@@ -213,3 +213,122 @@ mod tests {
         );
     }
 }
+
+/// The largest client-reported call accepted (a normalized 1C-Connect call is well under 4 KiB).
+pub const CLIENT_CALL_CAP: usize = 64 * 1024;
+
+/// The longest text kept from a client-reported field (numbers, times, reasons).
+const CLIENT_FIELD_CAP: usize = 64;
+
+/// A 1C-Connect call as an operator's client reports it to the server, cut down to what the server may believe.
+///
+/// The 1C-Connect agent runs on the operator's computer, so the server never sees these calls itself and cannot
+/// re-derive them: everything here is the client's word. What the history keeps is therefore limited to a call of
+/// the operator's own softphone: the source must be 1C-Connect, the operator (`extension`) is the one the
+/// administrator assigned to this user (`own_extension`), every text is cut to 64 characters, and what could act on
+/// somebody else — record links (they open in other users' history), the PBX's employee and customer data (shown
+/// on popups), the raw body — is dropped.
+pub fn client_reported_call(json: &str, own_extension: &str) -> Result<CallEvent, CallsError> {
+    const WHAT: Subject = Subject::ConnectCallEvent;
+    if json.len() > CLIENT_CALL_CAP {
+        return Err(CallsError::InvalidField {
+            what: WHAT,
+            field: "Normalized".into(),
+            detail: Problem::Parser(format!("longer than {CLIENT_CALL_CAP} bytes")),
+        });
+    }
+    let mut event: CallEvent = serde_json::from_str(json).map_err(|e| CallsError::NotJson {
+        what: WHAT,
+        detail: Problem::Parser(e.to_string()),
+    })?;
+    if event.source != Source::OneCConnect {
+        return Err(CallsError::InvalidField {
+            what: WHAT,
+            field: "source".into(),
+            detail: Problem::Parser("only calls of the operator's own 1C-Connect softphone".into()),
+        });
+    }
+    if own_extension.trim().is_empty() {
+        return Err(CallsError::MissingField {
+            what: WHAT,
+            field: "extension",
+        });
+    }
+    let cut = |text: Option<String>| -> Option<String> {
+        text.map(|t| t.chars().take(CLIENT_FIELD_CAP).collect())
+    };
+    event.call_id = event.call_id.chars().take(CLIENT_FIELD_CAP).collect();
+    if event.call_id.trim().is_empty() {
+        return Err(CallsError::MissingField {
+            what: WHAT,
+            field: "call_id",
+        });
+    }
+    let caller = cut(event.caller.take());
+    event.set_caller(caller);
+    let callee = cut(event.callee.take());
+    event.set_callee(callee);
+    let other_party = cut(event.other_party.take());
+    event.set_other_party(other_party);
+    let virtual_number = cut(event.virtual_number.take());
+    event.set_virtual_number(virtual_number);
+    event.set_extension(Some(own_extension.trim().to_string()));
+    event.started_at = cut(event.started_at.take());
+    event.answered_at = cut(event.answered_at.take());
+    event.finished_at = cut(event.finished_at.take());
+    event.lost_reason = cut(event.lost_reason.take());
+    event.finish_reason = cut(event.finish_reason.take());
+    event.notification_name = cut(event.notification_name.take());
+    event.record_urls.clear();
+    event.employee = None;
+    event.customer = None;
+    event.raw = Value::Null;
+    Ok(event)
+}
+
+#[cfg(test)]
+mod client_call_tests {
+    use super::*;
+
+    fn reported(extra: &str) -> String {
+        format!(
+            r#"{{"source":"1c-connect","event":"finished","call_id":"c-1","caller":"+7 900 000-00-00","callee":"101","extension":"999","lost":false,"record_urls":["https://evil.example/x"],"customer":{{"id":"1","name":"Forged"}},"raw":{{"big":"x"}}{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn the_operator_is_the_one_assigned_and_nothing_foreign_is_kept() {
+        let event = client_reported_call(&reported(""), "101").unwrap();
+        assert_eq!(event.extension.as_deref(), Some("101"));
+        assert_eq!(event.extension_digits.as_deref(), Some("101"));
+        assert_eq!(event.caller_digits.as_deref(), Some("79000000000"));
+        assert!(event.record_urls.is_empty());
+        assert_eq!(event.customer, None);
+        assert_eq!(event.raw, Value::Null);
+    }
+
+    #[test]
+    fn other_sources_and_operators_without_a_number_are_refused() {
+        let uis = reported("").replace("1c-connect", "uiscom");
+        assert!(client_reported_call(&uis, "101").is_err());
+        assert!(client_reported_call(&reported(""), " ").is_err());
+        assert!(client_reported_call("not json", "101").is_err());
+        let no_id = reported("").replace("\"c-1\"", "\"  \"");
+        assert!(client_reported_call(&no_id, "101").is_err());
+        let huge = reported(&format!(
+            r#","lost_reason":"{}""#,
+            "x".repeat(CLIENT_CALL_CAP)
+        ));
+        assert!(client_reported_call(&huge, "101").is_err());
+    }
+
+    #[test]
+    fn texts_are_cut() {
+        let long = reported(&format!(r#","finish_reason":"{}""#, "я".repeat(500)));
+        let event = client_reported_call(&long, "101").unwrap();
+        assert_eq!(
+            event.finish_reason.unwrap().chars().count(),
+            CLIENT_FIELD_CAP
+        );
+    }
+}

@@ -11,7 +11,7 @@
 //! | ВремяНачала    | resource  | `Start_time` as text (`2016-07-24 23:59:07.863`)   | Строка         |
 //! | Входящий       | resource  | `direction` = `in`                                 | Булево         |
 //! | Канал          | resource  | `extension_phone_number` (the operator)            | Строка(4)      |
-//! | ВызываемыйНомер| resource  | `calling_phone_number` (the seed's name for it)    | Строка         |
+//! | ВызываемыйНомер| resource  | `calling_phone_number` (the seed's name for it; the extension's register calls it НомерЗвонящего) | Строка |
 //! | ИмяСобытия     | resource  | `notification_name`                                | Строка         |
 //! | ТелоЗапроса    | resource  | the whole JSON body                                | Строка (неогр.)|
 //!

@@ -7,6 +7,8 @@
 //!   [`php`], which sees JSON and forms exactly as PHP does, so signatures match byte for byte.
 //! - [`connect`]: 1C-Connect `Call` events.
 //! - [`time`]: fixed-offset time handling shared by all of them.
+//! - [`webhook`]: who may push a call in — the admission gates of the PBX webhooks (source, secret, size,
+//!   signature, replay).
 //!
 //! Nothing here touches a socket, a thread or the system clock; the add-in's classes do the HTTP.
 //!
@@ -32,6 +34,7 @@ pub mod php;
 pub mod time;
 pub mod uis_call_api;
 pub mod uiscom;
+pub mod webhook;
 
 pub use error::{CallsError, Problem, Subject};
 pub use model::{CallEvent, Customer, Direction, Employee, EventKind, Source};
