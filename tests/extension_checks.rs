@@ -127,14 +127,14 @@ fn base_fixtures_hold_what_the_checks_need() {
     );
 }
 
-/// The application module the package ships for a base of kind `variant` (`bare`, `bsp`, `bsp-bpo`, `bpo`).
-///
-/// Today the dump has one module for every base, so every variant is the dump's module. When the packager derives
-/// the variants from the dump's (`bare`) form (issue 15, item 1), this function must return the derived text for
-/// `variant` — by calling the packager's own derivation — so each variant is checked against its base.
+/// The application module the package ships for a base of kind `variant` (`bare`, `bsp`, `bsp-bpo`, `bpo`): the
+/// packager's own derivation (`package::extension::application_module`) from the dump's (`bare`) form, so each
+/// variant is checked against its base exactly as it is written into the release.
 fn app_module_variant(dump: &Path, variant: &str) -> String {
-    let _ = variant;
-    app_module_text(dump)
+    let variant = package::extension::Variant::from_name(variant)
+        .unwrap_or_else(|| panic!("no extension variant named {variant}"));
+    package::extension::application_module(&app_module_text(dump), variant)
+        .unwrap_or_else(|e| panic!("the packager cannot derive the {} module: {e}", variant.name()))
 }
 
 #[test]
@@ -316,9 +316,11 @@ fn unresolved_in(dump: &Path) -> Vec<String> {
         .map(|m| (key(&m.name), m))
         .collect();
     let bsp = base("bsp");
+    let presence = bsl_names::presence_calls(&modules.values().cloned().collect::<Vec<_>>());
     let mut out = Vec::new();
     for (rel, side, extra) in modules_of(dump) {
-        let module = bsl_names::parse_module(&bsl_names::read_text(&dump.join(&rel)));
+        let module =
+            bsl_names::parse_module_with(&bsl_names::read_text(&dump.join(&rel)), &presence);
         let ctx = Context {
             platform: &platform,
             modules: &modules,
@@ -482,11 +484,16 @@ fn every_common_form_but_the_popup_is_opened() {
 #[test]
 fn mutation_form_opened_by_nothing_fails() {
     let copy = Copy::new("forms");
-    // The history form is opened by the panel's code; drop that call and the check must see it.
+    // The history form is opened by the panel's code and by its common command; drop both and the check must see it.
     copy.replace(
         "CommonForms/ТБ_ПанельТелефонии/Ext/Form/Module.bsl",
         "ОткрытьФорму(\"ОбщаяФорма.ТБ_ИсторияЗвонков\");",
         "Возврат;",
+    );
+    copy.replace(
+        "CommonCommands/ТБ_ОткрытьИсториюЗвонков/Ext/CommandModule.bsl",
+        "ОткрытьФорму(\"ОбщаяФорма.ТБ_ИсторияЗвонков\"",
+        "ОткрытьФорму(\"ОбщаяФорма.ТБ_ПанельТелефонии\"",
     );
     assert_found(
         &dump_checks::unopened_forms(&copy.dir, &[POPUP]),

@@ -101,6 +101,8 @@ pub struct Module {
     pub handlers: Vec<NamedHandler>,
     /// Syntax errors (ERROR / MISSING nodes): a module with any is not checked further.
     pub syntax_errors: Vec<String>,
+    /// Keys of the module's functions whose body asks the metadata whether a БСП object exists.
+    pub presence_functions: BTreeSet<String>,
 }
 
 impl Module {
@@ -190,12 +192,25 @@ struct Walker<'s> {
     src: &'s str,
     /// Keys of the module's functions whose body asks the metadata whether a БСП object exists.
     presence_functions: BTreeSet<String>,
+    /// Keys `модуль.функция` of presence functions of other modules (see [`CommonModule::presence_functions`]).
+    qualified_presence: &'s BTreeSet<String>,
     module: Module,
 }
 
 impl<'s> Walker<'s> {
     fn is_presence_condition(&self, cond: tree_sitter::Node<'_>) -> bool {
         if has_presence_marker(text(cond, self.src)) {
+            return true;
+        }
+        let folded: String = key(text(cond, self.src))
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if self
+            .qualified_presence
+            .iter()
+            .any(|q| folded.contains(&format!("{q}(")))
+        {
             return true;
         }
         let mut calls = Vec::new();
@@ -633,6 +648,12 @@ fn collect_kind<'t>(n: tree_sitter::Node<'t>, kind: &str, out: &mut Vec<tree_sit
 
 /// Reads a module's text into what it defines and uses.
 pub fn parse_module(src: &str) -> Module {
+    parse_module_with(src, &BTreeSet::new())
+}
+
+/// [`parse_module`], where a call of any `модуль.функция` of `qualified_presence` (keys) in a condition also counts
+/// as a БСП-presence check (see [`presence_calls`]).
+pub fn parse_module_with(src: &str, qualified_presence: &BTreeSet<String>) -> Module {
     let src = src.trim_start_matches('\u{feff}');
     let tree = parser().parse(src, None).expect("the parser gives a tree");
     let root = tree.root_node();
@@ -641,19 +662,21 @@ pub fn parse_module(src: &str) -> Module {
     // Pass 1: which functions of the module are БСП-presence checks.
     let mut defs = Vec::new();
     collect_kind(root, "function_definition", &mut defs);
-    let presence_functions = defs
+    let presence_functions: BTreeSet<String> = defs
         .iter()
         .filter(|d| has_presence_marker(text(**d, src)))
         .filter_map(|d| d.child_by_field_name("name").map(|n| key(text(n, src))))
         .collect();
     let mut walker = Walker {
         src,
-        presence_functions,
+        presence_functions: presence_functions.clone(),
+        qualified_presence,
         module: Module::default(),
     };
     walker.node(root, None, false);
     let mut module = walker.module;
     module.syntax_errors = errors;
+    module.presence_functions = presence_functions;
     module
 }
 
@@ -671,6 +694,10 @@ pub struct CommonModule {
     pub server_call: bool,
     pub privileged: bool,
     pub exports: BTreeSet<String>,
+    /// Keys of exported functions whose body asks the metadata whether a БСП object exists: a call of one of them
+    /// (`Модуль.Функция()`) in a condition is a БСП-presence check in every module that can call it — this is how a
+    /// client learns from the server that БСП is there.
+    pub presence_functions: BTreeSet<String>,
 }
 
 /// What a base configuration defines that an extension can clash with or depend on.
@@ -788,6 +815,18 @@ fn flag(xml: &str, name: &str) -> bool {
 }
 
 /// The common modules of a dump: flags from `CommonModules/<name>.xml`, exports from its `Ext/Module.bsl`.
+/// Keys `модуль.функция` of every presence function of the extension's common modules, for [`parse_module_with`].
+pub fn presence_calls(modules: &[CommonModule]) -> BTreeSet<String> {
+    modules
+        .iter()
+        .flat_map(|m| {
+            m.presence_functions
+                .iter()
+                .map(move |f| format!("{}.{f}", key(&m.name)))
+        })
+        .collect()
+}
+
 pub fn common_modules(dir: &Path) -> Vec<CommonModule> {
     let cm = dir.join("CommonModules");
     let Ok(entries) = std::fs::read_dir(&cm) else {
@@ -815,6 +854,7 @@ pub fn common_modules(dir: &Path) -> Vec<CommonModule> {
             server_call: flag(&xml, "ServerCall"),
             privileged: flag(&xml, "Privileged"),
             exports: BTreeSet::new(),
+            presence_functions: BTreeSet::new(),
         };
         let bsl = cm.join(&name).join("Ext/Module.bsl");
         if bsl.exists() {
@@ -824,6 +864,11 @@ pub fn common_modules(dir: &Path) -> Vec<CommonModule> {
                 .iter()
                 .filter(|x| x.export)
                 .map(|x| key(&x.name))
+                .collect();
+            m.presence_functions = module
+                .presence_functions
+                .intersection(&m.exports)
+                .cloned()
                 .collect();
         }
         out.push(m);
