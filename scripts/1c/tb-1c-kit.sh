@@ -150,7 +150,7 @@ row() { # row <step> <code> <status> <log>
     printf '| %s | %s | %s | %s | %s |\n' "$BASE" "$1" "$2" "$3" "${log:-—}" >>"$REPORT"
 }
 
-# run_step <id> <kind> <args…>: kind v8 (1cv8 <args> /Out), designer (1cv8 DESIGNER /F <ib> …), ibcmd
+# run_step <id> <kind> <args…>: kind create (1cv8 <args> File="<ib>" /Out), designer (1cv8 DESIGNER /F <ib> …), ibcmd
 # (stdout and stderr into the log) or detect (the variant from the dump <args>). After a failed step the
 # base's remaining steps are reported as skipped. EXPECT_IN_LOG=<regex> makes the step fail unless its log
 # has a matching line.
@@ -167,9 +167,9 @@ run_step() {
         return 0
     fi
     case $kind in
-        v8)
-            printf '%q ' "$V8" "$@" /Out "$log" /DisableStartupDialogs >"$log.command"
-            run_with_timeout "$V8" "$@" /Out "$log" /DisableStartupDialogs >"$log.console" 2>&1 || code=$?
+        create)
+            printf '%q ' "$V8" "$@" "File=\"$IB\"" /Out "$log" /DisableStartupDialogs >"$log.command"
+            run_with_timeout "$V8" "$@" "File=\"$IB\"" /Out "$log" /DisableStartupDialogs >"$log.console" 2>&1 || code=$?
             ;;
         designer)
             printf '%q ' "$V8" DESIGNER /F "$IB" /DisableStartupDialogs /DisableStartupMessages "$@" \
@@ -251,7 +251,7 @@ check_base() {
     local source=$2 override=$3
     rm -rf "$BASE_DIR"
     mkdir -p "$BASE_DIR/logs" "$BASE_DIR/config"
-    run_step create v8 CREATEINFOBASE "File=\"$IB\""
+    run_step create create CREATEINFOBASE
     if [ -d "$source" ]; then
         run_step load-config designer /LoadConfigFromFiles "$source"
     else

@@ -52,7 +52,10 @@ if [ "$(installed_version)" != "$ACTIONLINT_VERSION" ]; then
         note "go install failed ($(tail -n 1 "$log")); building the downloaded module instead"
         dir=$(go mod download -json "$MODULE@v$ACTIONLINT_VERSION" 2>>"$log" \
             | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-        [ -n "$dir" ] && [ -d "$dir" ] || { tail -n 20 "$log" >&2; fail "cannot download $MODULE@v$ACTIONLINT_VERSION"; }
+        if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+            tail -n 20 "$log" >&2
+            fail "cannot download $MODULE@v$ACTIONLINT_VERSION"
+        fi
         (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$BIN/actionlint" ./cmd/actionlint) >>"$log" 2>&1 \
             || { tail -n 20 "$log" >&2; fail "go build of $MODULE@v$ACTIONLINT_VERSION failed (log: $log)"; }
     fi
