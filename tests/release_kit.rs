@@ -1003,3 +1003,171 @@ fn mutation_actionlint_and_the_release_check_fail_on_planted_defects() {
         .expect_err("a release not built by the package must fail");
     std::fs::remove_dir_all(dir).ok();
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// The .cmd kit itself, under Wine's cmd
+
+/// `Z:\…` — the Windows path Wine gives a Unix path.
+fn wine_path(path: &Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
+}
+
+/// Runs scripts/1c/tb-1c-kit.cmd under Wine's cmd against the fake platform built for Windows from
+/// tests/fake-1c/fake-1c.c (MinGW-w64 and Wine come from scripts/setup/30-windows.sh). Wine has no
+/// PowerShell, so the variants are given with --variant-*; Wine's cmd also ignores `chcp 65001`, so only the
+/// ASCII parts of its report (steps, codes, RESULT) are compared.
+fn run_cmd_kit(fake: &Fake, env: &[(&str, &str)]) -> (Option<i32>, String, Vec<Vec<String>>) {
+    let bin = fake.dir.join("bin-win");
+    std::fs::create_dir_all(&bin).unwrap();
+    if !bin.join("1cv8.exe").is_file() {
+        let gcc = Command::new("x86_64-w64-mingw32-gcc")
+            .arg("-O1")
+            .arg("-o")
+            .arg(bin.join("1cv8.exe"))
+            .arg(root().join("tests/fake-1c/fake-1c.c"))
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("x86_64-w64-mingw32-gcc: {e} (scripts/setup/30-windows.sh installs it)")
+            });
+        assert!(
+            gcc.status.success(),
+            "building the fake 1cv8.exe: {}",
+            text(&gcc)
+        );
+        std::fs::copy(bin.join("1cv8.exe"), bin.join("ibcmd.exe")).unwrap();
+    }
+    let prefix = root().join("target/release-kit-wine");
+    std::fs::create_dir_all(&prefix).unwrap();
+    let log = fake.dir.join("calls-cmd.log");
+    let _ = std::fs::remove_file(&log);
+    let w = |p: &Path| wine_path(p);
+    let mut cmd = Command::new("wine");
+    cmd.arg("cmd")
+        .arg("/c")
+        .arg(w(&root().join("scripts/1c/tb-1c-kit.cmd")))
+        .args(["--v8", &w(&bin.join("1cv8.exe"))])
+        .args(["--bare", &w(&fake.dir.join("bare"))])
+        .args(["--bsp", &w(&fake.dir.join("bsp.cf"))])
+        .args(["--dist", &w(&fake.dir.join("dist"))])
+        .args(["--work", &w(&fake.dir.join("work-cmd"))])
+        .args(["--variant-bare", "bare", "--variant-bsp", "bsp-bpo"])
+        .current_dir(&fake.dir)
+        .env("WINEPREFIX", &prefix)
+        .env("WINEDEBUG", "-all")
+        .env("FAKE_1C_LOG", w(&log))
+        .env_remove("FAKE_1C_FAIL")
+        .env_remove("FAKE_IBCMD_IGNORE_SAFE_MODE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("wine: {e} (scripts/setup/30-windows.sh installs it)"));
+    let report = std::fs::read(fake.dir.join("work-cmd/report.md"))
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let calls = std::fs::read(&log)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            l.trim_end_matches(['\r', '\u{1f}'])
+                .split('\u{1f}')
+                .map(String::from)
+                .collect()
+        })
+        .collect();
+    (out.status.code(), report, calls)
+}
+
+/// One call with the fake's dir as `<dir>`, `/` separators, the two work dirs as one, and quotes dropped
+/// (the C runtime of a Windows program strips them from `File="…"`).
+fn normalized(calls: &[Vec<String>], dir: &Path) -> Vec<Vec<String>> {
+    let unix = dir.display().to_string();
+    let windows = wine_path(dir);
+    calls
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|a| {
+                    a.replace(&windows, "<dir>")
+                        .replace(&unix, "<dir>")
+                        .replace('\\', "/")
+                        .replace("<dir>/work-cmd/", "<dir>/work/")
+                        .replace('"', "")
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn cmd_kit_under_wine_issues_the_same_calls_as_the_bash_kit() {
+    let fake = Fake::new("wine");
+    let (out, report) = fake.run(
+        &[
+            "--bsp",
+            &fake.bsp(),
+            "--variant-bare",
+            "bare",
+            "--variant-bsp",
+            "bsp-bpo",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}\n{report}", text(&out));
+    let bash_calls = normalized(&fake.calls(), &fake.dir);
+
+    let (code, report, calls) = run_cmd_kit(&fake, &[]);
+    assert_eq!(code, Some(0), "tb-1c-kit.cmd under Wine:\n{report}");
+    assert_eq!(verdict(&report), "passed", "{report}");
+    let rows = report_rows(&report);
+    assert_eq!(rows.len(), 24, "{report}");
+    assert!(rows.values().all(|(code, _)| code == "0"), "{report}");
+    let cmd_calls = normalized(&calls, &fake.dir);
+    assert_eq!(cmd_calls.len(), bash_calls.len(), "{cmd_calls:#?}");
+    for (c, b) in cmd_calls.iter().zip(&bash_calls) {
+        assert_eq!(c, b, "tb-1c-kit.cmd and tb-1c-kit.sh issue different calls");
+    }
+}
+
+#[test]
+fn mutation_cmd_kit_under_wine_reports_a_failing_step() {
+    let fake = Fake::new("wine-fail");
+    let (code, report, _) = run_cmd_kit(&fake, &[("FAKE_1C_FAIL", "bsp:/CheckModules:101")]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(verdict(&report), "failed", "{report}");
+    let rows = report_rows(&report);
+    assert_eq!(
+        rows[&("bsp".into(), "check-modules".into())].0,
+        "101",
+        "{report}"
+    );
+    assert_eq!(
+        rows[&("bsp".into(), "check-config".into())].0,
+        "-",
+        "skipped after the failure:\n{report}"
+    );
+    assert!(
+        rows.iter()
+            .filter(|((b, _), _)| b == "bare")
+            .all(|(_, (c, _))| c == "0"),
+        "{report}"
+    );
+
+    // /DumpResult other than 0 with exit code 0, and safe mode left on.
+    let (code, report, _) = run_cmd_kit(&fake, &[("FAKE_1C_FAIL", "bare:/CheckConfig:dumpresult")]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        report_rows(&report)[&("bare".into(), "check-config".into())].0,
+        "1",
+        "{report}"
+    );
+    let (code, report, _) = run_cmd_kit(&fake, &[("FAKE_IBCMD_IGNORE_SAFE_MODE", "1")]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(
+        report_rows(&report)[&("bare".into(), "safe-mode-check".into())].0,
+        "1",
+        "{report}"
+    );
+}

@@ -67,8 +67,13 @@ if exist "%BSP%" if not exist "%BSP%\*" goto bsp_checked
 echo tb-1c-kit: the BSP configuration is neither a .cf file nor a Designer dump: "%BSP%" 1>&2
 exit /b 2
 :bsp_checked
-for %%V in ("%VARIANT_BARE%" "%VARIANT_BSP%") do call :known_variant %%V || exit /b 2
-if not exist "%WORK%" mkdir "%WORK%" || (echo tb-1c-kit: cannot create "%WORK%" 1>&2 & exit /b 2)
+call :known_variant "%VARIANT_BARE%"
+if errorlevel 1 exit /b 2
+call :known_variant "%VARIANT_BSP%"
+if errorlevel 1 exit /b 2
+rem No "||" after commands here and below: errorlevel is tested explicitly, the same in every cmd.
+if not exist "%WORK%" mkdir "%WORK%"
+if not exist "%WORK%" (echo tb-1c-kit: cannot create "%WORK%" 1>&2 & exit /b 2)
 for %%I in ("%WORK%") do set "WORK=%%~fI"
 set "REPORT=%WORK%\report.md"
 set "FAILED_STEPS=0"
@@ -110,7 +115,9 @@ exit /b %CODE%
 rem ---------------------------------------------------------------------------------------------------
 :known_variant
 if "%~1"=="" exit /b 0
-for %%K in (bsp-bpo bsp bpo bare) do if "%~1"=="%%K" exit /b 0
+set "KNOWN="
+for %%K in (bsp-bpo bsp bpo bare) do if "%~1"=="%%K" set "KNOWN=1"
+if defined KNOWN exit /b 0
 echo tb-1c-kit: unknown variant %~1 (one of: bsp-bpo bsp bpo bare) 1>&2
 exit /b 1
 
@@ -142,7 +149,8 @@ call :run_step variant detect "%BASE_DIR%\config"
 call :run_step load-extension designer /LoadConfigFromFiles "%EXT_DIR%" -Extension "%EXTENSION%"
 call :run_step update-extension designer /UpdateDBCfg -Extension "%EXTENSION%"
 call :run_step safe-mode-off ibcmd infobase config extension update "--db-path=%IB%" "--name=%EXTENSION%" "--safe-mode=no"
-set "EXPECT=^ *safe-mode *: *no *$"
+rem The log must have the line "safe-mode : no" (key and value between spaces and a colon, as ibcmd prints).
+set "EXPECT=safe-mode : no"
 call :run_step safe-mode-check ibcmd infobase config extension info "--db-path=%IB%" "--name=%EXTENSION%"
 call :run_step check-apply designer /CheckCanApplyConfigurationExtensions -Extension "%EXTENSION%"
 call :run_step check-modules designer /CheckModules -ThinClient -Server -ExternalConnection -Extension "%EXTENSION%"
@@ -215,14 +223,28 @@ set "ROW_STATUS=пройден"
 if not "%CODE%"=="0" set "ROW_STATUS=не пройден: код %CODE%"
 if not "%CODE%"=="0" goto run_step_status
 if not "%KIND%"=="designer" goto run_step_expect
-set "DUMPED=пусто"
 if not exist "%RESULT%" (set "CODE=1" & set "ROW_STATUS=не пройден: нет файла /DumpResult" & goto run_step_status)
-rem PowerShell reads the file whatever its BOM; the platform writes the result code alone.
-for /f "usebackq delims=" %%R in (`powershell -NoProfile -ExecutionPolicy Bypass -Command "(Get-Content -LiteralPath $env:RESULT -Raw).Trim()"`) do set "DUMPED=%%R"
-if not "%DUMPED%"=="0" (set "CODE=1" & set "ROW_STATUS=не пройден: /DumpResult = %DUMPED%" & goto run_step_status)
+rem The platform writes the result code alone. Passed: the first line is "0", possibly after a byte order mark
+rem (whatever stands before the last character holds no digit). Plain cmd only, no findstr: the same test
+rem then runs under Wine's cmd in tests/release_kit.rs.
+set "DUMPED="
+for /f "usebackq delims=" %%R in ("%RESULT%") do if not defined DUMPED set "DUMPED=%%R"
+if not defined DUMPED set "DUMPED=пусто"
+set "DUMPED=%DUMPED: =%"
+set "DIGIT=%DUMPED:~-1%"
+set "BEFORE=%DUMPED:~0,-1%"
+set "STRIPPED=%BEFORE%"
+if defined BEFORE for %%D in (0 1 2 3 4 5 6 7 8 9) do call set "STRIPPED=%%STRIPPED:%%D=%%"
+if "%DIGIT%"=="0" if "%STRIPPED%"=="%BEFORE%" goto run_step_expect
+set "CODE=1"
+set "ROW_STATUS=не пройден: /DumpResult = %DUMPED%"
+goto run_step_status
 :run_step_expect
 if not defined EXPECT goto run_step_status
-findstr /R /C:"%EXPECT%" "%LOG%" >nul 2>&1 || (set "CODE=1" & set "ROW_STATUS=не пройден: в выводе нет строки /%EXPECT%/")
+set "FOUND="
+for /f "tokens=1,2 delims=: " %%K in ("%EXPECT%") do (set "EXPECT_KEY=%%K" & set "EXPECT_VALUE=%%L")
+for /f "usebackq tokens=1,2 delims=: " %%K in ("%LOG%") do if "%%K"=="%EXPECT_KEY%" if "%%L"=="%EXPECT_VALUE%" set "FOUND=1"
+if not defined FOUND (set "CODE=1" & set "ROW_STATUS=не пройден: в выводе нет строки «%EXPECT%»")
 :run_step_status
 set "EXPECT="
 if defined NOTE set "ROW_STATUS=%ROW_STATUS% (%NOTE%)"
