@@ -818,10 +818,9 @@ fn variant_comes_from_the_application_module_or_the_override() {
     let load = fake
         .calls()
         .into_iter()
-        .filter(|c| {
+        .rfind(|c| {
             c.contains(&"-Extension".to_string()) && c.contains(&"/LoadConfigFromFiles".to_string())
         })
-        .last()
         .unwrap();
     assert!(
         load.iter()

@@ -1,8 +1,9 @@
 @echo off
 rem TelephonyBridge on a real 1C platform, Windows: the release gate (docs/development.md, "Proverka na platforme 1C").
 rem The same steps, in the same order and with the same keys, as tb-1c-kit.sh: read its header for what each
-rem step does, where every key comes from, the options and the exit codes (tests/release_kit.rs compares the
-rem two step lists). This file is kept in UTF-8 with CRLF line ends; it switches the console to UTF-8 (chcp 65001).
+rem step does, where every key comes from, the options and the exit codes. tests/release_kit.rs compares the two
+rem step lists and runs this file under Wine's cmd against a fake 1cv8.exe/ibcmd.exe: its calls equal the bash
+rem kit's. This file is kept in UTF-8 with CRLF line ends; it switches the console to UTF-8 (chcp 65001).
 rem
 rem   scripts\1c\tb-1c-kit.cmd --v8 "C:\Program Files\1cv8\<version>\bin\1cv8.exe" [--bsp <file.cf or dump dir>]
 rem        [--bare DIR] [--dist DIR] [--ibcmd PATH] [--work DIR] [--variant-bare V] [--variant-bsp V]
