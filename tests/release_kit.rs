@@ -1035,13 +1035,33 @@ fn run_cmd_kit(fake: &Fake, env: &[(&str, &str)]) -> (Option<i32>, String, Vec<V
         );
         std::fs::copy(bin.join("1cv8.exe"), bin.join("ibcmd.exe")).unwrap();
     }
+    // One Wine prefix for these tests, created once before any of them uses it (the tests run in parallel);
+    // no debugger, Mono or Gecko dialogs, as in scripts/windows/wine-run.sh.
+    static PREFIX: std::sync::Once = std::sync::Once::new();
     let prefix = root().join("target/release-kit-wine");
-    std::fs::create_dir_all(&prefix).unwrap();
+    let overrides = "winedbg.exe=d;mscoree=d;mshtml=d";
+    PREFIX.call_once(|| {
+        std::fs::create_dir_all(&prefix).unwrap();
+        let boot = Command::new("timeout")
+            .args(["180", "wine", "wineboot", "-i"])
+            .env("WINEPREFIX", &prefix)
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", overrides)
+            .output()
+            .unwrap_or_else(|e| panic!("wine: {e} (scripts/setup/30-windows.sh installs it)"));
+        assert!(
+            prefix.join("system.reg").is_file(),
+            "no Wine prefix at {}: {}",
+            prefix.display(),
+            text(&boot)
+        );
+    });
     let log = fake.dir.join("calls-cmd.log");
     let _ = std::fs::remove_file(&log);
     let w = |p: &Path| wine_path(p);
-    let mut cmd = Command::new("wine");
-    cmd.arg("cmd")
+    // `timeout`: a step that hangs under Wine fails the test instead of stalling the suite.
+    let mut cmd = Command::new("timeout");
+    cmd.args(["300", "wine", "cmd"])
         .arg("/c")
         .arg(w(&root().join("scripts/1c/tb-1c-kit.cmd")))
         .args(["--v8", &w(&bin.join("1cv8.exe"))])
@@ -1053,6 +1073,7 @@ fn run_cmd_kit(fake: &Fake, env: &[(&str, &str)]) -> (Option<i32>, String, Vec<V
         .current_dir(&fake.dir)
         .env("WINEPREFIX", &prefix)
         .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", overrides)
         .env("FAKE_1C_LOG", w(&log))
         .env_remove("FAKE_1C_FAIL")
         .env_remove("FAKE_IBCMD_IGNORE_SAFE_MODE");
