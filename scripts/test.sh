@@ -16,6 +16,12 @@ export PATH="$PWD/.tools/bin:$PATH"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== release kit: bash -n and ShellCheck (scripts/1c), actionlint (.github/workflows)"
+# The same checks, with their mutation tests and the kit's run against a fake 1cv8, are in
+# tests/release_kit.rs (cargo test below); here they fail first and name the file.
+bash -n scripts/1c/tb-1c-kit.sh
+shellcheck scripts/1c/tb-1c-kit.sh scripts/setup/50-release-tools.sh
+actionlint .github/workflows/*.yml
 echo "== BSL Language Server: bsl-examples, README.md, docs/*.md"
 # The extension dump is its own srcDir so the analyzer reads its metadata; loose examples and the
 # Markdown snippets share one run (see scripts/bsl-check.sh).
