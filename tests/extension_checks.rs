@@ -133,8 +133,12 @@ fn base_fixtures_hold_what_the_checks_need() {
 fn app_module_variant(dump: &Path, variant: &str) -> String {
     let variant = package::extension::Variant::from_name(variant)
         .unwrap_or_else(|| panic!("no extension variant named {variant}"));
-    package::extension::application_module(&app_module_text(dump), variant)
-        .unwrap_or_else(|e| panic!("the packager cannot derive the {} module: {e}", variant.name()))
+    package::extension::application_module(&app_module_text(dump), variant).unwrap_or_else(|e| {
+        panic!(
+            "the packager cannot derive the {} module: {e}",
+            variant.name()
+        )
+    })
 }
 
 #[test]
@@ -465,6 +469,105 @@ fn mutation_bsp_module_by_name_without_a_presence_check_fails() {
     assert_found(
         &bsl_names::unresolved_names(&bsl_names::parse_module(direct), &ctx),
         "ОбщегоНазначения is a БСП name, used directly",
+    );
+}
+
+/// The client learns that БСП is there from an exported server function that asks the metadata
+/// (`ТБ_ТелефонияВызовСервера.ЕстьПодключениеКомпонентБСП`): its call guards the client's `Вычислить`. Plant a server
+/// function that does not ask the metadata and the same client code must fail.
+#[test]
+fn mutation_client_guard_by_a_server_function_that_asks_nothing_fails() {
+    let copy = Copy::new("server-guard");
+    let server = "CommonModules/ТБ_ТелефонияВызовСервера/Ext/Module.bsl";
+    let text = bsl_names::read_text(&copy.path(server));
+    assert!(
+        unresolved_in(&copy.dir).is_empty(),
+        "the copy passes before the defect is planted"
+    );
+    let folded = key(&text);
+    assert!(
+        folded.contains("метаданные.общиемодули.найти("),
+        "{server}: the presence function asks the metadata"
+    );
+    // The same function, answering from a constant instead of the metadata.
+    let planted: String = text
+        .replace("Метаданные.ОбщиеМодули.Найти(", "Новый Структура(")
+        .replace("метаданные.общиемодули.найти(", "новый структура(");
+    std::fs::write(copy.path(server), planted).expect("write");
+    assert_found(
+        &unresolved_in(&copy.dir),
+        "\"ОбщегоНазначенияКлиент\" reaches БСП by name without a БСП-presence check",
+    );
+}
+
+/// Common commands of the extension that no role but the webhook role may see.
+fn commands_nobody_sees(dump: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dump.join("CommonCommands")) else {
+        return out;
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.strip_suffix(".xml").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    let roles: Vec<(String, String)> = std::fs::read_dir(dump.join("Roles"))
+        .expect("Roles")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .map(|e| {
+            let role = e.file_name().to_string_lossy().into_owned();
+            let rights = bsl_names::read_text(&e.path().join("Ext/Rights.xml"));
+            (role, rights)
+        })
+        .filter(|(role, _)| role != "ТБ_ВебхукиТелефонии")
+        .collect();
+    for name in names {
+        let object = format!("<name>CommonCommand.{name}</name>");
+        let seen = roles.iter().any(|(_, rights)| {
+            rights.split("<object>").any(|o| {
+                o.contains(&object)
+                    && o.contains("<name>View</name>")
+                    && o.contains("<value>true</value>")
+            })
+        });
+        if !seen {
+            out.push(format!(
+                "CommonCommands/{name}: no role of the extension (but the webhook role) grants View on it — \
+                 the command is invisible to every user without full rights"
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_common_command_is_seen_by_a_role() {
+    let v = commands_nobody_sees(&dump());
+    assert!(
+        v.is_empty(),
+        "{}",
+        report("common commands nobody sees", &v)
+    );
+}
+
+#[test]
+fn mutation_command_without_a_role_fails() {
+    let copy = Copy::new("command-rights");
+    for role in ["ТБ_ОператорТелефонии", "ТБ_АдминистраторТелефонии"]
+    {
+        copy.replace(
+            &format!("Roles/{role}/Ext/Rights.xml"),
+            "<name>CommonCommand.ТБ_ОткрытьИсториюЗвонков</name>",
+            "<name>CommonCommand.ТБ_Другая</name>",
+        );
+    }
+    assert_found(
+        &commands_nobody_sees(&copy.dir),
+        "CommonCommands/ТБ_ОткрытьИсториюЗвонков: no role",
     );
 }
 
