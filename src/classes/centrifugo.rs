@@ -392,6 +392,8 @@ const MAX_MESSAGE_FLOOR: usize = 65_536;
 /// (32 MiB) in all: a quarter of that keeps one message's event well inside the bound with room for the events
 /// around it. The 64 MiB allowed before brought back the 32-bit client's out-of-memory crash.
 pub const MAX_MESSAGE_CEILING: usize = crate::events::DEFAULT_QUEUE_BYTES / 4;
+// The build fails if the event queue's bound is ever lowered below what one message may need.
+const _: () = assert!(2 * MAX_MESSAGE_CEILING < crate::events::DEFAULT_QUEUE_BYTES);
 
 /// What a МаксимальныйРазмерСообщения value means: the bytes to use, and whether the value was lowered to
 /// [`MAX_MESSAGE_CEILING`]; `None` for anything but a whole number from [`MAX_MESSAGE_FLOOR`] up.
@@ -791,7 +793,6 @@ mod tests {
     /// Issue 16: 64 MiB was accepted against the event queue's 32 MiB bound.
     #[test]
     fn max_message_size_never_exceeds_what_the_event_queue_can_hold() {
-        assert!(2 * MAX_MESSAGE_CEILING < crate::events::DEFAULT_QUEUE_BYTES);
         let mut class = Centrifugo::new(ClassContext::new("Centrifugo"));
         let read = |c: &Centrifugo| c.max_message.load(Ordering::Relaxed);
         assert_eq!(read(&class), DEFAULT_MAX_MESSAGE);
