@@ -32,10 +32,13 @@ fn in_ci_a_missing_tool_panics() {
             "{text}"
         );
     }
-    // The reason the Wine pass allows does not excuse a missing tool on Linux.
-    let wine_only = Policy::parse(Some("true"), Some("wine-linux-program"));
-    let on_linux = std::panic::catch_unwind(|| require_with(&name, &wine_only));
-    assert_eq!(on_linux.is_err(), !cfg!(windows));
+    // The reason the Wine pass allows does not excuse a missing tool on Linux. (Not asked under Wine, where it
+    // would skip for real and print a skip line into the pass's own count.)
+    if !cfg!(windows) {
+        let wine_only = Policy::parse(Some("true"), Some("wine-linux-program"));
+        let on_linux = std::panic::catch_unwind(|| require_with(&name, &wine_only));
+        assert!(on_linux.is_err());
+    }
 }
 
 /// `TB_TOOLS_DIR` (where `scripts/setup/*.sh` install when it is set) is where the tests look first.
