@@ -3,7 +3,8 @@
 //! The platform keeps a tiny event buffer (depth 1 until SetEventBufferDepth) and silently
 //! drops an event when it is full — ExternalEvent just returns false. So every event first
 //! enters this object's own queue, bounded both by count and by total bytes (oldest dropped,
-//! counted and announced by `EventsDropped`), and one delivery thread (started through
+//! counted and announced by the `EventsDropped` event and property; an event larger than the
+//! whole byte bound is dropped alone, never queued), and one delivery thread (started through
 //! `driver::spawn`) hands them over in order, retrying the head until the platform takes it,
 //! backing off to about a second while the platform keeps refusing. Senders never block: they
 //! are network worker threads that must keep reading their sockets.
