@@ -5,12 +5,16 @@
 #[path = "support/centrifugo_server.rs"]
 mod server;
 
+#[cfg(unix)]
 use std::path::Path;
 use std::process::Command;
 
 use addin_host::skip::Policy;
-use server::{find_tool, require_with};
+#[cfg(unix)]
+use server::find_tool;
+use server::require_with;
 
+#[cfg(unix)]
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// With CI set, a missing tool fails the test that needs it, and says what to install.
@@ -192,6 +196,7 @@ fn test_sh_runs_every_script_through_bash() {
 }
 
 /// The lines of a shell script that run a `scripts/…` file without `bash`, or test its exec bit.
+#[cfg(unix)]
 fn unsafe_script_calls(script: &str) -> Vec<String> {
     script
         .lines()
