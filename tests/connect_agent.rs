@@ -930,22 +930,59 @@ fn agent_objects_cannot_impersonate_the_add_ins_own_events() {
     assert_eq!(object.done().platform_calls_after_done, 0);
 }
 
+/// The log lines of `path` whose message is `message`, as JSON.
+#[cfg(unix)]
+fn log_lines(path: &std::path::Path, message: &str) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["msg"] == message)
+        .collect()
+}
+
+/// Waits until the log at `path` has a failed connect attempt and returns its reason: the refusal text.
+#[cfg(unix)]
+fn refusal_in_log(path: &std::path::Path) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let found = log_lines(path, "agent connect attempt failed");
+        if let Some(line) = found.last() {
+            return line.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failed connect attempt in the log: {}",
+            std::fs::read_to_string(path).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Another local user must not be able to pose as the agent: a socket that is not ours is refused before any
-/// byte goes out, and so is a socket served by a process of another user (`SO_PEERCRED`). Needs root (to hand a
-/// socket to another user); says so and returns otherwise.
+/// byte goes out, and so is a socket served by a process of another user (`SO_PEERCRED`). Each refusal is
+/// checked by its text, so the test cannot pass because the connect failed for some other reason. Needs root
+/// (to hand a socket to another user): CI runs as root, and there a skip is a failure (`addin_host::skip`).
 #[cfg(unix)]
 #[test]
 fn a_socket_or_a_server_of_another_user_is_refused() {
+    use std::io::BufRead;
     use std::os::unix::fs::{chown, PermissionsExt};
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: needs root to give a socket to another user");
+        addin_host::skip::skip("not-root", "needs root to give a socket to another user");
         return;
     }
     const NOBODY: u32 = 65534;
     let host = Host::load_default();
+    let logs = std::env::temp_dir().join(format!("tb-peer-logs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&logs);
+    std::fs::create_dir_all(&logs).unwrap();
     let agent = Agent::start(&socket_path());
     chown(&agent.path, Some(NOBODY), Some(NOBODY)).unwrap();
     let object = host.create_with("ConnectAgent", Mode::Client, "en_US");
+    let owner_log = logs.join("owner.log");
+    object.set("LogFile", owner_log.to_str().unwrap()).unwrap();
+    object.set("LogLevel", "debug").unwrap();
     object.set("AutoReconnect", false).unwrap();
     object
         .set("PipeAddress", agent.path.to_str().unwrap())
@@ -953,12 +990,19 @@ fn a_socket_or_a_server_of_another_user_is_refused() {
     let opened = object
         .call("ConnectToAgent", &[Val::from("operator")])
         .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
     assert_eq!(
         opened,
         Val::Bool(false),
         "a socket of another user was used"
     );
+    let refusal = refusal_in_log(&owner_log);
+    assert!(
+        refusal.contains(&format!(
+            "the socket belongs to user {NOBODY} and this process runs as user 0"
+        )),
+        "refused for the socket's owner: {refusal}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
     assert_eq!(
         agent.connections(),
         0,
@@ -979,35 +1023,50 @@ fn a_socket_or_a_server_of_another_user_is_refused() {
     std::fs::create_dir(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
     let path = dir.join("agent.sock");
+    // It says "listening" only after listen(): the socket file exists from bind() on, and a connect before
+    // listen() would fail for a reason that has nothing to do with the peer's user.
     let script = format!(
-        "import socket,time\ns=socket.socket(socket.AF_UNIX)\ns.bind({:?})\ns.listen(4)\ntime.sleep(20)\n",
+        "import socket,sys,time\ns=socket.socket(socket.AF_UNIX)\ns.bind({:?})\ns.listen(4)\nprint('listening', flush=True)\ntime.sleep(20)\n",
         path.to_str().unwrap()
     );
-    let Ok(mut server) = std::process::Command::new("setpriv")
+    let server = std::process::Command::new("setpriv")
         .args([
             "--reuid=65534",
             "--regid=65534",
             "--clear-groups",
+            // Not a PATH lookup: a per-user Python (pyenv) under root's home is closed to the other user.
             "/usr/bin/python3",
             "-c",
             &script,
         ])
-        .spawn()
-    else {
-        eprintln!("skipped the peer check: setpriv or python3 is missing");
-        return;
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let mut server = match server {
+        Ok(server) => server,
+        Err(error) => {
+            addin_host::skip::skip(
+                "tool-missing",
+                &format!("setpriv (util-linux) or /usr/bin/python3 cannot be started: {error}"),
+            );
+            return;
+        }
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !path.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut said = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut said)
+        .unwrap();
+    assert_eq!(said.trim(), "listening", "the other user's server started");
     chown(&path, Some(0), Some(0)).unwrap();
     let object = host.create_with("ConnectAgent", Mode::Client, "en_US");
+    let peer_log = logs.join("peer.log");
+    object.set("LogFile", peer_log.to_str().unwrap()).unwrap();
+    object.set("LogLevel", "debug").unwrap();
     object.set("AutoReconnect", false).unwrap();
     object.set("PipeAddress", path.to_str().unwrap()).unwrap();
     let opened = object
         .call("ConnectToAgent", &[Val::from("operator")])
         .unwrap();
+    let refusal = refusal_in_log(&peer_log);
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
@@ -1016,7 +1075,14 @@ fn a_socket_or_a_server_of_another_user_is_refused() {
         Val::Bool(false),
         "a server of another user was trusted"
     );
+    assert!(
+        refusal.contains(&format!(
+            "the agent socket is served by user {NOBODY} and this process runs as user 0: refused"
+        )),
+        "refused for the peer's user: {refusal}"
+    );
     assert_eq!(object.done().platform_calls_after_done, 0);
+    let _ = std::fs::remove_dir_all(&logs);
 }
 
 /// The default socket lives in a directory only its user can enter ($XDG_RUNTIME_DIR, or a 0700 directory of

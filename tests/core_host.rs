@@ -310,6 +310,15 @@ fn queue_overflow_drops_the_oldest_and_reports_how_many() {
     let counted: u64 = notices.iter().map(|n| n["count"].as_u64().unwrap()).sum();
     assert_eq!(counted, dropped);
     assert_eq!(notices.last().unwrap()["total"], dropped);
+    // The same count without a handler, in both languages.
+    assert_eq!(
+        object.get("EventsDropped").unwrap(),
+        Val::Num(dropped as f64)
+    );
+    assert_eq!(
+        object.get("ПотеряноСобытий").unwrap(),
+        Val::Num(dropped as f64)
+    );
     let numbers: Vec<u64> = events
         .iter()
         .filter(|e| e.name == "TestEvent")

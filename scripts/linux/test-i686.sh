@@ -14,4 +14,4 @@ cd "$(dirname "$0")/../.."
 
 bash scripts/setup/40-linux.sh
 [ "${1:-}" = "--" ] && shift
-scripts/linux/build.sh x86 test --no-fail-fast -p telephony-bridge --lib --tests -- "$@"
+bash scripts/linux/build.sh x86 test --no-fail-fast -p telephony-bridge --lib --tests -- "$@"

@@ -375,7 +375,7 @@ const PROPS: &[Prop<Centrifugo>] = &[
         },
     ),
     // Bytes; a larger message from the server ends the link with an Error event (type "transport", code
-    // 1009) and the client reconnects. Applies from the next connect attempt.
+    // 1009) and the client reconnects. Applies from the next connect attempt. At most MAX_MESSAGE_CEILING.
     Prop::read_write(
         "MaxMessageSize",
         "МаксимальныйРазмерСообщения",
@@ -384,8 +384,28 @@ const PROPS: &[Prop<Centrifugo>] = &[
     ),
 ];
 
-/// The range МаксимальныйРазмерСообщения accepts.
-const MAX_MESSAGE_RANGE: std::ops::RangeInclusive<f64> = 65_536.0..=67_108_864.0;
+/// The smallest МаксимальныйРазмерСообщения.
+const MAX_MESSAGE_FLOOR: usize = 65_536;
+
+/// The largest МаксимальныйРазмерСообщения (8 MiB); a larger setting is lowered to it. One message becomes one
+/// event of up to twice its size (UTF-16), and the event queue holds at most `events::DEFAULT_QUEUE_BYTES`
+/// (32 MiB) in all: a quarter of that keeps one message's event well inside the bound with room for the events
+/// around it. The 64 MiB allowed before brought back the 32-bit client's out-of-memory crash.
+pub const MAX_MESSAGE_CEILING: usize = crate::events::DEFAULT_QUEUE_BYTES / 4;
+// The build fails if the event queue's bound is ever lowered below what one message may need.
+const _: () = assert!(2 * MAX_MESSAGE_CEILING < crate::events::DEFAULT_QUEUE_BYTES);
+
+/// What a МаксимальныйРазмерСообщения value means: the bytes to use, and whether the value was lowered to
+/// [`MAX_MESSAGE_CEILING`]; `None` for anything but a whole number from [`MAX_MESSAGE_FLOOR`] up.
+fn max_message_setting(value: f64) -> Option<(usize, bool)> {
+    if value.fract() != 0.0 || value < MAX_MESSAGE_FLOOR as f64 {
+        return None;
+    }
+    if value > MAX_MESSAGE_CEILING as f64 {
+        return Some((MAX_MESSAGE_CEILING, true));
+    }
+    Some((value as usize, false))
+}
 
 #[derive(Default)]
 struct ApiCounters {
@@ -659,17 +679,29 @@ impl Centrifugo {
         Ok(())
     }
 
+    /// Accepts a whole number of bytes from 65536; above 8 MiB it is lowered to 8 MiB (read back, and said in
+    /// the log) rather than refused, so a configuration that set more in an earlier release keeps working.
     fn set_max_message(&mut self, value: &Value) -> Result<(), AddinError> {
-        match value.as_f64() {
-            Some(n) if MAX_MESSAGE_RANGE.contains(&n) && n.fract() == 0.0 => {
-                self.max_message.store(n as usize, Ordering::Relaxed);
-                Ok(())
-            }
-            _ => Err(AddinError::new(
-                "must be a whole Number of bytes from 65536 to 67108864",
-                "должно быть целым Числом байт от 65536 до 67108864",
-            )),
+        let Some((bytes, lowered)) = value.as_f64().and_then(max_message_setting) else {
+            return Err(AddinError::new(
+                format!(
+                    "must be a whole Number of bytes from {MAX_MESSAGE_FLOOR} to {MAX_MESSAGE_CEILING} (8 MiB: the \
+                     event queue holds 32 MiB, one message's event takes up to twice its size)"
+                ),
+                format!(
+                    "должно быть целым Числом байт от {MAX_MESSAGE_FLOOR} до {MAX_MESSAGE_CEILING} (8 МиБ: очередь \
+                     событий вмещает 32 МиБ, событие из сообщения занимает до двух его размеров)"
+                ),
+            ));
+        };
+        if lowered {
+            self.ctx.log.warn(
+                "MaxMessageSize lowered to the largest allowed value",
+                json!({ "requested": value.as_f64(), "used": bytes, "event_queue_bytes": crate::events::DEFAULT_QUEUE_BYTES }),
+            );
         }
+        self.max_message.store(bytes, Ordering::Relaxed);
+        Ok(())
     }
 
     fn state(&self) -> State {
@@ -757,6 +789,36 @@ impl AddinClass for Centrifugo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 16: 64 MiB was accepted against the event queue's 32 MiB bound.
+    #[test]
+    fn max_message_size_never_exceeds_what_the_event_queue_can_hold() {
+        let mut class = Centrifugo::new(ClassContext::new("Centrifugo"));
+        let read = |c: &Centrifugo| c.max_message.load(Ordering::Relaxed);
+        assert_eq!(read(&class), DEFAULT_MAX_MESSAGE);
+        class.set_max_message(&Value::Num(67_108_864.0)).unwrap();
+        assert_eq!(read(&class), MAX_MESSAGE_CEILING, "64 MiB is lowered");
+        assert_eq!(MAX_MESSAGE_CEILING, 8 * 1024 * 1024);
+        class.set_max_message(&Value::Num(4_194_304.0)).unwrap();
+        assert_eq!(read(&class), 4_194_304);
+        class
+            .set_max_message(&Value::Num(MAX_MESSAGE_CEILING as f64))
+            .unwrap();
+        assert_eq!(read(&class), MAX_MESSAGE_CEILING);
+        for bad in [65_535.0, 100_000.5, -1.0, f64::NAN] {
+            let error = class.set_max_message(&Value::Num(bad)).unwrap_err();
+            assert!(
+                error.en.contains("8388608") && error.ru.contains("8388608"),
+                "{bad}: {}",
+                error.en
+            );
+        }
+        assert_eq!(
+            read(&class),
+            MAX_MESSAGE_CEILING,
+            "a refused value changes nothing"
+        );
+    }
 
     #[test]
     fn channels_lists() {

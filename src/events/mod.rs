@@ -3,7 +3,8 @@
 //! The platform keeps a tiny event buffer (depth 1 until SetEventBufferDepth) and silently
 //! drops an event when it is full — ExternalEvent just returns false. So every event first
 //! enters this object's own queue, bounded both by count and by total bytes (oldest dropped,
-//! counted and announced by `EventsDropped`), and one delivery thread (started through
+//! counted and announced by the `EventsDropped` event and property; an event larger than the
+//! whole byte bound is dropped alone, never queued), and one delivery thread (started through
 //! `driver::spawn`) hands them over in order, retrying the head until the platform takes it,
 //! backing off to about a second while the platform keeps refusing. Senders never block: they
 //! are network worker threads that must keep reading their sockets.
@@ -20,7 +21,9 @@ use parking_lot::{Condvar, Mutex};
 pub const DEFAULT_QUEUE_CAPACITY: usize = 65_536;
 
 /// Bytes (UTF-16 names and Data) the queue holds at most before it drops the oldest, whatever the count:
-/// 65 536 events of 1 MiB each would otherwise exhaust a 32-bit client.
+/// 65 536 events of 1 MiB each would otherwise exhaust a 32-bit client. One event larger than this is not
+/// queued at all (dropped and counted): making room for it would drop every other event and still break the
+/// bound.
 pub const DEFAULT_QUEUE_BYTES: usize = 32 * 1024 * 1024;
 
 /// How long the delivery thread waits before offering a refused event again. Short at first
@@ -55,6 +58,8 @@ pub struct EventCounters {
     pub delivered: u64,
     pub refused: u64,
     pub dropped: u64,
+    /// Of `dropped`: events larger than the whole byte bound, never queued.
+    pub oversized: u64,
     pub capacity: usize,
     pub bytes: usize,
     pub max_bytes: usize,
@@ -70,6 +75,7 @@ struct State {
     refused: u64,
     dropped_total: u64,
     dropped_unreported: u64,
+    oversized: u64,
     closed: bool,
 }
 
@@ -90,6 +96,12 @@ impl State {
         Some(event)
     }
 
+    /// Counts one event that never reaches the platform (reported by the next `EventsDropped`).
+    fn count_dropped(&mut self) {
+        self.dropped_total += 1;
+        self.dropped_unreported += 1;
+    }
+
     /// Drops the oldest until `extra` more bytes and one more event fit (`extra == 0`: until the queue is
     /// within its bounds).
     fn make_room(&mut self, extra: usize) {
@@ -98,8 +110,7 @@ impl State {
             && (self.items.len() + slots > self.capacity || self.bytes + extra > self.max_bytes)
         {
             self.pop_front();
-            self.dropped_total += 1;
-            self.dropped_unreported += 1;
+            self.count_dropped();
         }
     }
 }
@@ -138,6 +149,7 @@ impl EventQueue {
                     refused: 0,
                     dropped_total: 0,
                     dropped_unreported: 0,
+                    oversized: 0,
                     closed: false,
                 }),
                 wake: Condvar::new(),
@@ -156,7 +168,8 @@ impl EventQueue {
         }
     }
 
-    /// Queues an event. Never blocks on the platform; a no-op after `close`.
+    /// Queues an event. Never blocks on the platform; a no-op after `close`. An event larger than the byte
+    /// bound is dropped and counted instead (the queue keeps what it holds).
     pub fn send(&self, name: &str, data: &serde_json::Value) {
         let event = PendingEvent {
             name: utf16z(name),
@@ -168,9 +181,14 @@ impl EventQueue {
             if state.closed {
                 return;
             }
-            // The oldest go first: a fresh "ringing" matters more than a stale one.
-            state.make_room(event.bytes());
-            state.push_back(event);
+            if event.bytes() > state.max_bytes {
+                state.oversized += 1;
+                state.count_dropped();
+            } else {
+                // The oldest go first: a fresh "ringing" matters more than a stale one.
+                state.make_room(event.bytes());
+                state.push_back(event);
+            }
         }
         self.inner.wake.notify_one();
         self.ensure_worker();
@@ -196,6 +214,7 @@ impl EventQueue {
             delivered: state.delivered,
             refused: state.refused,
             dropped: state.dropped_total,
+            oversized: state.oversized,
             capacity: state.capacity,
             bytes: state.bytes,
             max_bytes: state.max_bytes,
@@ -305,8 +324,7 @@ fn deliver_loop(inner: &Inner, sink: &dyn EventSink) {
             if state.items.len() >= state.capacity || state.bytes + taken.bytes() > state.max_bytes
             {
                 // The refused event is the oldest one, so it is the one that overflow drops.
-                state.dropped_total += 1;
-                state.dropped_unreported += 1;
+                state.count_dropped();
             } else {
                 state.push_front(taken);
             }
@@ -449,6 +467,44 @@ mod tests {
         let last: serde_json::Value = serde_json::from_str(&drained.last().unwrap().1).unwrap();
         assert_eq!(last["n"], 39, "the newest survive");
         assert_eq!(queue.counters().bytes, 0);
+        assert!(queue.close(Duration::from_secs(2)));
+    }
+
+    /// Issue 16: one event over the byte bound used to drop every queued event to make room and was then queued
+    /// anyway, over the bound. Now it alone is dropped, counted and reported; the others stay and arrive.
+    #[test]
+    fn an_event_larger_than_the_byte_bound_is_dropped_alone_and_counted() {
+        let buffer = Arc::new(Buffer {
+            depth: 1,
+            items: Mutex::new(Vec::new()),
+            drained: Mutex::new(Vec::new()),
+        });
+        let queue = EventQueue::new("TelephonyBridge.Test");
+        queue.set_max_bytes(64 * 1024);
+        for i in 0..3 {
+            queue.send("Small", &serde_json::json!({ "n": i }));
+        }
+        // 40 000 characters are 80 000 bytes in UTF-16: over the 64 KiB bound on its own.
+        let huge = "x".repeat(40_000);
+        queue.send("Huge", &serde_json::json!({ "pad": huge }));
+        let counters = queue.counters();
+        assert_eq!(counters.queued, 3, "the others stay: {counters:?}");
+        assert!(counters.bytes <= counters.max_bytes, "{counters:?}");
+        assert_eq!((counters.dropped, counters.oversized), (1, 1));
+        queue.send("Small", &serde_json::json!({ "n": 3 }));
+        queue.attach(buffer.clone());
+        wait_for(&buffer, 5);
+        let drained = buffer.drained.lock().clone();
+        assert_eq!(
+            drained[0],
+            ("EventsDropped".into(), "{\"count\":1,\"total\":1}".into())
+        );
+        let rest: Vec<_> = drained[1..]
+            .iter()
+            .map(|(n, d)| format!("{n} {d}"))
+            .collect();
+        let expected: Vec<_> = (0..4).map(|i| format!("Small {{\"n\":{i}}}")).collect();
+        assert_eq!(rest, expected);
         assert!(queue.close(Duration::from_secs(2)));
     }
 

@@ -188,6 +188,7 @@ impl<C: AddinClass> Component<C> {
                 "delivered": events.delivered,
                 "refused_by_platform": events.refused,
                 "dropped": events.dropped,
+                "dropped_oversized": events.oversized,
                 "queue_capacity": events.capacity,
                 "queued_bytes": events.bytes,
                 "queue_max_bytes": events.max_bytes,
@@ -311,6 +312,13 @@ impl<C: AddinClass> Component<C> {
             |this| Ok(Value::Num(this.ctx.events.queue.counters().capacity as f64)),
             Self::set_queue_capacity,
         ),
+        // The same count as `total` of the EventsDropped event, readable without a handler: events lost to a
+        // full queue and events larger than its whole byte bound.
+        Prop {
+            spec: PropSpec::read_only("EventsDropped", "ПотеряноСобытий"),
+            get: Some(|this| Ok(Value::Num(this.ctx.events.queue.counters().dropped as f64))),
+            set: None,
+        },
     ];
 
     fn set_log_file(&mut self, value: &Value) -> Result<(), AddinError> {

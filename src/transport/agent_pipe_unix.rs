@@ -6,6 +6,9 @@
 //! Only this user's agent is spoken to: the socket file must belong to the current user, and after `connect`
 //! the peer process's user (`SO_PEERCRED` on Linux, `getpeereid` elsewhere) must be the current user too, so
 //! another local user cannot stand in for the agent (and receive the commands) by creating the socket first.
+//! The fallback directory of the default socket, `<temp>/tb-agent-<uid>`, is created with mode 0700 when it is
+//! missing and refused unless it is a real directory (not a symbolic link) of this user that nobody else may
+//! enter: in the shared temporary directory another user could otherwise create it first.
 
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -54,17 +57,7 @@ impl PipeOps for AgentPipe {
     }
 
     fn open(&mut self, address: &str, timeout: Duration) -> io::Result<()> {
-        self.close();
-        check_socket_owner(Path::new(address))?;
-        let stream = connect(address, Instant::now() + timeout)?;
-        check_peer(&stream)?;
-        // SAFETY: the stream is deleted from the poller in `close` before it is dropped.
-        unsafe {
-            self.poller
-                .add_with_mode(&stream, Event::readable(CONNECTION_KEY), PollMode::Level)?;
-        }
-        self.stream = Some(stream);
-        Ok(())
+        self.open_checked(address, timeout, &fallback_dir())
     }
 
     fn close(&mut self) {
@@ -157,6 +150,29 @@ impl PipeOps for AgentPipe {
     }
 }
 
+impl AgentPipe {
+    /// [`PipeOps::open`] with the fallback directory given (the tests' own instead of the shared one).
+    fn open_checked(
+        &mut self,
+        address: &str,
+        timeout: Duration,
+        fallback: &Path,
+    ) -> io::Result<()> {
+        self.close();
+        check_directory(Path::new(address), fallback)?;
+        check_socket_owner(Path::new(address))?;
+        let stream = connect(address, Instant::now() + timeout)?;
+        check_peer(&stream)?;
+        // SAFETY: the stream is deleted from the poller in `close` before it is dropped.
+        unsafe {
+            self.poller
+                .add_with_mode(&stream, Event::readable(CONNECTION_KEY), PollMode::Level)?;
+        }
+        self.stream = Some(stream);
+        Ok(())
+    }
+}
+
 /// The effective user of this process.
 pub fn current_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -175,7 +191,66 @@ pub fn private_dir() -> PathBuf {
             return dir;
         }
     }
+    fallback_dir()
+}
+
+/// `<temp>/tb-agent-<uid>`: the default socket's directory without a private `$XDG_RUNTIME_DIR`.
+fn fallback_dir() -> PathBuf {
     std::env::temp_dir().join(format!("tb-agent-{}", current_uid()))
+}
+
+/// A socket in `fallback` (the shared temporary directory's `tb-agent-<uid>`) is used only once that directory
+/// is private ([`ensure_private_dir`]). Any other directory is the user's own choice (ПутьКаналу / PipeAddress,
+/// or a private `$XDG_RUNTIME_DIR`).
+fn check_directory(socket: &Path, fallback: &Path) -> io::Result<()> {
+    match socket.parent() {
+        Some(dir) if dir == fallback => ensure_private_dir(dir),
+        _ => Ok(()),
+    }
+}
+
+/// Creates `dir` with mode 0700 if it is missing, then refuses it unless it is a directory (a symbolic link is
+/// refused, not followed) that belongs to this user and that nobody else may enter.
+fn ensure_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("cannot create the agent's directory {}: {e}", dir.display()),
+            ))
+        }
+    }
+    let meta = std::fs::symlink_metadata(dir)?;
+    let shown = dir.display();
+    if meta.file_type().is_symlink() {
+        return Err(refused(format!(
+            "{shown} is a symbolic link, not a directory: refused, another user may have made it to catch the \
+             agent's socket; delete it or set PipeAddress"
+        )));
+    }
+    if !meta.is_dir() {
+        return Err(refused(format!(
+            "{shown} is not a directory: refused; delete it or set PipeAddress"
+        )));
+    }
+    let ours = current_uid();
+    if meta.uid() != ours {
+        return Err(refused(format!(
+            "{shown} belongs to user {} and this process runs as user {ours}: refused, another user may be \
+             posing as the agent; delete it or set PipeAddress",
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(refused(format!(
+            "{shown} has mode {:04o}, others may enter it: refused; make it 0700 (chmod 700) or delete it",
+            meta.mode() & 0o7777
+        )));
+    }
+    Ok(())
 }
 
 fn refused(message: String) -> io::Error {
@@ -297,6 +372,91 @@ mod tests {
             let _ = tx.send(body());
         });
         rx.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    /// A fresh directory under the temporary one, for the fallback-directory tests (never the real fallback,
+    /// which other tests and the agent use).
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tb-scratch-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        dir
+    }
+
+    fn refusal(result: io::Result<()>) -> String {
+        let error = result.expect_err("refused");
+        assert_eq!(error.kind(), io::ErrorKind::PermissionDenied, "{error}");
+        error.to_string()
+    }
+
+    /// Issue 16: `<temp>/tb-agent-<uid>` was used whoever had made it. A missing one is made private; one that
+    /// others may enter, a symbolic link, a file, or (as root) one of another user is refused with its reason.
+    #[test]
+    fn the_fallback_directory_is_created_private_and_checked() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = scratch("fallback");
+        let dir = root.join("tb-agent-x");
+        ensure_private_dir(&dir).unwrap();
+        let meta = std::fs::symlink_metadata(&dir).unwrap();
+        assert!(meta.is_dir());
+        assert_eq!(meta.mode() & 0o777, 0o700);
+        ensure_private_dir(&dir).unwrap();
+
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let text = refusal(ensure_private_dir(&dir));
+        assert!(
+            text.contains("mode 0777") && text.contains("chmod 700"),
+            "{text}"
+        );
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+        assert!(refusal(ensure_private_dir(&dir)).contains("mode 0750"));
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+        // A link to a perfectly private directory is still refused: the link itself is what another user made.
+        let link = root.join("tb-agent-link");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        assert!(refusal(ensure_private_dir(&link)).contains("symbolic link"));
+        let file = root.join("tb-agent-file");
+        std::fs::write(&file, b"").unwrap();
+        assert!(refusal(ensure_private_dir(&file)).contains("not a directory"));
+
+        if current_uid() == 0 {
+            std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+            let text = refusal(ensure_private_dir(&dir));
+            assert!(text.contains("belongs to user 65534"), "{text}");
+        } else {
+            addin_host::skip::skip("not-root", "the other-owner case needs root to chown");
+        }
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// The check runs before the connect: an agent listening in a fallback directory others may enter never sees
+    /// a connection. A socket anywhere else is not subject to it.
+    #[test]
+    fn a_socket_in_a_fallback_directory_others_may_enter_is_refused_before_connecting() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = scratch("open");
+        let fallback = root.join("tb-agent-x");
+        std::fs::create_dir(&fallback).unwrap();
+        std::fs::set_permissions(&fallback, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let path = fallback.join("BuhphoneAgentAPI2_operator");
+        let listener = UnixListener::bind(&path).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let address = path.to_str().unwrap();
+        let (mut pipe, _) = AgentPipe::create().unwrap();
+        let text = refusal(pipe.open_checked(address, Duration::from_secs(1), &fallback));
+        assert!(text.contains("mode 0777"), "{text}");
+        assert!(!pipe.is_open());
+        assert!(matches!(listener.accept(), Err(e) if e.kind() == io::ErrorKind::WouldBlock));
+        // The same socket is used once it is not in the fallback directory, or that directory is private.
+        pipe.open_checked(address, Duration::from_secs(1), &root.join("elsewhere"))
+            .unwrap();
+        assert!(listener.accept().is_ok());
+        std::fs::set_permissions(&fallback, std::fs::Permissions::from_mode(0o700)).unwrap();
+        pipe.open_checked(address, Duration::from_secs(1), &fallback)
+            .unwrap();
+        assert!(listener.accept().is_ok());
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -176,6 +176,43 @@ impl Waker {
     }
 }
 
+/// How long a cancelled read or write may take to let go of its OVERLAPPED and buffer. Past it they are leaked
+/// rather than freed under the kernel, and the connection is closed: nothing here waits without bound.
+const CANCEL_WAIT: Duration = Duration::from_secs(1);
+
+/// The most one `WriteFile` is given (a command is far smaller; a larger one goes in several).
+const WRITE_CHUNK: usize = 64 * 1024;
+
+/// The wait on one event handle: `WaitForSingleObject`, or a stand-in in the tests of its failure path.
+type WaitFn = fn(HANDLE, u32) -> u32;
+
+fn wait_for_single_object(event: HANDLE, millis: u32) -> u32 {
+    // SAFETY: the callers pass their own live event handles.
+    unsafe { WaitForSingleObject(event, millis) }
+}
+
+/// Cancels the I/O of `overlapped` and waits at most [`CANCEL_WAIT`] (through `wait`) for it to end. True: the
+/// kernel is done with the OVERLAPPED and its buffer; false: it may still use them, so they must be leaked.
+///
+/// # Safety
+/// `overlapped` is the OVERLAPPED of an operation started on `pipe` whose completion signals `event`.
+unsafe fn cancel_and_wait(
+    pipe: HANDLE,
+    overlapped: *const OVERLAPPED,
+    event: HANDLE,
+    wait: WaitFn,
+) -> bool {
+    // SAFETY: per the contract; a failed cancel (the operation already ended) leaves the event signalled.
+    unsafe { CancelIoEx(pipe, overlapped) };
+    if wait(event, millis(Some(CANCEL_WAIT))) != WAIT_OBJECT_0 {
+        return false;
+    }
+    let mut ignored = 0u32;
+    // SAFETY: the operation has ended (its event is signalled): collecting it does not wait.
+    unsafe { GetOverlappedResult(pipe, overlapped, &mut ignored, 0) };
+    true
+}
+
 /// State that the kernel writes into while a read is outstanding: boxed so its address never moves.
 struct ReadSlot {
     overlapped: OVERLAPPED,
@@ -189,6 +226,11 @@ struct Connection {
     read_event: OwnedHandle,
     write: Box<OVERLAPPED>,
     write_event: OwnedHandle,
+    /// `WaitForSingleObject` (the tests put a failing stand-in here).
+    wait: WaitFn,
+    /// A write could not be cancelled in time: its OVERLAPPED, buffer and event were leaked to the kernel, and
+    /// the connection takes no more writes.
+    write_abandoned: bool,
 }
 
 // SAFETY: the raw pointers inside OVERLAPPED (the event handle) refer to kernel objects owned by this value; the
@@ -259,74 +301,132 @@ impl Connection {
         Ok(Readiness::Data(self.read.buffer[..n].to_vec()))
     }
 
+    /// Writes all of `bytes` by the deadline. Every wait is bounded: a write the agent does not take in time,
+    /// or whose wait fails, is cancelled, and the error is returned (the caller closes the pipe).
     fn write_all(&mut self, mut bytes: &[u8], timeout: Duration) -> io::Result<()> {
         let deadline = Instant::now() + timeout;
         while !bytes.is_empty() {
-            *self.write = OVERLAPPED::default();
-            self.write.hEvent = self.write_event.0;
-            let chunk = bytes.len().min(u32::MAX as usize) as u32;
-            // SAFETY: `bytes` and the boxed OVERLAPPED outlive the operation: we wait for it (or cancel and wait)
-            // before returning.
-            let ok = unsafe {
-                WriteFile(
-                    self.pipe.0,
-                    bytes.as_ptr(),
-                    chunk,
-                    ptr::null_mut(),
-                    &mut *self.write,
-                )
-            };
-            if ok == 0 {
-                // SAFETY: no preconditions.
-                let code = unsafe { GetLastError() };
-                if code != ERROR_IO_PENDING {
-                    return Err(io::Error::from_raw_os_error(code as i32));
-                }
-                let remaining = deadline.saturating_duration_since(Instant::now());
-                // SAFETY: valid event handle.
-                let waited =
-                    unsafe { WaitForSingleObject(self.write_event.0, millis(Some(remaining))) };
-                if waited == WAIT_TIMEOUT {
-                    let mut ignored = 0u32;
-                    // SAFETY: cancel our own write and wait for the cancellation before the buffer goes away.
-                    unsafe {
-                        CancelIoEx(self.pipe.0, &*self.write);
-                        GetOverlappedResult(self.pipe.0, &*self.write, &mut ignored, 1);
-                    }
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the agent did not take the command in time",
-                    ));
-                }
-            }
-            let mut written = 0u32;
-            // SAFETY: the write on this handle with this OVERLAPPED has completed or is waited for (bWait = 1).
-            let ok = unsafe { GetOverlappedResult(self.pipe.0, &*self.write, &mut written, 1) };
-            if ok == 0 {
-                return Err(last_error());
-            }
-            if written == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::WriteZero,
-                    "the pipe took no bytes",
-                ));
-            }
-            bytes = &bytes[(written as usize).min(bytes.len())..];
+            let written = self.write_some(bytes, deadline)?;
+            bytes = &bytes[written.min(bytes.len())..];
         }
         Ok(())
+    }
+
+    /// One `WriteFile` of at most [`WRITE_CHUNK`] bytes of `bytes`; the count written.
+    fn write_some(&mut self, bytes: &[u8], deadline: Instant) -> io::Result<usize> {
+        if self.write_abandoned {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "an earlier write to the agent could not be cancelled; reconnect",
+            ));
+        }
+        // The kernel reads from this copy, not from the caller's bytes: should a write not end even when
+        // cancelled, the copy is leaked with its OVERLAPPED instead of being freed under the kernel.
+        let buffer: Box<[u8]> = bytes[..bytes.len().min(WRITE_CHUNK)].into();
+        *self.write = OVERLAPPED::default();
+        self.write.hEvent = self.write_event.0;
+        // SAFETY: the buffer and the boxed OVERLAPPED outlive the operation: it ends before this returns, or both
+        // are leaked (`abandon_write`).
+        let ok = unsafe {
+            WriteFile(
+                self.pipe.0,
+                buffer.as_ptr(),
+                buffer.len() as u32,
+                ptr::null_mut(),
+                &mut *self.write,
+            )
+        };
+        if ok == 0 {
+            // SAFETY: no preconditions.
+            let code = unsafe { GetLastError() };
+            if code != ERROR_IO_PENDING {
+                return Err(io::Error::from_raw_os_error(code as i32));
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let waited = (self.wait)(self.write_event.0, millis(Some(remaining)));
+            if waited != WAIT_OBJECT_0 {
+                // Timed out, or the wait itself failed (WAIT_FAILED): either way the write is still pending.
+                // Waiting for it without a bound (as GetOverlappedResult with bWait would) could block for ever.
+                let error = if waited == WAIT_TIMEOUT {
+                    io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the agent did not take the command in time",
+                    )
+                } else {
+                    io::Error::other(format!(
+                        "waiting for the write to the agent failed ({}): the write was cancelled",
+                        last_error()
+                    ))
+                };
+                // SAFETY: our own write on this pipe, signalling `write_event`.
+                let ended = unsafe {
+                    cancel_and_wait(self.pipe.0, &*self.write, self.write_event.0, self.wait)
+                };
+                if !ended {
+                    self.abandon_write(buffer);
+                }
+                return Err(error);
+            }
+        }
+        let mut written = 0u32;
+        // SAFETY: the write has completed (at once, or its event was signalled): collecting it does not wait.
+        let ok = unsafe { GetOverlappedResult(self.pipe.0, &*self.write, &mut written, 0) };
+        if ok == 0 {
+            return Err(last_error());
+        }
+        if written == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "the pipe took no bytes",
+            ));
+        }
+        Ok(written as usize)
+    }
+
+    /// Leaves a write that would not end to the kernel: its buffer, OVERLAPPED and event are never freed.
+    fn abandon_write(&mut self, buffer: Box<[u8]>) {
+        std::mem::forget(buffer);
+        std::mem::forget(std::mem::replace(
+            &mut self.write,
+            Box::new(OVERLAPPED::default()),
+        ));
+        std::mem::forget(std::mem::replace(
+            &mut self.write_event,
+            OwnedHandle(ptr::null_mut()),
+        ));
+        self.write_abandoned = true;
     }
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
         if self.read.pending {
-            let mut ignored = 0u32;
-            // SAFETY: cancel the outstanding read and wait until the kernel no longer uses the buffer.
-            unsafe {
-                CancelIoEx(self.pipe.0, &self.read.overlapped);
-                GetOverlappedResult(self.pipe.0, &self.read.overlapped, &mut ignored, 1);
-            }
             self.read.pending = false;
+            // SAFETY: the outstanding read on this pipe, signalling `read_event`.
+            let ended = unsafe {
+                cancel_and_wait(
+                    self.pipe.0,
+                    &self.read.overlapped,
+                    self.read_event.0,
+                    self.wait,
+                )
+            };
+            if !ended {
+                // The kernel may still write into the slot: leak it (and the event it signals) rather than wait.
+                let slot = std::mem::replace(
+                    &mut self.read,
+                    Box::new(ReadSlot {
+                        overlapped: OVERLAPPED::default(),
+                        buffer: Vec::new(),
+                        pending: false,
+                    }),
+                );
+                std::mem::forget(slot);
+                std::mem::forget(std::mem::replace(
+                    &mut self.read_event,
+                    OwnedHandle(ptr::null_mut()),
+                ));
+            }
         }
     }
 }
@@ -390,6 +490,8 @@ impl PipeOps for AgentPipe {
             read_event: new_event(true)?,
             write: Box::new(OVERLAPPED::default()),
             write_event: new_event(true)?,
+            wait: wait_for_single_object,
+            write_abandoned: false,
         });
         Ok(())
     }
@@ -558,6 +660,106 @@ mod tests {
         };
         assert!(closed);
         assert_eq!(received, b"\x04\x00\x00\x00<\x00/\x00".to_vec());
+        agent.join().unwrap();
+    }
+
+    /// An agent that accepts the connection and never reads, behind one-byte pipe buffers: a large write stays
+    /// pending.
+    fn deaf_agent(tag: &str) -> (String, std::thread::JoinHandle<()>, mpsc::Sender<()>) {
+        let name = pipe_name(tag);
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let server_name = name.clone();
+        let agent = std::thread::spawn(move || {
+            let wide: Vec<u16> = server_name
+                .encode_utf16()
+                .chain(std::iter::once(0))
+                .collect();
+            // SAFETY: valid NUL-terminated name, null security attributes.
+            let pipe = OwnedHandle(unsafe {
+                CreateNamedPipeW(
+                    wide.as_ptr(),
+                    PIPE_ACCESS_DUPLEX,
+                    PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT,
+                    1,
+                    1,
+                    1,
+                    0,
+                    ptr::null(),
+                )
+            });
+            ready_tx.send(()).unwrap();
+            // SAFETY: synchronous connect on our own pipe.
+            unsafe { ConnectNamedPipe(pipe.0, ptr::null_mut()) };
+            let _ = stop_rx.recv_timeout(Duration::from_secs(30));
+            drop(pipe);
+        });
+        ready_rx.recv().unwrap();
+        (name, agent, stop_tx)
+    }
+
+    static FAILED_WAITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    /// A WaitForSingleObject that fails, as it does on a bad handle (WAIT_FAILED).
+    fn failing_wait(_: HANDLE, _: u32) -> u32 {
+        FAILED_WAITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        windows_sys::Win32::Foundation::WAIT_FAILED
+    }
+
+    /// Issue 16: when the wait for a pending write failed, `write_all` went on to GetOverlappedResult with
+    /// bWait = TRUE, which blocks until the agent reads — for ever, if it never does. Now a failed wait cancels
+    /// the write and returns an error at once, and the connection refuses further writes.
+    #[test]
+    fn a_failed_wait_for_a_write_returns_instead_of_blocking() {
+        let (name, agent, stop) = deaf_agent("failwait");
+        let (result_tx, result_rx) = mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            let (mut client, _waker) = AgentPipe::create().unwrap();
+            client.open(&name, Duration::from_secs(2)).unwrap();
+            client.connection.as_mut().unwrap().wait = failing_wait;
+            let first = client.write_all(&vec![b'x'; 256 * 1024], Duration::from_secs(60));
+            let second = client.write_all(b"<Command/>", Duration::from_secs(60));
+            let _ = result_tx.send((
+                first.map_err(|e| e.to_string()),
+                second.map_err(|e| e.kind()),
+            ));
+            client.close();
+        });
+        let outcome = result_rx.recv_timeout(Duration::from_secs(10));
+        let _ = stop.send(());
+        let (first, second) = outcome.expect("write_all returned within 10 s");
+        assert!(
+            FAILED_WAITS.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+            "the write was pending and its wait was reached"
+        );
+        let first = first.expect_err("a failed wait is an error");
+        assert!(
+            first.contains("waiting for the write to the agent failed"),
+            "{first}"
+        );
+        assert_eq!(second, Err(io::ErrorKind::BrokenPipe));
+        worker.join().unwrap();
+        agent.join().unwrap();
+    }
+
+    /// The ordinary timeout: a write the agent does not take in time is cancelled at the deadline.
+    #[test]
+    fn a_write_the_agent_does_not_take_ends_at_its_deadline() {
+        let (name, agent, stop) = deaf_agent("deadline");
+        let (result_tx, result_rx) = mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            let (mut client, _waker) = AgentPipe::create().unwrap();
+            client.open(&name, Duration::from_secs(2)).unwrap();
+            let started = Instant::now();
+            let result = client.write_all(&vec![b'x'; 256 * 1024], Duration::from_millis(300));
+            let _ = result_tx.send((result.map_err(|e| e.kind()), started.elapsed()));
+        });
+        let outcome = result_rx.recv_timeout(Duration::from_secs(10));
+        let _ = stop.send(());
+        let (result, took) = outcome.expect("write_all returned within 10 s");
+        assert_eq!(result, Err(io::ErrorKind::TimedOut));
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        worker.join().unwrap();
         agent.join().unwrap();
     }
 

@@ -348,8 +348,48 @@ mod tests {
         );
     }
 
+    /// A proxy setting that cannot be used is reported without its password, whatever made it unusable and
+    /// wherever it came from (the property or the environment): in the error itself and in both languages of
+    /// its text. Only the parsed proxy keeps the credentials, for the CONNECT request.
     #[test]
-    fn credentials_are_hidden() {}
+    fn credentials_are_hidden() {
+        const PASSWORD: &str = "S3cr3tPw";
+        let bad = [
+            "socks5://operator:S3cr3tPw@proxy.local:1080",
+            "http://operator:S3cr3tPw@proxy.local:port",
+            "http://operator:S3cr3tPw@",
+            "http://operator:S3cr3tPw@proxy local:3128",
+            "http://operator:S3cr3tPw@proxy.local:3128\r\nX-Injected: 1",
+            "operator:S3cr3tPw@прокси.local:3128",
+        ];
+        for setting in bad {
+            let errors = [
+                choose(setting, true, "h", env(&[])).unwrap_err(),
+                Proxy::parse(setting).unwrap_err(),
+            ];
+            let from_env = choose("", false, "h", |name| {
+                (name == "HTTP_PROXY").then(|| setting.to_string())
+            });
+            for error in errors.into_iter().chain([from_env.unwrap_err()]) {
+                let text = crate::present::driver::proxy_error_text(&error);
+                for said in [format!("{error:?}"), text.en.clone(), text.ru.clone()] {
+                    assert!(!said.contains(PASSWORD), "{setting:?} leaks: {said}");
+                    assert!(
+                        said.contains("***"),
+                        "{setting:?}: the credentials are marked: {said}"
+                    );
+                }
+            }
+        }
+        // The one place the password goes: the proxy's own Proxy-Authorization header.
+        let proxy = Proxy::parse("http://operator:S3cr3tPw@proxy.local:3128").unwrap();
+        let header = proxy.connect_request("c.example", 443);
+        assert!(!header.contains(PASSWORD), "base64 only: {header}");
+        assert_eq!(
+            proxy.authorization().as_deref(),
+            Some("Basic b3BlcmF0b3I6UzNjcjN0UHc=")
+        );
+    }
 
     #[test]
     fn addresses_with_any_characters_do_not_panic() {

@@ -1,9 +1,11 @@
 //! Real Centrifugo and Redis processes for the tests, plus a TCP proxy that can cut, refuse and freeze.
 //!
-//! Centrifugo comes from `.tools/bin` (installed by `scripts/setup/20-centrifugo.sh`) or PATH. When it is
-//! missing a test is skipped with a message, except with `CI` set, where it fails.
+//! Centrifugo, Redis and openssl come from `$TB_TOOLS_DIR/bin`, `.tools/bin` (both where
+//! `scripts/setup/20-centrifugo.sh` installs them) or PATH. A missing one is a loud skip
+//! (`addin_host::skip`): a `TB-SKIP` line outside CI, a failure with `CI` set.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -12,41 +14,61 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use addin_host::skip::{skip_with, Policy};
 use serde_json::{json, Value};
 
 pub const API_KEY: &str = "test-api-key-5f1c";
 pub const HMAC_SECRET: &str = "test-hmac-secret-9a7d";
 
-fn tool(name: &str) -> Option<PathBuf> {
-    // The servers and tools come from scripts/setup as Linux programs. A Windows test binary runs
-    // under Wine, which starts them without their arguments, so these tests run in the Linux pass.
-    if cfg!(windows) {
-        return None;
-    }
-    let local = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".tools/bin")
-        .join(name);
-    if local.is_file() {
-        return Some(local);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+/// `name` in `<tools_dir>/bin` (`TB_TOOLS_DIR`, as the setup scripts use it), else in the repository's
+/// `.tools/bin` (their default), else on `path`.
+pub fn find_tool(name: &str, tools_dir: Option<&OsStr>, path: Option<&OsStr>) -> Option<PathBuf> {
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools");
+    let installed = tools_dir
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([default])
+        .map(|dir| dir.join("bin"));
+    let on_path = path
+        .map(|p| std::env::split_paths(p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    installed
+        .chain(on_path)
         .map(|dir| dir.join(name))
         .find(|p| p.is_file())
 }
 
-/// The program, or None (skip) outside CI; in CI a missing program fails the test.
+/// The program, or None after a loud skip (a failure in CI: `addin_host::skip`).
 pub fn require(name: &str) -> Option<PathBuf> {
-    match tool(name) {
-        Some(path) => Some(path),
-        None if std::env::var_os("CI").is_some() && !cfg!(windows) => {
-            panic!("{name} is not installed (CI is set, so this is a failure): run scripts/setup/20-centrifugo.sh")
-        }
-        None => {
-            eprintln!("SKIPPED: {name} is not installed; run scripts/setup/20-centrifugo.sh");
-            None
-        }
+    require_with(name, &Policy::from_env())
+}
+
+/// [`require`] under an explicit skip policy.
+pub fn require_with(name: &str, policy: &Policy) -> Option<PathBuf> {
+    // The servers and tools come from scripts/setup as Linux programs. A Windows test binary runs
+    // under Wine, which starts them without their arguments, so these tests run in the Linux pass.
+    if cfg!(windows) {
+        skip_with(
+            policy,
+            "wine-linux-program",
+            &format!("{name} is a Linux program: Wine cannot start it with arguments; the Linux pass runs this test"),
+        );
+        return None;
     }
+    let tools_dir = std::env::var_os("TB_TOOLS_DIR");
+    let path = std::env::var_os("PATH");
+    let found = find_tool(name, tools_dir.as_deref(), path.as_deref());
+    if found.is_none() {
+        skip_with(
+            policy,
+            "tool-missing",
+            &format!(
+                "{name} is not installed (looked in $TB_TOOLS_DIR/bin, .tools/bin and PATH): run scripts/setup/20-centrifugo.sh"
+            ),
+        );
+    }
+    found
 }
 
 pub fn free_port() -> u16 {

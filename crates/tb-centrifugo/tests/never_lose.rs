@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::pair::{publication, published_numbers, Pair};
-use tb_centrifugo::{Event, State, Transmit};
+use tb_centrifugo::{Config, Core, Event, State, Transmit};
 
 /// (channel, was_recovering, recovered) of every Subscribed event.
 fn subscribed(events: &[Event]) -> Vec<(String, bool, bool)> {
@@ -46,9 +46,14 @@ fn reconnect(h: &mut Pair) -> Value {
 
 // ----- item 11 -----
 
-#[test]
-fn a_token_wait_asks_again_with_backoff_until_answered() {
+/// The pauses between the TokenExpiring asks while the 1C handler never answers (ten of them), for one jitter
+/// seed; then answers and checks the new token is used.
+fn token_ask_delays(seed: u64) -> Vec<Duration> {
     let mut h = Pair::new();
+    h.core = Core::new(Config {
+        jitter_seed: seed,
+        ..Config::default()
+    });
     h.core.connect("old", h.now);
     h.transmits();
     h.core.handle_opened(h.now);
@@ -69,21 +74,34 @@ fn a_token_wait_asks_again_with_backoff_until_answered() {
             "no connect attempt with the dead token"
         );
     }
-    for delay in &delays {
-        assert!(
-            *delay >= Duration::from_millis(500) && *delay <= Duration::from_secs(20),
-            "{delays:?}"
-        );
-    }
-    assert!(delays[0] <= Duration::from_secs(1));
-    assert!(delays
-        .iter()
-        .skip(6)
-        .all(|d| *d >= Duration::from_millis(500)));
     h.core.set_token("new", h.now);
     assert_eq!(h.transmits(), vec![Transmit::Open]);
     h.core.handle_opened(h.now);
     assert_eq!(h.sent()[0]["connect"]["token"], "new");
+    delays
+}
+
+#[test]
+fn a_token_wait_asks_again_with_backoff_until_answered() {
+    let ms = |d: &Duration| d.as_millis() as u64;
+    for seed in 0..32u64 {
+        let delays = token_ask_delays(seed);
+        // The SDKs' full jitter, 0.5 s to 20 s: never sooner than 0.5 s, and the n-th pause at most
+        // 0.5 s + 0.5 s · 2^n — a ceiling that doubles.
+        assert!(
+            delays.iter().all(|d| ms(d) >= 500),
+            "seed {seed}: {delays:?}"
+        );
+        for (step, delay) in delays.iter().enumerate() {
+            let ceiling = (500 + 500 * (1u64 << step)).min(20_000);
+            assert!(ms(delay) <= ceiling, "seed {seed}, ask {step}: {delays:?}");
+        }
+        // And the pauses grow: the last five together take well over twice the first five (expected: about
+        // five times), so a handler that never answers is asked less and less often, not at a fixed rate.
+        let first: u64 = delays[..5].iter().map(ms).sum();
+        let last: u64 = delays[5..].iter().map(ms).sum();
+        assert!(last > 2 * first, "seed {seed}: {delays:?}");
+    }
 }
 
 #[test]

@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+pub mod skip;
+
 // ---------------------------------------------------------------- platform data types
 
 #[repr(C)]
