@@ -110,7 +110,7 @@ fn escape_controls(text: &str) -> String {
     shown
 }
 
-fn mask_query(query: &str) -> String {
+pub(crate) fn mask_query(query: &str) -> String {
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {

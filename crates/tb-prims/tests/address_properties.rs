@@ -1,0 +1,108 @@
+//! Property tests of the address model and the scrubber: for random passwords over the whole printable range
+//! (ASCII and beyond), an address either is refused without printing the password, or leads to the host it
+//! names with the password it holds; and no part of a registered secret survives the scrubber.
+
+use proptest::prelude::*;
+use tb_prims::address::{escape, Address};
+use tb_prims::scrub::Scrubber;
+
+/// Every part of `secret` of four characters that `text` holds (the scrubber masks any four bytes, which is
+/// stricter).
+fn leaked_parts(secret: &str, text: &str) -> Vec<String> {
+    let characters: Vec<char> = secret.chars().collect();
+    characters
+        .windows(4)
+        .map(|part| part.iter().collect::<String>())
+        .filter(|part| text.contains(part.as_str()))
+        .collect()
+}
+
+/// `password` with every character outside RFC 3986's unreserved set percent-encoded (what the refusal asks).
+fn encoded(password: &str) -> String {
+    password
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._~".contains(c) {
+                c.to_string()
+            } else {
+                escape(c)
+            }
+        })
+        .collect()
+}
+
+fn password() -> impl Strategy<Value = String> {
+    prop_oneof![
+        // Printable ASCII, space included: the characters a user types.
+        proptest::collection::vec(0x20u8..0x7f, 1..24)
+            .prop_map(|bytes| String::from_utf8(bytes).expect("ASCII")),
+        // Any printable Unicode.
+        "\\PC{1,16}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn an_encoded_password_always_reaches_the_configured_host(password in password()) {
+        let text = format!("http://admin:{}@127.0.0.1:9/api", encoded(&password));
+        let address = Address::parse(&text, &["http"]).expect("an encoded password is taken");
+        prop_assert_eq!(address.host(), "127.0.0.1");
+        prop_assert_eq!(address.port(), Some(9));
+        prop_assert_eq!(address.path_and_query(), "/api");
+        prop_assert_eq!(address.credentials(), Some(("admin".to_string(), password.clone())));
+        prop_assert_eq!(address.without_credentials(), "http://127.0.0.1:9/api");
+        prop_assert_eq!(address.shown(), "http://***@127.0.0.1:9/api");
+        prop_assert_eq!(Address::parse(&address.canonical(), &["http"]), Ok(address));
+    }
+
+    #[test]
+    fn a_raw_password_is_taken_to_the_configured_host_or_refused_without_being_printed(
+        password in password(),
+        scheme in prop_oneof![Just("http"), Just("ws"), Just("")],
+    ) {
+        let text = if scheme.is_empty() {
+            format!("admin:{password}@127.0.0.1:9/api")
+        } else {
+            format!("{scheme}://admin:{password}@127.0.0.1:9/api")
+        };
+        match Address::parse(&text, &["http", "ws"]) {
+            Ok(address) => {
+                prop_assert!(!scheme.is_empty(), "no scheme, yet taken: {address:?}");
+                prop_assert_eq!(address.host(), "127.0.0.1");
+                prop_assert_eq!(address.port(), Some(9));
+                prop_assert_eq!(address.path_and_query(), "/api");
+                prop_assert_eq!(address.shown(), format!("{scheme}://***@127.0.0.1:9/api"));
+                prop_assert!(!address.secrets().is_empty() || password.is_empty());
+            }
+            Err(problem) => {
+                // A refusal holds at most one character of the address.
+                let said = format!("{problem:?}");
+                prop_assert!(leaked_parts(&password, &said).is_empty(), "{said}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_part_of_a_secret_survives_the_scrubber(
+        password in password(),
+        before in "\\PC{0,40}",
+        after in "\\PC{0,40}",
+        cut in 0usize..24,
+    ) {
+        let mut scrubber = Scrubber::new();
+        scrubber.add(&password);
+        scrubber.add(&encoded(&password));
+        // The whole secret, a piece of it (as «bad port 'ss-SECRET'» printed), and its encoded form.
+        let piece: String = password.chars().skip(cut % password.chars().count().max(1)).collect();
+        for text in [
+            format!("{before}{password}{after}"),
+            format!("{before}'{piece}'{after}"),
+            format!("{before}{}{after}", encoded(&password)),
+        ] {
+            let shown = scrubber.scrub(&text);
+            prop_assert!(leaked_parts(&password, &shown).is_empty(), "{text:?} → {shown:?}");
+        }
+    }
+}
