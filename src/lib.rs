@@ -16,6 +16,7 @@ pub mod events;
 pub mod log;
 pub mod native;
 pub mod present;
+pub mod secrets;
 pub mod transport;
 
 use std::ffi::{c_int, c_long, c_void};

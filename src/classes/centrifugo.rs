@@ -454,7 +454,7 @@ fn failure_report(ctx: &ClassContext) -> impl FnOnce(&DriverError) + Send + 'sta
         let text = present::driver::error_text(error);
         ctx.log.error(
             "Centrifugo client thread failed",
-            json!({ "error": text.en }),
+            json!({ "error": text.en, "detail": super::failure_detail(error) }),
         );
         let (name, data) = present::centrifugo::worker_failed(&text, ctx.lang());
         ctx.events.send(name, data);
