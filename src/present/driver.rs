@@ -45,6 +45,13 @@ pub fn panic_text(code: &str) -> Text {
 pub fn http_error_text(error: &HttpError, api: &str) -> Text {
     match error {
         HttpError::Proxy(error) => proxy_error_text(error),
+        HttpError::Address { shown, problem } => {
+            let why = address_problem_text(*problem);
+            Text::new(
+                format!("{api}: the address '{shown}' cannot be used: {}", why.en),
+                format!("{api}: адрес '{shown}' нельзя использовать: {}", why.ru),
+            )
+        }
         HttpError::ProxyRefused { shown, reason } => Text::new(
             format!("invalid proxy '{shown}': {reason}"),
             format!("неверный прокси '{shown}': {reason}"),
@@ -88,6 +95,31 @@ pub fn redirect_text(api: &str, url: &str, status: u16, location: &str) -> Text 
     Text::new(
         format!("{api} answered HTTP {status} redirecting to {location} ({url}); redirects are not followed, so that the key is never sent elsewhere: put the final address in the settings"),
         format!("{api} ответил HTTP {status} с перенаправлением на {location} ({url}); перенаправления не выполняются, чтобы ключ не ушёл на другой адрес: укажите в настройках конечный адрес"),
+    )
+}
+
+/// A URL property refused when set: names the property (both names) and the address without its secrets.
+pub fn address_setting_text(property: (&str, &str), shown: &str, problem: AddressProblem) -> Text {
+    let why = address_problem_text(problem);
+    let (en, ru) = property;
+    let expected = match problem {
+        AddressProblem::NoScheme | AddressProblem::Scheme => {
+            " (expected http:// or https://, for example https://pbx.example.com/api/)"
+        }
+        _ => "",
+    };
+    let expected_ru = match problem {
+        AddressProblem::NoScheme | AddressProblem::Scheme => {
+            " (ожидается http:// или https://, например https://pbx.example.com/api/)"
+        }
+        _ => "",
+    };
+    Text::new(
+        format!("{en} ({ru}) '{shown}' cannot be used: {}{expected}", why.en),
+        format!(
+            "{ru} ({en}) '{shown}' нельзя использовать: {}{expected_ru}",
+            why.ru
+        ),
     )
 }
 
@@ -154,10 +186,6 @@ pub fn proxy_error_text(error: &ProxyError) -> Text {
                 format!("прокси '{shown}' нельзя использовать: {}", why.ru),
             )
         }
-        ProxyError::BadAddress { shown, reason } => Text::new(
-            format!("proxy '{shown}': {reason}"),
-            format!("прокси '{shown}': неверный адрес ({reason})"),
-        ),
     }
 }
 

@@ -148,13 +148,8 @@ impl Address {
         if let Some(userinfo) = userinfo {
             check_escapes(userinfo)?;
         }
-        // Only now the host, so a password's character is never reported as a host's.
-        check(text).map_err(|problem| match problem {
-            AddressProblem::NonAsciiHost { character } if userinfo.is_some() => {
-                AddressProblem::ReservedInUserinfo { character }
-            }
-            other => other,
-        })?;
+        // Only now the host and the path (a password's character was reported above as a password's).
+        check(text)?;
         if !schemes.contains(&scheme.as_str()) {
             return Err(AddressProblem::Scheme);
         }
