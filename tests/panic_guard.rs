@@ -135,17 +135,28 @@ fn a_panic_in_any_entry_point_becomes_an_error_and_the_object_keeps_working() {
         expect_refusal(&client, "Subscribe", &["news".into()], &message);
         expect_refusal(&client, "Disconnect", &[], &message);
         let diagnostics = client.call("Diagnostics", &[]).unwrap();
-        assert!(diagnostics.str().contains("\"thread_failed\":true"), "{}", diagnostics.str());
+        assert!(
+            diagnostics.str().contains("\"thread_failed\":true"),
+            "{}",
+            diagnostics.str()
+        );
         assert_eq!(client.done().platform_calls_after_done, 0);
 
         let softphone = host.create_with("ConnectAgent", Mode::Client, locale);
-        let opened = softphone.call("ConnectToAgent", &["nobody".into()]).unwrap();
+        let opened = softphone
+            .call("ConnectToAgent", &["nobody".into()])
+            .unwrap();
         assert_eq!(opened, Val::Bool(false));
         let event = failure_event(&softphone);
         assert_eq!(event["Code"], "InternalError", "{event}");
         let description = event["Description"].as_str().unwrap().to_string();
         panic_code(&description, agent, tail);
-        expect_refusal(&softphone, "ChangeOnlineStatus", &["".into(), "Away".into()], &description);
+        expect_refusal(
+            &softphone,
+            "ChangeOnlineStatus",
+            &["".into(), "Away".into()],
+            &description,
+        );
         assert_eq!(softphone.get("Connected").unwrap(), Val::Bool(false));
         assert_eq!(softphone.done().platform_calls_after_done, 0);
     }
@@ -169,7 +180,10 @@ fn panic_code(text: &str, head: &str, tail: &str) -> String {
         code.len() == 8 && code.chars().all(|c| c.is_ascii_hexdigit()),
         "{text}"
     );
-    assert!(!text.contains("fault injected"), "the payload is for the log only: {text}");
+    assert!(
+        !text.contains("fault injected"),
+        "the payload is for the log only: {text}"
+    );
     code.to_string()
 }
 

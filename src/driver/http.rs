@@ -244,7 +244,13 @@ mod tests {
             .set_proxy("http://u:Pa?ss-secret@p:3128")
             .unwrap_err();
         let crate::present::Text { en, ru } = crate::present::driver::proxy_error_text(&error);
-        assert!(en.contains("%3F instead of ?") && !en.contains("secret"), "{en}");
-        assert!(ru.contains("%3F вместо ?") && !ru.contains("secret"), "{ru}");
+        assert!(
+            en.contains("%3F instead of ?") && !en.contains("secret"),
+            "{en}"
+        );
+        assert!(
+            ru.contains("%3F вместо ?") && !ru.contains("secret"),
+            "{ru}"
+        );
     }
 }
