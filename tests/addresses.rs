@@ -161,6 +161,39 @@ fn a_password_with_a_question_mark_or_a_hash_is_refused_and_never_shown() {
     }
 }
 
+/// A peer's text that quotes a configured secret (an API that echoes the key it refused) is scrubbed from
+/// the error, LastError, Diagnostics and the log: the scrubber knows the secrets, not where they may stand.
+#[test]
+fn an_answer_that_quotes_the_key_is_scrubbed_everywhere() {
+    const KEY: &str = "echoed-api-key-7Q2";
+    let (port, _seen) = api(
+        200,
+        r#"{"error":{"code":107,"message":"unknown key echoed-api-key-7Q2 (half: key-7Q2)"}}"#,
+    );
+    let log = std::env::temp_dir().join(format!("tb-addresses-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let host = Host::load_default();
+    let object = host.create_with("Centrifugo", Mode::Server, "en_US");
+    object.set("LogFile", log.to_str().unwrap()).unwrap();
+    object
+        .set("ApiUrl", format!("http://127.0.0.1:{port}").as_str())
+        .unwrap();
+    object.set("ApiKey", KEY).unwrap();
+    let error = object
+        .call("Publish", &["news".into(), "{}".into()])
+        .unwrap_err();
+    let message = error.message();
+    assert!(
+        message.contains("107") && message.contains("unknown"),
+        "{message}"
+    );
+    assert_silent("Publish's error", KEY, &message);
+    assert_silent("the object", KEY, &everything_said(&object, &["ApiKey"]));
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("107"), "the failure is logged: {logged}");
+    assert_silent("the log", KEY, &logged);
+}
+
 /// A WebSocket listener that records the upgrade request's lines, then closes.
 fn upgrade_recorder() -> (u16, mpsc::Receiver<Vec<String>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -1,6 +1,7 @@
 //! Property tests of the address model and the scrubber: for random passwords over the whole printable range
 //! (ASCII and beyond), an address either is refused without printing the password, or leads to the host it
-//! names with the password it holds; and no part of a registered secret survives the scrubber.
+//! names with the password it holds; and no part of a registered secret survives the scrubber. Each property is
+//! a function that takes the implementation, so the mutation test at the top runs it on the issue's defects.
 
 use proptest::prelude::*;
 use tb_prims::address::{escape, Address};
@@ -29,6 +30,70 @@ fn encoded(password: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The property of a parser: an address with this raw password leads to 127.0.0.1 or is refused (`host_of`
+/// answers the host it would connect to, `None` for a refusal).
+fn goes_to_the_configured_host(
+    host_of: impl Fn(&str) -> Option<String>,
+    password: &str,
+) -> Result<(), String> {
+    let text = format!("http://admin:{password}@127.0.0.1:9/api");
+    match host_of(&text) {
+        Some(host) if host != "127.0.0.1" => Err(format!("{text} goes to {host}")),
+        _ => Ok(()),
+    }
+}
+
+/// The property of a scrubber: no four-character part of `password` survives in `texts`.
+fn scrubs_every_part(
+    scrub: impl Fn(&str) -> String,
+    password: &str,
+    texts: &[String],
+) -> Result<(), String> {
+    for text in texts {
+        let shown = scrub(text);
+        let parts = leaked_parts(password, &shown);
+        if !parts.is_empty() {
+            return Err(format!("{text:?} → {shown:?} keeps {parts:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// Mutation tests of the two properties: each is run on a planted defect — the split that found the host of
+/// `http://admin:Pa?ss@127.0.0.1` in `admin`, a scrubber that masks only whole secrets — and must catch it.
+#[test]
+fn the_properties_catch_the_defects_of_the_issue() {
+    let naive_host = |text: &str| {
+        let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host_port = authority.rsplit('@').next().unwrap_or_default();
+        Some(host_port.split(':').next().unwrap_or_default().to_string())
+    };
+    let parsed_host = |text: &str| {
+        Address::parse(text, &["http"])
+            .ok()
+            .map(|a| a.host().to_string())
+    };
+    for password in ["Pa?ss-SECRET", "Pa#ss-SECRET", "pa/ss-SECRET"] {
+        assert!(
+            goes_to_the_configured_host(naive_host, password).is_err(),
+            "{password}"
+        );
+        assert_eq!(goes_to_the_configured_host(parsed_host, password), Ok(()));
+    }
+
+    let password = "Pa?ss-SECRET";
+    let texts = [format!("bad port 'ss-SECRET'"), format!("x{password}y")];
+    let whole_only = |text: &str| text.replace(password, "***");
+    assert!(scrubs_every_part(whole_only, password, &texts).is_err());
+    let mut scrubber = Scrubber::new();
+    scrubber.add(password);
+    assert_eq!(
+        scrubs_every_part(|text| scrubber.scrub(text).into_owned(), password, &texts),
+        Ok(())
+    );
 }
 
 fn password() -> impl Strategy<Value = String> {
@@ -62,6 +127,10 @@ proptest! {
         password in password(),
         scheme in prop_oneof![Just("http"), Just("ws"), Just("")],
     ) {
+        let parsed_host = |text: &str| {
+            Address::parse(text, &["http"]).ok().map(|a| a.host().to_string())
+        };
+        prop_assert_eq!(goes_to_the_configured_host(parsed_host, &password), Ok(()));
         let text = if scheme.is_empty() {
             format!("admin:{password}@127.0.0.1:9/api")
         } else {
@@ -96,13 +165,12 @@ proptest! {
         scrubber.add(&encoded(&password));
         // The whole secret, a piece of it (as «bad port 'ss-SECRET'» printed), and its encoded form.
         let piece: String = password.chars().skip(cut % password.chars().count().max(1)).collect();
-        for text in [
+        let texts = [
             format!("{before}{password}{after}"),
             format!("{before}'{piece}'{after}"),
             format!("{before}{}{after}", encoded(&password)),
-        ] {
-            let shown = scrubber.scrub(&text);
-            prop_assert!(leaked_parts(&password, &shown).is_empty(), "{text:?} → {shown:?}");
-        }
+        ];
+        let scrubbed = scrubs_every_part(|text| scrubber.scrub(text).into_owned(), &password, &texts);
+        prop_assert_eq!(scrubbed, Ok(()));
     }
 }
