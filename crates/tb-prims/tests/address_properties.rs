@@ -85,7 +85,7 @@ fn the_properties_catch_the_defects_of_the_issue() {
     }
 
     let password = "Pa?ss-SECRET";
-    let texts = [format!("bad port 'ss-SECRET'"), format!("x{password}y")];
+    let texts = ["bad port 'ss-SECRET'".to_string(), format!("x{password}y")];
     let whole_only = |text: &str| text.replace(password, "***");
     assert!(scrubs_every_part(whole_only, password, &texts).is_err());
     let mut scrubber = Scrubber::new();
