@@ -19,10 +19,10 @@ use tb_prims::scrub::Scrubber;
 static SCRUBBER: Lazy<RwLock<Scrubber>> = Lazy::new(|| RwLock::new(Scrubber::new()));
 
 /// Remembers a secret (it stays remembered for the life of the process, at most the last
-/// `tb_prims::scrub::MAX_SECRETS`).
+/// `tb_prims::scrub::MAX_SECRETS`; shorter than `tb_prims::scrub::MIN_SECRET` characters it is not searched for).
 pub fn remember(secret: &str) {
     let secret = secret.trim();
-    if secret.len() >= tb_prims::scrub::MIN_PART {
+    if secret.chars().count() >= tb_prims::scrub::MIN_SECRET {
         SCRUBBER.write().add(secret);
     }
 }
@@ -118,7 +118,7 @@ mod tests {
         remember_address(&address);
         remember("api-KEY-SECRET-3");
         assert_eq!(scrub("bad port 'ss-SECRET-1'"), "bad port '***'");
-        assert_eq!(scrub("Pa?ss"), "***");
+        assert_eq!(scrub("Pa?ss-SECR"), "***");
         let mut json = serde_json::json!({"e": ["x tok-SECRET-2 y"], "KEY-SECRET-3": 1, "n": 2});
         scrub_json(&mut json);
         assert_eq!(

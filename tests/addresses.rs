@@ -168,7 +168,7 @@ fn an_answer_that_quotes_the_key_is_scrubbed_everywhere() {
     const KEY: &str = "echoed-api-key-7Q2";
     let (port, _seen) = api(
         200,
-        r#"{"error":{"code":107,"message":"unknown key echoed-api-key-7Q2 (half: key-7Q2)"}}"#,
+        r#"{"error":{"code":107,"message":"unknown key echoed-api-key-7Q2 (part: api-key-7Q2)"}}"#,
     );
     let log = std::env::temp_dir().join(format!("tb-addresses-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&log);
