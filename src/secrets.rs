@@ -69,6 +69,28 @@ fn scrub_json_with(scrubber: &Scrubber, value: &mut Value) {
     }
 }
 
+/// Replaces the default panic hook of this library's copy of std (a cdylib has its own): the default prints
+/// the payload to stderr, which a 1C server may route to the system journal. The hook prints the payload
+/// scrubbed instead; the report with its code goes to the add-in's log from the catching frame.
+pub fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let detail = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let place = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            eprintln!("TelephonyBridge: panic{place}: {}", scrub(&detail));
+        }));
+    });
+}
+
 /// A panic, as the add-in reports it: a code for the user (AddError, LastError, the `Error` event) and the
 /// scrubbed payload for the log only — a slicing panic prints up to 256 bytes of the string it sliced.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -40,6 +40,7 @@ pub struct Component<C: AddinClass> {
 
 impl<C: AddinClass> Component<C> {
     pub fn new() -> Self {
+        crate::secrets::install_panic_hook();
         let ctx = ClassContext::new(C::NAME);
         Component {
             table: ClassTable::of::<C>(),

@@ -71,7 +71,13 @@ pub fn choose(
     if no_proxy_matches(&no_proxy, host) {
         return Ok(None);
     }
-    Proxy::parse(&value).map(Some)
+    let proxy = Proxy::parse(&value)?;
+    // The environment's proxy password is a configured secret too.
+    proxy
+        .secrets()
+        .iter()
+        .for_each(|secret| crate::secrets::remember(secret));
+    Ok(Some(proxy))
 }
 
 /// [`choose`] with the process environment.
