@@ -395,3 +395,46 @@ proptest! {
         prop_assert_eq!(encoded_taken.str(), format!("http://***@127.0.0.1:{port}/v4.0"));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// The same for `Connect`: the upgrade request reaches the listener the address names, with the
+    /// password intact in `Authorization`, or the address is refused — and nothing the object says holds a part
+    /// of the password.
+    #[test]
+    fn random_websocket_passwords_reach_the_configured_host_and_are_never_shown(password in password()) {
+        let host = Host::load_default();
+        for encode in [false, true] {
+            // A listener of its own for each form: a reconnect of the first client cannot answer for the second.
+            let (port, upgrades) = upgrade_recorder();
+            let given = if encode { encoded(&password) } else { password.clone() };
+            let written = format!("ws://user:{given}@127.0.0.1:{port}/connection/websocket");
+            let client = host.create_with("Centrifugo", Mode::Client, "ru_RU");
+            let mut said = match client.call_proc("Connect", &[written.as_str().into()]) {
+                Ok(()) => {
+                    let lines = upgrades.recv_timeout(Duration::from_secs(10));
+                    prop_assert!(lines.is_ok(), "{written}: nothing reached 127.0.0.1:{port}");
+                    let lines = lines.unwrap();
+                    let host_line = format!("host: 127.0.0.1:{port}");
+                    prop_assert!(lines.iter().any(|l| l.eq_ignore_ascii_case(&host_line)), "{lines:?}");
+                    if encode {
+                        let authorization = lines.iter().find_map(|line| {
+                            let (name, value) = line.split_once(':')?;
+                            name.eq_ignore_ascii_case("authorization")
+                                .then(|| value.trim().to_string())
+                        });
+                        prop_assert_eq!(authorization, Some(basic("user", &password)));
+                    }
+                    client.call_proc("Disconnect", &[]).unwrap();
+                    String::new()
+                }
+                Err(refused) => refused.message(),
+            };
+            said.push_str(&everything_said(&client, &[]));
+            let parts = leaked(&password, &said);
+            prop_assert!(parts.is_empty(), "{written}: {parts:?} in {said}");
+            drop(client);
+        }
+    }
+}
