@@ -6,7 +6,8 @@
 //! add-in starts, and the HTTP exchange) and the protocol cores (crates `tb-connect`, `tb-centrifugo`,
 //! `tb-calls`: no I/O) → `transport` (bytes only: pipes, WebSocket link, HTTP client, proxy, TLS); `tb-prims` holds the primitives
 //! shared by all. `events` is
-//! the only path to ExternalEvent, `log` the only writer of the log file. `unsafe` stands only at the edges to
+//! the only path to ExternalEvent, `log` the only writer of the log file, `secrets` (a leaf every layer may
+//! call) the one scrubber of configured secrets that every shown or logged text passes. `unsafe` stands only at the edges to
 //! foreign code: here and in `native` (the platform's ABI) and in `transport` (Win32 pipes, poller
 //! registration).
 
@@ -16,6 +17,7 @@ pub mod events;
 pub mod log;
 pub mod native;
 pub mod present;
+pub mod secrets;
 pub mod transport;
 
 use std::ffi::{c_int, c_long, c_void};

@@ -190,7 +190,12 @@ const PROPS: &[Prop<Binotel>] = &[
         "АдресAPI",
         |c| Ok(Value::from(tb_prims::redact::setting(&c.api_url))),
         |c, value| {
-            c.api_url = value.as_str().trim().to_string();
+            let url = value.as_str().trim();
+            c.api_url = if url.is_empty() {
+                String::new()
+            } else {
+                super::pbx::api_address(url, ("ApiUrl", "АдресAPI"))?
+            };
             Ok(())
         },
     ),
@@ -207,6 +212,7 @@ const PROPS: &[Prop<Binotel>] = &[
     // byte in the hash.
     Prop::write_only("Secret", "Секрет", |c, value| {
         c.secret = value.as_str().to_string();
+        crate::secrets::remember(&c.secret);
         Ok(())
     }),
     PbxProps::<Binotel>::TIME_ZONE,

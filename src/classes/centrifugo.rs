@@ -318,6 +318,7 @@ const METHODS: &[Method<Centrifugo>] = &[
         },
         call: |c, args| {
             let token = str_arg(args, 0).to_string();
+            crate::secrets::remember(&token);
             c.start_and_tell(Command::SetToken(token))
         },
     },
@@ -336,7 +337,9 @@ const PROPS: &[Prop<Centrifugo>] = &[
         "КлючAPI",
         |c| Ok(Value::from(if c.api_key.is_empty() { "" } else { "***" })),
         |c, value| {
-            c.api_key = ApiKey::new(value.as_str().trim());
+            let key = value.as_str().trim();
+            crate::secrets::remember(key);
+            c.api_key = ApiKey::new(key);
             Ok(())
         },
     ),
@@ -474,7 +477,7 @@ fn failure_report(ctx: &ClassContext) -> impl FnOnce(&DriverError) + Send + 'sta
         let text = present::driver::error_text(error);
         ctx.log.error(
             "Centrifugo client thread failed",
-            json!({ "error": text.en }),
+            json!({ "error": text.en, "detail": super::failure_detail(error) }),
         );
         let (name, data) = present::centrifugo::worker_failed(&text, ctx.lang());
         ctx.events.send(name, data);
@@ -635,9 +638,13 @@ impl Centrifugo {
     }
 
     fn connect(&mut self, args: &[Value]) -> Result<Value, AddinError> {
-        let url = str_arg(args, 0).trim().to_string();
-        tb_centrifugo::validate_websocket_url(&url).map_err(core_error)?;
+        // Parsed once, here; the client thread gets the canonical form (credentials as written, no fragment).
+        let address =
+            tb_centrifugo::validate_websocket_url(str_arg(args, 0)).map_err(core_error)?;
+        crate::secrets::remember_address(&address);
+        let url = address.canonical();
         let token = str_arg(args, 1).to_string();
+        crate::secrets::remember(&token);
         self.start_and_tell(Command::Connect { url, token })
     }
 
@@ -649,13 +656,19 @@ impl Centrifugo {
             }));
         }
         let token = str_arg(args, 1).to_string();
+        crate::secrets::remember(&token);
         self.start_and_tell(Command::Subscribe { channel, token })
     }
 
     fn set_api_url(&mut self, value: &Value) -> Result<(), AddinError> {
-        let url = value.as_str().trim().to_string();
+        let mut url = value.as_str().trim().to_string();
         if !url.is_empty() {
             ApiConfig::new(&url, ApiKey::default(), ApiMode::Modern).map_err(core_error)?;
+            // Parsed once, here: the canonical form is kept and every request is built from it.
+            if let Ok(address) = tb_prims::address::Address::parse(&url, &["http", "https"]) {
+                crate::secrets::remember_address(&address);
+                url = address.canonical();
+            }
         }
         if url != self.api_url {
             self.api_known_mode = ApiMode::Auto;

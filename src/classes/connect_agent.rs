@@ -501,8 +501,10 @@ fn failure_report(
     move |error: &DriverError| {
         shared.connected.store(false, Ordering::Release);
         let text = present::driver::error_text(error);
-        ctx.log
-            .error("agent worker failed", json!({ "error": text.en }));
+        ctx.log.error(
+            "agent worker failed",
+            json!({ "error": text.en, "detail": super::failure_detail(error) }),
+        );
         let (name, data) = present::connect::worker_failed(&text, ctx.lang());
         ctx.events.send(name, data);
     }

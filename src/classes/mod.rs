@@ -13,6 +13,14 @@ pub use centrifugo::Centrifugo;
 pub use connect_agent::ConnectAgent;
 pub use uiscom::UIScom;
 
+/// The scrubbed payload of a worker's panic, for the log line next to the code the user was shown.
+fn failure_detail(error: &crate::driver::DriverError) -> &str {
+    match error {
+        crate::driver::DriverError::Failed { detail, .. } => detail,
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

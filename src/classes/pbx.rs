@@ -64,6 +64,22 @@ impl<C: PbxClass> PbxMethods<C> {
     };
 }
 
+/// An HTTP API address as a property takes it: parsed by the one address model (`tb_prims::address`) when set,
+/// refused with an actionable text if it breaks a rule (no scheme, a password with a reserved character…), its
+/// secrets handed to the scrubber; what is kept is the canonical form, which every request is built from.
+pub(super) fn api_address(value: &str, property: (&str, &str)) -> Result<String, AddinError> {
+    let address =
+        tb_prims::address::Address::parse(value, &["http", "https"]).map_err(|problem| {
+            AddinError::from(crate::present::driver::address_setting_text(
+                property,
+                &tb_prims::redact::url(value),
+                problem,
+            ))
+        })?;
+    crate::secrets::remember_address(&address);
+    Ok(address.canonical())
+}
+
 /// Core errors keep their English and Russian texts.
 pub(super) fn calls_error(error: CallsError) -> AddinError {
     crate::present::calls::error_text(&error).into()

@@ -143,7 +143,7 @@ const PROPS: &[Prop<UIScom>] = &[
             c.call_api_url = if url.is_empty() {
                 uis_call_api::DEFAULT_URL.to_string()
             } else {
-                url.to_string()
+                super::pbx::api_address(url, ("CallApiUrl", "АдресCallAPI"))?
             };
             Ok(())
         },
@@ -151,6 +151,7 @@ const PROPS: &[Prop<UIScom>] = &[
     // Write-only: the token is a credential and never comes back out.
     Prop::write_only("AccessToken", "ТокенДоступа", |c, value| {
         c.access_token = value.as_str().trim().to_string();
+        crate::secrets::remember(&c.access_token);
         Ok(())
     }),
     PbxProps::<UIScom>::TIMEOUT,

@@ -187,12 +187,20 @@ impl ClientJob {
     fn open_link(&mut self) {
         let proxy_setting = self.settings.proxy.lock().clone();
         let timeout = self.settings.handshake_timeout;
-        let target = Target::parse(&self.url).and_then(|mut target| {
-            target.proxy = proxy::choose_from_env(&proxy_setting, target.tls, &target.host)
-                .map_err(|e| present::driver::proxy_error_text(&e).en)?;
-            target.max_message = self.settings.max_message.load(Ordering::Relaxed);
-            Ok(target)
-        });
+        let target = Target::parse(&self.url)
+            .map_err(|problem| {
+                let why = present::driver::address_problem_text(problem).en;
+                format!(
+                    "'{}' cannot be used: {why}",
+                    tb_prims::redact::url(&self.url)
+                )
+            })
+            .and_then(|mut target| {
+                target.proxy = proxy::choose_from_env(&proxy_setting, target.tls, &target.host)
+                    .map_err(|e| present::driver::proxy_error_text(&e).en)?;
+                target.max_message = self.settings.max_message.load(Ordering::Relaxed);
+                Ok(target)
+            });
         match target {
             Ok(target) => {
                 self.status.lock().via_proxy = target.proxy.is_some();

@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use tb_prims::address::{Address, AddressProblem};
+
 use crate::transport::http::{ClientError, HttpClient, HttpFailure, HttpResponse};
 use crate::transport::proxy::ProxyError;
 
@@ -16,6 +18,11 @@ use crate::transport::proxy::ProxyError;
 pub enum HttpError {
     /// The Прокси setting (or the environment's proxy) cannot be used.
     Proxy(ProxyError),
+    /// The request's address breaks a rule of the address model (`shown` has no credentials).
+    Address {
+        shown: String,
+        problem: AddressProblem,
+    },
     /// ureq refused the proxy that was chosen.
     ProxyRefused { shown: String, reason: String },
     /// No complete answer within the timeout.
@@ -75,18 +82,21 @@ impl HttpRunner {
         self.client = None;
     }
 
-    /// Takes the Прокси setting. A value with a control character, white space or a non-ASCII host is refused
-    /// here, where it is typed (a CR/LF must never reach a CONNECT request); other faults (a SOCKS scheme, a bad
-    /// port) are reported by the call that uses the proxy, as before.
+    /// Takes the Прокси setting, parsed here, where it is typed, by the one address model: any fault (a CR/LF
+    /// that must never reach a CONNECT request, a SOCKS scheme, a bad port, a password with a reserved
+    /// character) is refused now; the proxy's password joins the scrubber. What is kept is the canonical form.
     pub fn set_proxy(&mut self, proxy: &str) -> Result<(), ProxyError> {
         let proxy = proxy.trim();
-        if !crate::transport::proxy::is_direct(proxy) {
-            tb_prims::address::check(proxy).map_err(|problem| ProxyError::Unsafe {
-                shown: tb_prims::redact::url(proxy),
-                problem,
-            })?;
-        }
-        self.proxy = proxy.to_string();
+        self.proxy = if proxy.is_empty() || crate::transport::proxy::is_direct(proxy) {
+            proxy.to_string()
+        } else {
+            let parsed = crate::transport::proxy::Proxy::parse(proxy)?;
+            parsed
+                .secrets()
+                .iter()
+                .for_each(|secret| crate::secrets::remember(secret));
+            parsed.canonical()
+        };
         self.client = None;
         Ok(())
     }
@@ -105,9 +115,15 @@ impl HttpRunner {
         body: &[u8],
     ) -> Result<HttpResponse, HttpError> {
         let timeout = self.timeout;
-        let client = self.client_for(url)?;
+        // The address was checked where it was set; this parses the kept canonical text, not a user's.
+        let address =
+            Address::parse(url, &["http", "https"]).map_err(|problem| HttpError::Address {
+                shown: tb_prims::redact::url(url),
+                problem,
+            })?;
+        let client = self.client_for(&address)?;
         let response = client
-            .post(url, headers, body)
+            .post(&address, headers, body)
             .map_err(|failure| match failure {
                 HttpFailure::Timeout => HttpError::Timeout {
                     url: url.to_string(),
@@ -148,18 +164,19 @@ impl HttpRunner {
         }
     }
 
-    fn client_for(&mut self, url: &str) -> Result<&HttpClient, HttpError> {
+    fn client_for(&mut self, address: &Address) -> Result<&HttpClient, HttpError> {
         if !self
             .client
             .as_ref()
-            .is_some_and(|client| client.serves(url))
+            .is_some_and(|client| client.serves(address))
         {
-            let client = HttpClient::new(self.timeout, &self.proxy, url).map_err(|e| match e {
-                ClientError::Proxy(e) => HttpError::Proxy(e),
-                ClientError::ProxyRefused { shown, reason } => {
-                    HttpError::ProxyRefused { shown, reason }
-                }
-            })?;
+            let client =
+                HttpClient::new(self.timeout, &self.proxy, address).map_err(|e| match e {
+                    ClientError::Proxy(e) => HttpError::Proxy(e),
+                    ClientError::ProxyRefused { shown, reason } => {
+                        HttpError::ProxyRefused { shown, reason }
+                    }
+                })?;
             self.client = Some(client);
         }
         match &self.client {
@@ -214,17 +231,26 @@ mod tests {
     #[test]
     fn a_bad_proxy_is_refused_in_both_languages_without_its_credentials() {
         let mut runner = HttpRunner::new(Duration::from_secs(1));
-        runner.set_proxy("socks5://u:secret@p:1080").unwrap();
-        let Err(error) = runner.post("http://127.0.0.1:9/", &[], b"") else {
-            panic!("a socks proxy is refused");
-        };
-        let crate::present::Text { en, ru } =
-            crate::present::driver::http_error_text(&error, "API");
+        // Refused where it is set, not at the first call.
+        let error = runner.set_proxy("socks5://u:secret@p:1080").unwrap_err();
+        let crate::present::Text { en, ru } = crate::present::driver::proxy_error_text(&error);
         assert!(
             en.contains("only http://") && !en.contains("secret"),
             "{en}"
         );
         assert!(ru.contains("только прокси http://"), "{ru}");
-        assert_eq!(runner.proxy_shown(), "socks5://***@p:1080");
+        assert_eq!(runner.proxy_shown(), "", "the refused setting is not kept");
+        let error = runner
+            .set_proxy("http://u:Pa?ss-secret@p:3128")
+            .unwrap_err();
+        let crate::present::Text { en, ru } = crate::present::driver::proxy_error_text(&error);
+        assert!(
+            en.contains("%3F instead of ?") && !en.contains("secret"),
+            "{en}"
+        );
+        assert!(
+            ru.contains("%3F вместо ?") && !ru.contains("secret"),
+            "{ru}"
+        );
     }
 }

@@ -9,7 +9,6 @@
 //! report raises an `Error` event, and every later [`Worker::send`] answers with [`DriverError::Failed`] instead of
 //! talking to a thread that is gone. [`Worker::stop`] asks the thread to leave and joins it within a bound.
 
-use std::any::Any;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, OnceLock};
@@ -59,19 +58,15 @@ pub struct Role {
 pub enum DriverError {
     /// The operating system refused a thread (or the waiting primitive it needs).
     Spawn { role: Role, reason: String },
-    /// The job panicked; the thread is gone and the object must be created again.
-    Failed { role: Role, detail: String },
+    /// The job panicked; the thread is gone and the object must be created again. The user is shown `code`;
+    /// `detail` (the payload, scrubbed of every configured secret) is for the log only.
+    Failed {
+        role: Role,
+        code: String,
+        detail: String,
+    },
     /// The thread ended without a panic (it was stopped).
     Stopped { role: Role },
-}
-
-/// The text a panic carried (`panic!("…")` gives a `&str` or a `String`; anything else has none).
-pub fn panic_text(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
 }
 
 enum Message<C> {
@@ -86,7 +81,7 @@ pub struct Worker<C: Send + 'static> {
     waker: Arc<dyn Wake>,
     thread: Option<JoinHandle<()>>,
     finished: mpsc::Receiver<()>,
-    failure: Arc<OnceLock<String>>,
+    failure: Arc<OnceLock<crate::secrets::PanicReport>>,
 }
 
 impl<C: Send + 'static> Worker<C> {
@@ -112,9 +107,13 @@ impl<C: Send + 'static> Worker<C> {
                 run(&mut job, &commands, role.thread_name)
             }));
             if let Err(payload) = outcome {
-                let detail = panic_text(payload.as_ref());
-                let _ = marked.set(detail.clone());
-                let error = DriverError::Failed { role, detail };
+                let caught = crate::secrets::panic_report(payload.as_ref());
+                let _ = marked.set(caught.clone());
+                let error = DriverError::Failed {
+                    role,
+                    code: caught.code,
+                    detail: caught.detail,
+                };
                 // The report must not unwind either: this thread is the last frame.
                 let _ = catch_unwind(AssertUnwindSafe(|| report(&error)));
             }
@@ -150,9 +149,10 @@ impl<C: Send + 'static> Worker<C> {
     /// `Err` once the thread has failed: what the next call on the object reports.
     pub fn check(&self) -> Result<(), DriverError> {
         match self.failure.get() {
-            Some(detail) => Err(DriverError::Failed {
+            Some(report) => Err(DriverError::Failed {
                 role: self.role,
-                detail: detail.clone(),
+                code: report.code.clone(),
+                detail: report.detail.clone(),
             }),
             None => Ok(()),
         }
@@ -317,7 +317,7 @@ mod tests {
         let (mut worker, _, stopped, reports) = start();
         worker.send(0).unwrap();
         let report = reports.recv_timeout(Duration::from_secs(5)).unwrap();
-        let DriverError::Failed { detail, .. } = &report else {
+        let DriverError::Failed { detail, code, .. } = &report else {
             panic!("{report:?}");
         };
         assert_eq!(detail, "command zero");
@@ -327,11 +327,15 @@ mod tests {
         let (en, ru) = (text.en, text.ru);
         assert_eq!(
             en,
-            "internal error in the test worker thread (command zero); create the object again"
+            format!("internal error in the test worker thread (code {code}); create the object again and report the code with the log")
         );
         assert_eq!(
             ru,
-            "внутренняя ошибка потока теста (command zero); создайте объект заново"
+            format!("внутренняя ошибка потока теста (код {code}); создайте объект заново и сообщите код, приложив журнал")
+        );
+        assert!(
+            !en.contains("command zero") && !ru.contains("command zero"),
+            "the payload is for the log only"
         );
         assert!(worker.stop(Duration::from_secs(5)));
         assert_eq!(

@@ -8,7 +8,8 @@
 //! Secrets are kept out twice: callers never pass them, and any field whose name looks like a
 //! secret (`tb_prims::redact::SECRET_MARKERS`: key, token, secret, pass, pwd, auth, jwt, hmac, credential,
 //! cookie, signature, and their Russian words) is masked before writing; address fields (`url`,
-//! `address`, `proxy` in the name) go through the one URL redaction.
+//! `address`, `proxy` in the name) go through the one URL redaction; the message and every field then pass the
+//! one scrubber of configured secrets (`crate::secrets`).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -202,15 +203,18 @@ impl Logger {
         sink.writer.is_some() && level <= sink.level
     }
 
-    pub fn write(&self, level: Level, msg: &str, fields: Value) {
+    pub fn write(&self, level: Level, msg: &str, mut fields: Value) {
         if !self.enabled(level) {
             return;
         }
+        // The message and the fields pass the one scrubber (any text — a library's error, a panic payload —
+        // may quote a configured secret); the line's own time stamp and names do not need it.
+        crate::secrets::scrub_json(&mut fields);
         let mut line = Map::new();
         line.insert("ts".into(), Value::String(utc_timestamp(SystemTime::now())));
         line.insert("level".into(), Value::String(level.name().into()));
         line.insert("class".into(), Value::String(self.component.to_string()));
-        line.insert("msg".into(), Value::String(msg.into()));
+        line.insert("msg".into(), Value::String(crate::secrets::scrub(msg)));
         if let Value::Object(extra) = fields {
             for (name, value) in extra {
                 line.entry(name).or_insert(value);

@@ -40,6 +40,7 @@ pub struct Component<C: AddinClass> {
 
 impl<C: AddinClass> Component<C> {
     pub fn new() -> Self {
+        crate::secrets::install_panic_hook();
         let ctx = ClassContext::new(C::NAME);
         Component {
             table: ClassTable::of::<C>(),
@@ -58,15 +59,16 @@ impl<C: AddinClass> Component<C> {
     }
 
     /// Reports a failure the way the platform expects: AddError (which makes the calling BSL
-    /// code raise an exception with this text) and the same text in LastError.
+    /// code raise an exception with this text) and the same text in LastError — scrubbed of every configured
+    /// secret first, whatever library wrote the text.
     fn fail(&mut self, member: (&str, &str), error: &AddinError) {
         let lang = self.lang();
-        let text = format!(
+        let text = crate::secrets::scrub(&format!(
             "{}.{}: {}",
             C::NAME,
             lang.pick(member.0, member.1),
             error.text(lang)
-        );
+        ));
         self.ctx.log.error(&text, json!({}));
         if let Some(platform) = self.platform {
             platform.add_error(&self.source, &text);
@@ -74,18 +76,19 @@ impl<C: AddinClass> Component<C> {
         self.last_error = text;
     }
 
+    /// A panic reaches the user as a fixed text and a code; its payload (scrubbed) goes to the log only, under
+    /// the same code.
     fn report_panic(&mut self, entry: &str, payload: Box<dyn Any + Send>) {
-        let detail = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        let error = AddinError::new(
-            format!("internal error in the add-in ({detail}); the object keeps working, please report this with the log"),
-            format!("внутренняя ошибка компоненты ({detail}); объект продолжает работу, сообщите об ошибке, приложив журнал"),
-        );
         // Reporting must not unwind either.
-        let _ = catch_unwind(AssertUnwindSafe(|| self.fail((entry, entry), &error)));
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            let report = crate::secrets::panic_report(payload.as_ref());
+            self.ctx.log.error(
+                "panic",
+                json!({"code": report.code, "entry": entry, "detail": report.detail}),
+            );
+            let error = crate::present::driver::panic_text(&report.code);
+            self.fail((entry, entry), &error.into());
+        }));
     }
 
     /// The panic boundary: nothing unwinds into the platform from any entry point. After Done the object
@@ -258,7 +261,11 @@ impl<C: AddinClass> Component<C> {
                 params: &[],
                 returns: true,
             },
-            call: |this, _| Ok(Value::json(&this.diagnostics())),
+            call: |this, _| {
+                let mut diagnostics = this.diagnostics();
+                crate::secrets::scrub_json(&mut diagnostics);
+                Ok(Value::json(&diagnostics))
+            },
         },
         // Lets a 1C developer check that the form's ВнешнееСобытие handler is wired, and lets the
         // tests drive the event path of the real library without a network peer.
@@ -492,6 +499,9 @@ impl<C: AddinClass> RawAddin for Component<C> {
 
     fn get_prop_val(&mut self, num: usize, val: &mut Variant) -> bool {
         self.guard("GetPropVal", false, |this| match this.get_value(num) {
+            // A setting reads back without any part of a configured secret (URL properties are shown without
+            // their credentials already; this catches whatever else).
+            Ok(Value::Str(text)) => Value::Str(crate::secrets::scrub(&text)).write(val),
             Ok(value) => value.write(val),
             Err(error) => {
                 let names = this.prop_names(num);

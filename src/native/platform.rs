@@ -93,8 +93,29 @@ impl Platform {
     }
 }
 
+/// The events whose data is text about a failure (and so may quote a library's error, an address, a panic):
+/// they pass the scrubber on the way to 1C. Business events (calls, publications) never do — a password's
+/// «2024» must not turn into `***` in a call's date.
+const SCRUBBED_EVENTS: &[&str] = &["Error", "Disconnected"];
+
+/// `data` scrubbed of every configured secret when `name` is one of [`SCRUBBED_EVENTS`] (`None`: unchanged).
+fn scrubbed(name: &[u16], data: &[u16]) -> Option<Vec<u16>> {
+    let name = name.strip_suffix(&[0]).unwrap_or(name);
+    if !SCRUBBED_EVENTS
+        .iter()
+        .any(|event| event.encode_utf16().eq(name.iter().copied()))
+    {
+        return None;
+    }
+    let text = String::from_utf16_lossy(data.strip_suffix(&[0]).unwrap_or(data));
+    let shown = crate::secrets::scrub(&text);
+    (shown != text).then(|| to_utf16z(&shown))
+}
+
 impl EventSink for Platform {
     fn deliver(&self, source: &[u16], name: &[u16], data: &[u16]) -> bool {
+        let scrubbed = scrubbed(name, data);
+        let data = scrubbed.as_deref().unwrap_or(data);
         // SAFETY: as above; the queue stops calling before Done returns.
         unsafe {
             ((*(*self.base).vtable).external_event)(
@@ -109,4 +130,23 @@ impl EventSink for Platform {
 
 pub fn to_utf16z(text: &str) -> Vec<u16> {
     text.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_events_are_scrubbed_and_business_events_are_not() {
+        crate::secrets::remember("evt-SECRET-5");
+        let data = to_utf16z("{\"message\":\"bad port 'SECRET-5'\"}");
+        let shown = scrubbed(&to_utf16z("Error"), &data).expect("an Error event is scrubbed");
+        assert_eq!(
+            String::from_utf16_lossy(&shown),
+            "{\"message\":\"bad port '***'\"}\0"
+        );
+        assert!(scrubbed(&to_utf16z("Disconnected"), &data).is_some());
+        assert_eq!(scrubbed(&to_utf16z("Publication"), &data), None);
+        assert_eq!(scrubbed(&to_utf16z("Error"), &to_utf16z("{}")), None);
+    }
 }

@@ -213,6 +213,13 @@ pub fn error_text(error: &Error) -> Text {
             format!("the API address '{url}' is not an http:// or https:// URL (example: http://centrifugo:8000)"),
             format!("адрес API '{url}' не является адресом http:// или https:// (пример: http://centrifugo:8000)"),
         ),
+        Error::UnsafeApiUrl { url, problem } => {
+            let why = super::driver::address_problem_text(*problem);
+            Text::new(
+                format!("the API address '{url}' cannot be used: {}", why.en),
+                format!("адрес API '{url}' нельзя использовать: {}", why.ru),
+            )
+        }
         Error::InvalidApiMode { value } => Text::new(
             format!("the API mode '{value}' is unknown: use modern (Centrifugo v5+), legacy (v2-v4) or auto"),
             format!("неизвестный режим API '{value}': используйте modern (Centrifugo v5+), legacy (v2–v4) или auto"),
@@ -287,6 +294,10 @@ fn redacted(error: &Error) -> Error {
     let url = |url: &String| tb_prims::redact::url(url);
     match error {
         Error::InvalidApiUrl { url: u } => Error::InvalidApiUrl { url: url(u) },
+        Error::UnsafeApiUrl { url: u, problem } => Error::UnsafeApiUrl {
+            url: url(u),
+            problem: *problem,
+        },
         Error::WrongApiKey { url: u } => Error::WrongApiKey { url: url(u) },
         Error::ApiNotFound { url: u } => Error::ApiNotFound { url: url(u) },
         Error::HttpStatus {

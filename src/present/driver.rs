@@ -15,13 +15,13 @@ pub fn error_text(error: &DriverError) -> Text {
             format!("cannot start {}: {reason}", role.en),
             format!("не удалось запустить {}: {reason}", role.ru),
         ),
-        DriverError::Failed { role, detail } => Text::new(
+        DriverError::Failed { role, code, .. } => Text::new(
             format!(
-                "internal error in {} ({detail}); create the object again",
+                "internal error in {} (code {code}); create the object again and report the code with the log",
                 role.en
             ),
             format!(
-                "внутренняя ошибка {} ({detail}); создайте объект заново",
+                "внутренняя ошибка {} (код {code}); создайте объект заново и сообщите код, приложив журнал",
                 role.ru_of
             ),
         ),
@@ -32,10 +32,26 @@ pub fn error_text(error: &DriverError) -> Text {
     }
 }
 
+/// A panic caught at the Native API boundary, as the user sees it: a fixed text and the code under which the
+/// log keeps the payload (never the payload itself: it may hold any string the code was handling).
+pub fn panic_text(code: &str) -> Text {
+    Text::new(
+        format!("internal error of the add-in (code {code}); the object keeps working, please report the code with the log"),
+        format!("внутренняя ошибка компоненты (код {code}); объект продолжает работу, сообщите код, приложив журнал"),
+    )
+}
+
 /// Names the API and the address (never its query or credentials).
 pub fn http_error_text(error: &HttpError, api: &str) -> Text {
     match error {
         HttpError::Proxy(error) => proxy_error_text(error),
+        HttpError::Address { shown, problem } => {
+            let why = address_problem_text(*problem);
+            Text::new(
+                format!("{api}: the address '{shown}' cannot be used: {}", why.en),
+                format!("{api}: адрес '{shown}' нельзя использовать: {}", why.ru),
+            )
+        }
         HttpError::ProxyRefused { shown, reason } => Text::new(
             format!("invalid proxy '{shown}': {reason}"),
             format!("неверный прокси '{shown}': {reason}"),
@@ -82,6 +98,31 @@ pub fn redirect_text(api: &str, url: &str, status: u16, location: &str) -> Text 
     )
 }
 
+/// A URL property refused when set: names the property (both names) and the address without its secrets.
+pub fn address_setting_text(property: (&str, &str), shown: &str, problem: AddressProblem) -> Text {
+    let why = address_problem_text(problem);
+    let (en, ru) = property;
+    let expected = match problem {
+        AddressProblem::NoScheme | AddressProblem::Scheme => {
+            " (expected http:// or https://, for example https://pbx.example.com/api/)"
+        }
+        _ => "",
+    };
+    let expected_ru = match problem {
+        AddressProblem::NoScheme | AddressProblem::Scheme => {
+            " (ожидается http:// или https://, например https://pbx.example.com/api/)"
+        }
+        _ => "",
+    };
+    Text::new(
+        format!("{en} ({ru}) '{shown}' cannot be used: {}{expected}", why.en),
+        format!(
+            "{ru} ({en}) '{shown}' нельзя использовать: {}{expected_ru}",
+            why.ru
+        ),
+    )
+}
+
 /// Why an address was refused (the caller names the address).
 pub fn address_problem_text(problem: AddressProblem) -> Text {
     match problem {
@@ -101,6 +142,34 @@ pub fn address_problem_text(problem: AddressProblem) -> Text {
             format!("the path has the non-ASCII character '{character}'; percent-encode it"),
             format!("в пути символ вне ASCII '{character}'; закодируйте его через %"),
         ),
+        AddressProblem::NoScheme => Text::new(
+            "it has no scheme: write it in full, for example http://user:password@host:port/path",
+            "в нём нет схемы: укажите адрес полностью, например http://пользователь:пароль@узел:порт/путь",
+        ),
+        AddressProblem::Scheme => Text::new(
+            "its scheme is not one this setting takes",
+            "его схема не подходит для этой настройки",
+        ),
+        AddressProblem::NoHost => Text::new("it has no host", "в нём нет имени узла"),
+        AddressProblem::BadHost { character } => Text::new(
+            format!("the host has the character '{character}' (a host is letters, digits, '-', '.', or an IPv6 address in [ ])"),
+            format!("в имени узла символ '{character}' (имя узла — буквы, цифры, «-», «.» или IPv6-адрес в [ ])"),
+        ),
+        AddressProblem::BadPort => Text::new(
+            "the port is not a number from 1 to 65535",
+            "порт — не число от 1 до 65535",
+        ),
+        AddressProblem::ReservedInUserinfo { character } => {
+            let escaped = tb_prims::address::escape(character);
+            Text::new(
+                format!("the user name or password holds the character '{character}', which ends or splits an address: percent-encode the password ({escaped} instead of {character}); an @ that belongs to the path or query is written %40"),
+                format!("в имени пользователя или пароле символ «{character}», который разрывает адрес: закодируйте пароль ({escaped} вместо {character}); символ @ в пути или параметрах записывается как %40"),
+            )
+        }
+        AddressProblem::BadEscape => Text::new(
+            "the user name or password has a '%' without two hex digits after it: write %25 instead of %",
+            "в имени пользователя или пароле символ «%» без двух шестнадцатеричных цифр после него: закодируйте пароль (%25 вместо %)",
+        ),
     }
 }
 
@@ -117,10 +186,6 @@ pub fn proxy_error_text(error: &ProxyError) -> Text {
                 format!("прокси '{shown}' нельзя использовать: {}", why.ru),
             )
         }
-        ProxyError::BadAddress { shown, reason } => Text::new(
-            format!("proxy '{shown}': {reason}"),
-            format!("прокси '{shown}': неверный адрес ({reason})"),
-        ),
     }
 }
 

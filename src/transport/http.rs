@@ -1,8 +1,14 @@
 //! Blocking HTTP client for server-side API calls: one keep-alive ureq agent per object, the add-in's TLS
 //! configuration (`super::tls`), and the proxy `super::proxy` chooses for the API's host. Redirects are never
 //! followed.
+//!
+//! ureq is given parts, never a user's text: the request URL rebuilt from the parsed address without its
+//! credentials (they travel as an `Authorization: Basic` header built here), and the proxy as host, port, user
+//! and password through its builder.
 
 use std::time::Duration;
+
+use tb_prims::address::Address;
 
 use super::proxy;
 use super::tls;
@@ -19,7 +25,8 @@ pub enum HttpFailure {
 #[derive(Debug)]
 pub enum ClientError {
     Proxy(proxy::ProxyError),
-    /// ureq refused the proxy that was chosen (`shown` has no credentials).
+    /// ureq refused the proxy that was chosen (`shown` has no credentials; `reason` is ureq's text, which the
+    /// caller shows only through the scrubber).
     ProxyRefused {
         shown: String,
         reason: String,
@@ -41,27 +48,31 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    /// A client for requests to `url`'s host. `proxy_setting` is the `Прокси` property as set (see
+    /// A client for requests to `address`'s host. `proxy_setting` is the `Прокси` property as kept (see
     /// [`proxy::choose`]).
     pub fn new(
         timeout: Duration,
         proxy_setting: &str,
-        url: &str,
+        address: &Address,
     ) -> Result<HttpClient, ClientError> {
-        let serves = host_of(url);
-        let (https, host) = (serves.0, serves.1.as_str());
-        let chosen =
-            proxy::choose_from_env(proxy_setting, https, host).map_err(ClientError::Proxy)?;
-        let proxy =
-            match chosen {
-                None => None,
-                Some(chosen) => Some(ureq::Proxy::new(&chosen.url()).map_err(|e| {
-                    ClientError::ProxyRefused {
-                        shown: tb_prims::redact::url(proxy_setting),
-                        reason: e.to_string(),
-                    }
-                })?),
-            };
+        let serves = (address.is_tls(), address.host().to_string());
+        let chosen = proxy::choose_from_env(proxy_setting, serves.0, &serves.1)
+            .map_err(ClientError::Proxy)?;
+        let proxy = match chosen {
+            None => None,
+            Some(chosen) => {
+                let mut builder = ureq::Proxy::builder(ureq::ProxyProtocol::Http)
+                    .host(&chosen.host)
+                    .port(chosen.port);
+                if let Some((user, password)) = chosen.credentials() {
+                    builder = builder.username(&user).password(&password);
+                }
+                Some(builder.build().map_err(|e| ClientError::ProxyRefused {
+                    shown: tb_prims::redact::url(proxy_setting),
+                    reason: e.to_string(),
+                })?)
+            }
+        };
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
@@ -79,18 +90,26 @@ impl HttpClient {
         })
     }
 
-    /// Whether this client was built for `url`'s scheme and host (else the proxy choice may differ).
-    pub fn serves(&self, url: &str) -> bool {
-        host_of(url) == self.serves
+    /// Whether this client was built for `address`'s scheme and host (else the proxy choice may differ).
+    pub fn serves(&self, address: &Address) -> bool {
+        address.is_tls() == self.serves.0 && address.host() == self.serves.1
     }
 
+    /// POSTs to `address`: ureq gets the rebuilt URL without credentials; credentials in the address become
+    /// `Authorization: Basic …` unless the caller sends an `Authorization` of its own.
     pub fn post(
         &self,
-        url: &str,
+        address: &Address,
         headers: &[(&str, String)],
         body: &[u8],
     ) -> Result<HttpResponse, HttpFailure> {
-        let mut request = self.agent.post(url);
+        let mut request = self.agent.post(address.without_credentials());
+        let has_authorization = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+        if let (Some((user, password)), false) = (address.credentials(), has_authorization) {
+            request = request.header("Authorization", proxy::basic(&user, &password));
+        }
         for (name, value) in headers {
             request = request.header(*name, value.as_str());
         }
@@ -118,34 +137,5 @@ fn failure(error: ureq::Error) -> HttpFailure {
         }
         ureq::Error::HostNotFound => HttpFailure::Unreachable("host not found".to_string()),
         other => HttpFailure::Unreachable(other.to_string()),
-    }
-}
-
-/// Whether `url` is `https://`, and its host (empty when it has none; the request then fails with its own
-/// error).
-fn host_of(url: &str) -> (bool, String) {
-    let (tls, rest) = match proxy::split_scheme(url.trim()) {
-        Some((scheme, rest)) => (scheme.eq_ignore_ascii_case("https"), rest),
-        None => (false, url.trim()),
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = proxy::split_host_port(authority, 0)
-        .map(|(host, _)| host)
-        .unwrap_or_default();
-    (tls, host)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_of_api_addresses() {
-        assert_eq!(
-            host_of("https://u:p@Api.example:8443/x?y"),
-            (true, "Api.example".into())
-        );
-        assert_eq!(host_of("http://[::1]/api"), (false, "::1".into()));
-        assert_eq!(host_of("сервер/api"), (false, "сервер".into()));
     }
 }

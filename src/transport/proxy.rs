@@ -4,20 +4,26 @@
 //! client hands the chosen proxy to ureq, which then tunnels the same way.
 //!
 //! The property: empty — from the environment; `-`, `none` or `нет` — direct, whatever the environment says;
-//! otherwise `http://[user:password@]host[:port]` (credentials percent-encoded, port 8080 when left out).
+//! otherwise `http://[user:password@]host[:port]` (credentials percent-encoded, port 8080 when left out; a bare
+//! `host[:port]` without credentials is taken as `http://`). It is parsed by the one address model
+//! (`tb_prims::address`), so a password with `?`, `#`, `/` or `@` is refused with its escape instead of being
+//! split somewhere else by each reader.
 
 use base64::Engine;
+use tb_prims::address::{Address, AddressProblem};
 
 /// How large a CONNECT answer (status line and headers) may grow before the proxy is given up on.
 pub const MAX_CONNECT_ANSWER: usize = 16 * 1024;
 
-/// An HTTP proxy to tunnel through.
+/// The port of a proxy whose setting names none.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// An HTTP proxy to tunnel through. Its `Debug` shows no credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proxy {
     pub host: String,
     pub port: u16,
-    /// `user:password` as written (percent-encoded), if any.
-    user_info: Option<String>,
+    address: Address,
 }
 
 /// A proxy setting that cannot be used (its texts: `present::driver`).
@@ -25,12 +31,11 @@ pub struct Proxy {
 pub enum ProxyError {
     /// Only `http://` proxies (CONNECT) are supported. `shown` has no credentials.
     UnsupportedScheme { shown: String },
-    /// No host, or a port that is not a number.
-    BadAddress { shown: String, reason: String },
-    /// A control character (no CR/LF may reach the CONNECT request), white space or a non-ASCII host.
+    /// The address breaks a rule of the address model (a control character — no CR/LF may reach the CONNECT
+    /// request —, white space, a non-ASCII host, a reserved character in the password, a bad port…).
     Unsafe {
         shown: String,
-        problem: tb_prims::address::AddressProblem,
+        problem: AddressProblem,
     },
 }
 
@@ -66,7 +71,13 @@ pub fn choose(
     if no_proxy_matches(&no_proxy, host) {
         return Ok(None);
     }
-    Proxy::parse(&value).map(Some)
+    let proxy = Proxy::parse(&value)?;
+    // The environment's proxy password is a configured secret too.
+    proxy
+        .secrets()
+        .iter()
+        .for_each(|secret| crate::secrets::remember(secret));
+    Ok(Some(proxy))
 }
 
 /// [`choose`] with the process environment.
@@ -100,48 +111,44 @@ impl Proxy {
     /// `http://[user:password@]host[:port]` or `host[:port]`.
     pub fn parse(value: &str) -> Result<Proxy, ProxyError> {
         let shown = tb_prims::redact::url(value);
-        let value = value.trim();
-        tb_prims::address::check(value).map_err(|problem| ProxyError::Unsafe {
-            shown: shown.clone(),
-            problem,
-        })?;
-        let rest = match split_scheme(value) {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
-            Some(_) => return Err(ProxyError::UnsupportedScheme { shown }),
-            None => value,
-        };
-        let authority = rest.split('/').next().unwrap_or("");
-        let (user_info, host_port) = match authority.rsplit_once('@') {
-            Some((user_info, host_port)) => (Some(user_info.to_string()), host_port),
-            None => (None, authority),
-        };
-        let (host, port) = split_host_port(host_port, 8080)
-            .map_err(|reason| ProxyError::BadAddress { shown, reason })?;
+        let address =
+            Address::parse_or_default(value, &["http"], "http").map_err(
+                |problem| match problem {
+                    AddressProblem::Scheme => ProxyError::UnsupportedScheme {
+                        shown: shown.clone(),
+                    },
+                    problem => ProxyError::Unsafe {
+                        shown: shown.clone(),
+                        problem,
+                    },
+                },
+            )?;
         Ok(Proxy {
-            host,
-            port,
-            user_info,
+            host: address.host().to_string(),
+            port: address.port().unwrap_or(DEFAULT_PORT),
+            address,
         })
+    }
+
+    /// The proxy address as it is kept (credentials as written) and parsed back.
+    pub fn canonical(&self) -> String {
+        self.address.canonical()
+    }
+
+    /// The user name and password, decoded (for a library's proxy builder, which encodes them itself).
+    pub fn credentials(&self) -> Option<(String, String)> {
+        self.address.credentials()
+    }
+
+    /// Every secret of the setting, for the scrubber.
+    pub fn secrets(&self) -> Vec<String> {
+        self.address.secrets()
     }
 
     /// `Basic …` from the credentials, decoded from their percent-encoding.
     pub fn authorization(&self) -> Option<String> {
-        self.user_info.as_ref().map(|user_info| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(percent_decode(user_info))
-            )
-        })
-    }
-
-    /// The proxy as a URL for ureq, credentials included as written.
-    pub fn url(&self) -> String {
-        let user_info = self
-            .user_info
-            .as_ref()
-            .map(|u| format!("{u}@"))
-            .unwrap_or_default();
-        format!("http://{user_info}{}", authority(&self.host, self.port))
+        self.credentials()
+            .map(|(user, password)| basic(&user, &password))
     }
 
     /// The CONNECT request that opens a tunnel to `host:port`.
@@ -190,32 +197,6 @@ pub fn connect_answer(answer: &[u8]) -> ConnectAnswer {
     }
 }
 
-/// `scheme://rest` → (`scheme`, `rest`); `None` without a scheme. Byte-safe for any text.
-pub fn split_scheme(url: &str) -> Option<(&str, &str)> {
-    url.split_once("://")
-}
-
-/// `host[:port]` or `[v6][:port]`, after any `user@`.
-pub fn split_host_port(authority: &str, default_port: u16) -> Result<(String, u16), String> {
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    if authority.is_empty() {
-        return Err("the address has no host".into());
-    }
-    let parse_port = |port: &str| port.parse().map_err(|_| format!("bad port '{port}'"));
-    if let Some(rest) = authority.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or("bad IPv6 address")?;
-        let port = match after.strip_prefix(':') {
-            Some(port) => parse_port(port)?,
-            None => default_port,
-        };
-        return Ok((host.to_string(), port));
-    }
-    match authority.rsplit_once(':') {
-        Some((host, port)) => Ok((host.to_string(), parse_port(port)?)),
-        None => Ok((authority.to_string(), default_port)),
-    }
-}
-
 /// `host:port`, with an IPv6 host in brackets.
 fn authority(host: &str, port: u16) -> String {
     if host.contains(':') {
@@ -225,9 +206,12 @@ fn authority(host: &str, port: u16) -> String {
     }
 }
 
-/// `p%40ss` → `p@ss`: proxy URLs carry credentials percent-encoded.
-fn percent_decode(text: &str) -> Vec<u8> {
-    tb_prims::percent::decode(text.as_bytes(), tb_prims::percent::Plus::Literal)
+/// `Basic base64(user:password)` (RFC 7617).
+pub fn basic(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }
 
 #[cfg(test)]
@@ -296,7 +280,7 @@ mod tests {
         let proxy = Proxy::parse("http://user:pw@proxy.local:3128").unwrap();
         assert_eq!((proxy.host.as_str(), proxy.port), ("proxy.local", 3128));
         assert_eq!(proxy.authorization().as_deref(), Some("Basic dXNlcjpwdw=="));
-        assert_eq!(proxy.url(), "http://user:pw@proxy.local:3128");
+        assert_eq!(proxy.canonical(), "http://user:pw@proxy.local:3128");
         let proxy = Proxy::parse("HTTP://operator:p%40ss@[::1]").unwrap();
         assert_eq!((proxy.host.as_str(), proxy.port), ("::1", 8080));
         assert_eq!(
@@ -310,11 +294,17 @@ mod tests {
         assert_eq!(shown, "socks5://***@p:1080");
         assert!(matches!(
             Proxy::parse("http://p:port"),
-            Err(ProxyError::BadAddress { .. })
+            Err(ProxyError::Unsafe {
+                problem: AddressProblem::BadPort,
+                ..
+            })
         ));
         assert!(matches!(
             Proxy::parse("http://"),
-            Err(ProxyError::BadAddress { .. })
+            Err(ProxyError::Unsafe {
+                problem: AddressProblem::NoHost,
+                ..
+            })
         ));
     }
 
@@ -353,50 +343,48 @@ mod tests {
     /// its text. Only the parsed proxy keeps the credentials, for the CONNECT request.
     #[test]
     fn credentials_are_hidden() {
-        const PASSWORD: &str = "S3cr3tPw";
-        let bad = [
-            "socks5://operator:S3cr3tPw@proxy.local:1080",
-            "http://operator:S3cr3tPw@proxy.local:port",
-            "http://operator:S3cr3tPw@",
-            "http://operator:S3cr3tPw@proxy local:3128",
-            "http://operator:S3cr3tPw@proxy.local:3128\r\nX-Injected: 1",
-            "operator:S3cr3tPw@прокси.local:3128",
-        ];
-        for setting in bad {
-            let errors = [
-                choose(setting, true, "h", env(&[])).unwrap_err(),
-                Proxy::parse(setting).unwrap_err(),
-            ];
-            let from_env = choose("", false, "h", |name| {
-                (name == "HTTP_PROXY").then(|| setting.to_string())
-            });
-            for error in errors.into_iter().chain([from_env.unwrap_err()]) {
-                let text = crate::present::driver::proxy_error_text(&error);
-                for said in [format!("{error:?}"), text.en.clone(), text.ru.clone()] {
-                    assert!(!said.contains(PASSWORD), "{setting:?} leaks: {said}");
-                    assert!(
-                        said.contains("***"),
-                        "{setting:?}: the credentials are marked: {said}"
-                    );
-                }
+        let proxy = Proxy::parse("http://operator:Pa%3Fss-SECRET@proxy:3128").unwrap();
+        assert!(!format!("{proxy:?}").contains("SECRET"), "{proxy:?}");
+        assert_eq!(
+            proxy.credentials(),
+            Some(("operator".to_string(), "Pa?ss-SECRET".to_string()))
+        );
+        for setting in [
+            "http://operator:Pa?ss-SECRET@proxy:3128",
+            "http://operator:Pa#ss-SECRET@proxy:3128",
+            "http://operator:Pa/ss-SECRET@proxy:3128",
+            "operator:Pa-SECRET@proxy:3128",
+            "socks5://operator:Pa-SECRET@proxy:1080",
+        ] {
+            let error = Proxy::parse(setting).unwrap_err();
+            let text = crate::present::driver::proxy_error_text(&error);
+            for said in [format!("{error:?}"), text.en.clone(), text.ru.clone()] {
+                assert!(!said.contains("SECRET"), "{setting}: {said}");
             }
         }
-        // The one place the password goes: the proxy's own Proxy-Authorization header.
-        let proxy = Proxy::parse("http://operator:S3cr3tPw@proxy.local:3128").unwrap();
-        let header = proxy.connect_request("c.example", 443);
-        assert!(!header.contains(PASSWORD), "base64 only: {header}");
-        assert_eq!(
-            proxy.authorization().as_deref(),
-            Some("Basic b3BlcmF0b3I6UzNjcjN0UHc=")
-        );
+        assert!(matches!(
+            Proxy::parse("http://operator:Pa?ss-SECRET@proxy:3128"),
+            Err(ProxyError::Unsafe {
+                problem: AddressProblem::ReservedInUserinfo { character: '?' },
+                ..
+            })
+        ));
+        assert!(matches!(
+            Proxy::parse("operator:Pa-SECRET@proxy:3128"),
+            Err(ProxyError::Unsafe {
+                problem: AddressProblem::NoScheme,
+                ..
+            })
+        ));
     }
 
     #[test]
-    fn addresses_with_any_characters_do_not_panic() {
-        assert_eq!(split_scheme("ws://сentrifugo"), Some(("ws", "сentrifugo")));
+    fn a_bare_host_is_an_http_proxy() {
+        let proxy = Proxy::parse("proxy.local").unwrap();
         assert_eq!(
-            split_host_port("сервер:80", 1),
-            Ok(("сервер".to_string(), 80))
+            (proxy.host.as_str(), proxy.port),
+            ("proxy.local", DEFAULT_PORT)
         );
+        assert_eq!(proxy.canonical(), "http://proxy.local");
     }
 }

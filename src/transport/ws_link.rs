@@ -20,9 +20,12 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use polling::{Event as PollEvent, Events, Poller};
+use tb_prims::address::{Address, AddressProblem};
+use tungstenite::client::IntoClientRequest;
 use tungstenite::error::CapacityError;
 use tungstenite::handshake::client::{ClientHandshake, Response};
 use tungstenite::handshake::{HandshakeError, MidHandshake};
+use tungstenite::http::header::{HeaderValue, AUTHORIZATION};
 use tungstenite::protocol::{CloseFrame, WebSocket, WebSocketConfig};
 use tungstenite::Message;
 
@@ -73,7 +76,11 @@ pub trait LinkEvents {
 /// Where a `ws[s]://` address leads, and through which proxy.
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// The URL tungstenite is given: rebuilt from the parsed address, without credentials (so it never parses
+    /// a user's text, nor splits a password somewhere else).
     pub url: String,
+    /// `Authorization: Basic …` for credentials in the address, sent with the handshake.
+    pub authorization: Option<String>,
     pub tls: bool,
     pub host: String,
     pub port: u16,
@@ -83,26 +90,19 @@ pub struct Target {
 }
 
 impl Target {
-    /// Splits `ws[s]://host[:port]/path`; the proxy is the caller's choice (see [`proxy::choose`]).
-    /// An address with a control character, white space or a non-ASCII host is refused here as well (`Connect`
-    /// refuses it first): nothing of it may reach a CONNECT request or the resolver.
-    pub fn parse(url: &str) -> Result<Target, String> {
-        let shown = tb_prims::redact::url(url);
-        if let Err(problem) = tb_prims::address::check(url) {
-            return Err(format!("'{shown}' cannot be used: {problem:?}"));
-        }
-        let (tls, rest) = match proxy::split_scheme(url) {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("wss") => (true, rest),
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("ws") => (false, rest),
-            _ => return Err(format!("'{shown}' is not a ws:// or wss:// address")),
-        };
-        let authority = rest.split(['/', '?']).next().unwrap_or("");
-        let (host, port) = proxy::split_host_port(authority, if tls { 443 } else { 80 })?;
+    /// Parses `ws[s]://[user:password@]host[:port]/path` with the one address model (`Connect` refused a bad
+    /// address already; this reads the kept canonical text); the proxy is the caller's choice (see
+    /// [`proxy::choose`]).
+    pub fn parse(url: &str) -> Result<Target, AddressProblem> {
+        let address = Address::parse(url, &["ws", "wss"])?;
         Ok(Target {
-            url: url.to_string(),
-            tls,
-            host,
-            port,
+            url: address.without_credentials(),
+            authorization: address
+                .credentials()
+                .map(|(user, password)| proxy::basic(&user, &password)),
+            tls: address.is_tls(),
+            host: address.host().to_string(),
+            port: address.port_or_default(80),
             proxy: None,
             max_message: DEFAULT_MAX_MESSAGE,
         })
@@ -559,8 +559,17 @@ impl WsLink {
             .max_frame_size(Some(target.max_message))
             .max_write_buffer_size(MAX_WRITE_BUFFER);
         self.max_message = target.max_message;
-        let result =
-            tungstenite::client::client_with_config(target.url.as_str(), stream, Some(config));
+        let mut request = target
+            .url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| format!("handshake request: {e}"))?;
+        if let Some(authorization) = &target.authorization {
+            let value = HeaderValue::from_str(authorization)
+                .map_err(|_| "the credentials cannot be sent as a header".to_string())?;
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+        let result = tungstenite::client::client_with_config(request, stream, Some(config));
         self.handshake_step(result, now, events)
     }
 
@@ -751,10 +760,18 @@ mod tests {
         assert_eq!((t.host.as_str(), t.port), ("::1", 9000));
         assert!(Target::parse("http://x").is_err());
         // Refused here too (Connect refuses them first): nothing of it may reach the resolver or a CONNECT.
-        let error = Target::parse("ws://u:p@сервер.example/?token=t").unwrap_err();
-        assert!(
-            error.contains("NonAsciiHost") && !error.contains("u:p") && !error.contains("=t"),
-            "{error}"
+        assert_eq!(
+            Target::parse("ws://u:p@сервер.example/?token=t").unwrap_err(),
+            AddressProblem::NonAsciiHost { character: 'с' }
+        );
+        // Credentials travel as a header; the URL tungstenite parses has none, and a `/` in a password is
+        // refused, never read as the start of the path.
+        let t = Target::parse("ws://user:pa%2Fss@127.0.0.1:9/ws?token=t").unwrap();
+        assert_eq!(t.url, "ws://127.0.0.1:9/ws?token=t");
+        assert_eq!(t.authorization.as_deref(), Some("Basic dXNlcjpwYS9zcw=="));
+        assert_eq!(
+            Target::parse("ws://user:pa/ss-SECRET@127.0.0.1:9/ws").unwrap_err(),
+            AddressProblem::ReservedInUserinfo { character: '/' }
         );
         assert!(Target::parse("ws://h:80/\r\nX: y").is_err());
     }

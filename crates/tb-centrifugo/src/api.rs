@@ -326,16 +326,26 @@ pub struct ApiConfig {
 }
 
 impl ApiConfig {
-    /// `base_url` like `http://centrifugo:8000`; a trailing `/` or `/api` is tolerated.
+    /// `base_url` like `http://centrifugo:8000`; a trailing `/` or `/api` is tolerated. Parsed by the one address
+    /// model (`tb_prims::address`): what is kept is its canonical form, so the request URLs built from it parse
+    /// the same in every library.
     pub fn new(base_url: &str, key: ApiKey, mode: ApiMode) -> Result<ApiConfig, Error> {
         let trimmed = base_url.trim();
-        let lower = trimmed.to_ascii_lowercase();
-        if !(lower.starts_with("http://") || lower.starts_with("https://")) || trimmed.len() < 9 {
-            return Err(Error::InvalidApiUrl {
-                url: trimmed.to_string(),
-            });
-        }
-        let mut base = trimmed.trim_end_matches('/').to_string();
+        let address =
+            tb_prims::address::Address::parse(trimmed, &["http", "https"]).map_err(|problem| {
+                match problem {
+                    tb_prims::address::AddressProblem::NoScheme
+                    | tb_prims::address::AddressProblem::Scheme
+                    | tb_prims::address::AddressProblem::NoHost => Error::InvalidApiUrl {
+                        url: trimmed.to_string(),
+                    },
+                    problem => Error::UnsafeApiUrl {
+                        url: trimmed.to_string(),
+                        problem,
+                    },
+                }
+            })?;
+        let mut base = address.canonical().trim_end_matches('/').to_string();
         if base.ends_with("/api") {
             base.truncate(base.len() - 4);
         }
@@ -877,6 +887,24 @@ mod tests {
             ApiConfig::new("centrifugo:8000", ApiKey::default(), ApiMode::Modern),
             Err(Error::InvalidApiUrl { .. })
         ));
+        assert!(matches!(
+            ApiConfig::new(
+                "http://admin:Pa?ss-SECRET@127.0.0.1:9/api",
+                ApiKey::default(),
+                ApiMode::Modern
+            ),
+            Err(Error::UnsafeApiUrl {
+                problem: tb_prims::address::AddressProblem::ReservedInUserinfo { character: '?' },
+                ..
+            })
+        ));
+        let c = ApiConfig::new(
+            "HTTP://admin:Pa%3Fss@127.0.0.1:9/api/",
+            ApiKey::default(),
+            ApiMode::Modern,
+        )
+        .unwrap();
+        assert_eq!(c.base_url(), "http://admin:Pa%3Fss@127.0.0.1:9");
         let c =
             ApiConfig::new("https://c.example/api", ApiKey::default(), ApiMode::Modern).unwrap();
         assert_eq!(c.base_url(), "https://c.example");

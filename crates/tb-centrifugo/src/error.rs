@@ -27,6 +27,12 @@ pub enum Error {
     ExtraClaimsNotObject,
     /// The API address is not an `http://` or `https://` URL.
     InvalidApiUrl { url: String },
+    /// The API address breaks a rule of the address model (`tb_prims::address`): a password with a reserved
+    /// character, a bad port, a control character…
+    UnsafeApiUrl {
+        url: String,
+        problem: tb_prims::address::AddressProblem,
+    },
     /// The API mode is not one of `modern`, `legacy`, `auto`.
     InvalidApiMode { value: String },
     /// The API key is empty while a request needs it.
@@ -62,8 +68,9 @@ pub enum Error {
     InvalidFrame { reason: String },
     /// A WebSocket address that is not `ws://` or `wss://`.
     InvalidWebSocketUrl { url: String },
-    /// A WebSocket address with a control character, white space or a non-ASCII host: refused by `Connect`
-    /// before any thread sees it.
+    /// A WebSocket address that breaks a rule of the address model (a control character, white space, a
+    /// non-ASCII host, a password with a reserved character, a bad port): refused by `Connect` before any
+    /// thread sees it.
     UnsafeWebSocketUrl {
         url: String,
         problem: tb_prims::address::AddressProblem,

@@ -26,25 +26,23 @@ pub use client::{
 pub use error::{Argument, ChannelFailure, Error};
 pub use protocol::Publication;
 
-/// Checks a WebSocket address before connecting: `ws://` or `wss://` with a host.
-pub fn validate_websocket_url(url: &str) -> Result<(), Error> {
+use tb_prims::address::{Address, AddressProblem};
+
+/// Parses a WebSocket address before connecting (`tb_prims::address`): `ws://` or `wss://` with a host, a
+/// password without reserved characters. The parsed address is what the connection uses.
+pub fn validate_websocket_url(url: &str) -> Result<Address, Error> {
     let trimmed = url.trim();
-    if let Err(problem) = tb_prims::address::check(trimmed) {
-        return Err(Error::UnsafeWebSocketUrl {
+    Address::parse(trimmed, &["ws", "wss"]).map_err(|problem| match problem {
+        AddressProblem::NoScheme | AddressProblem::Scheme | AddressProblem::NoHost => {
+            Error::InvalidWebSocketUrl {
+                url: trimmed.to_string(),
+            }
+        }
+        problem => Error::UnsafeWebSocketUrl {
             url: trimmed.to_string(),
             problem,
-        });
-    }
-    let lower = trimmed.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("wss://")
-        .or_else(|| lower.strip_prefix("ws://"));
-    match rest {
-        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(()),
-        _ => Err(Error::InvalidWebSocketUrl {
-            url: trimmed.to_string(),
-        }),
-    }
+        },
+    })
 }
 
 #[cfg(test)]
@@ -64,6 +62,13 @@ mod tests {
         assert!(matches!(
             validate_websocket_url("ws://h/x\r\nX-Evil: 1"),
             Err(Error::UnsafeWebSocketUrl { .. })
+        ));
+        assert!(matches!(
+            validate_websocket_url("ws://user:pa/ss-SECRET@127.0.0.1:9/ws"),
+            Err(Error::UnsafeWebSocketUrl {
+                problem: AddressProblem::ReservedInUserinfo { character: '/' },
+                ..
+            })
         ));
     }
 }

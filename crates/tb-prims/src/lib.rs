@@ -8,7 +8,9 @@
 //! - [`percent`]: percent-decoding of URL parts and form bodies.
 //! - [`redact`]: the one redaction of shown URLs (`user:password@` and query values masked) and the secret
 //!   field names the log masks.
-//! - [`address`]: control characters, white space and non-ASCII hosts refused in user-given addresses.
+//! - [`address`]: the one address model — every user-given URL parsed once into its parts (a scheme required,
+//!   credentials found before `/?#`, reserved characters in a password refused with their escape).
+//! - [`scrub`]: the one scrubber — every part of a configured secret masked in any text shown or logged.
 //!
 //! Nothing here reads a clock, a global RNG or the environment: every input is an argument, so the
 //! cores stay replayable under a fake clock.
@@ -20,6 +22,7 @@ pub mod backoff;
 pub mod percent;
 pub mod redact;
 pub mod rng;
+pub mod scrub;
 pub mod timers;
 
 pub use backoff::{Backoff, BackoffPolicy, Jitter};

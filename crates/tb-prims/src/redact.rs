@@ -40,13 +40,13 @@ pub const SHOWN_CHARS: usize = 300;
 /// under any name); the fragment is dropped; longer than [`SHOWN_CHARS`] is cut with `…`.
 /// `wss://u:p@h/ws?token=abc&x=1#top` → `wss://***@h/ws?token=***&x=***`.
 pub fn url(text: &str) -> String {
-    let text = text.trim();
+    let text = hide_userinfo(text.trim());
     let head = text.split('#').next().unwrap_or_default();
     let (path, query) = match head.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (head, None),
     };
-    let mut raw = hide_userinfo(path);
+    let mut raw = path.to_string();
     if let Some(query) = query {
         raw.push('?');
         raw.push_str(&mask_query(query));
@@ -66,11 +66,12 @@ pub fn url(text: &str) -> String {
 /// An address as a property reads it back: the same credentials and query values hidden as [`url`], but whole
 /// (no cut) — a property shows what is set without its secrets, and never the password of `user:password@`.
 pub fn setting(text: &str) -> String {
+    let text = hide_userinfo(text);
     let (path, query) = match text.split_once('?') {
         Some((path, query)) => (path, Some(query)),
-        None => (text, None),
+        None => (text.as_str(), None),
     };
-    let mut shown = hide_userinfo(path);
+    let mut shown = path.to_string();
     if let Some(query) = query {
         let (query, fragment) = match query.split_once('#') {
             Some((query, fragment)) => (query, Some(fragment)),
@@ -86,8 +87,9 @@ pub fn setting(text: &str) -> String {
     shown
 }
 
-/// `http://user:secret@proxy:3128` → `http://***@proxy:3128`; `user@proxy` → `***@proxy`. The last `@` counts,
-/// so a password with an `@` or `/` in it stays hidden (at worst more than the credentials is masked).
+/// `http://user:secret@proxy:3128` → `http://***@proxy:3128`; `user@proxy` → `***@proxy`. The last `@` of the
+/// whole text counts — not of the part before `/`, `?` or `#` — so a password with an `@`, `/`, `?` or `#` in it
+/// stays hidden (at worst more than the credentials is masked: an `@` in a query hides the host too).
 fn hide_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
@@ -110,7 +112,7 @@ fn escape_controls(text: &str) -> String {
     shown
 }
 
-fn mask_query(query: &str) -> String {
+pub(crate) fn mask_query(query: &str) -> String {
     let pairs: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
@@ -139,6 +141,24 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_password_with_a_reserved_character_is_hidden_whole() {
+        for text in [
+            "http://admin:Pa?ss-SECRET@127.0.0.1:9/api",
+            "http://admin:Pa#ss-SECRET@127.0.0.1:9/api",
+            "ws://user:pa/ss-SECRET@127.0.0.1:9/ws",
+            "admin:Pa?ss-SECRET@127.0.0.1:9",
+        ] {
+            for shown in [url(text), setting(text)] {
+                assert!(
+                    !shown.contains("SECRET") && !shown.contains("Pa"),
+                    "{text} → {shown}"
+                );
+                assert!(shown.contains("***@127.0.0.1:9"), "{text} → {shown}");
+            }
+        }
+    }
 
     #[test]
     fn userinfo_is_hidden() {
