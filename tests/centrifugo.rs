@@ -1135,6 +1135,76 @@ fn an_oversized_publication_is_an_error_and_the_client_reconnects_and_carries_on
     assert_eq!(client.get("Подключено").unwrap(), Val::Bool(true));
 }
 
+/// Issue 16: a publication over MaxMessageSize in a channel with history used to come back with every recovery,
+/// end the link again and silence the channel until the history expired. It is skipped now: the position moves
+/// past it, the loss is reported once (`Subscribed`, `was_recovering = true`, `recovered = false`), and what was
+/// published after it arrives.
+#[test]
+fn an_oversized_publication_in_a_recoverable_channel_is_skipped_and_delivery_goes_on() {
+    let Some(binary) = require("centrifugo") else {
+        return;
+    };
+    let mut config = base_config(free_port(), "25s");
+    // Let the server really write the big message (its own 1 MiB queue limit would end the link with 3008 first).
+    config["client"]["queue_max_size"] = json!(16 * 1024 * 1024);
+    let server = CentrifugoServer::start(&binary, config);
+    let host = Host::load_default();
+    let api = publisher(&host, &server, "modern");
+    let client = connect_client(&host, &server.ws_url(), "alice");
+    let subscribed = subscribe(&client, "history-big");
+    assert_eq!(subscribed["recoverable"], true, "{subscribed}");
+    publish(&api, "history-big", r#"{"n":1}"#);
+    assert_eq!(collect_numbers(&client, 1, Duration::from_secs(5)), vec![1]);
+
+    let pad = "x".repeat(3 * 1024 * 1024);
+    let big = publish(
+        &api,
+        "history-big",
+        &json!({"n": 2, "pad": pad}).to_string(),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    publish(&api, "history-big", r#"{"n":3}"#);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut numbers, mut losses, mut oversized) = (Vec::new(), Vec::new(), 0);
+    while numbers.is_empty() && Instant::now() < deadline {
+        for event in client.take_events() {
+            let value = data(&event);
+            match event.name.as_str() {
+                "Publication" => numbers.extend(value["data"]["n"].as_u64()),
+                "Subscribed" if value["was_recovering"] == true && value["recovered"] == false => {
+                    losses.push(value)
+                }
+                "Error" if value["code"] == 1009 => oversized += 1,
+                _ => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        numbers,
+        vec![3],
+        "the publication after the big one (offset {}) must arrive; 1009 errors: {oversized}",
+        big["offset"]
+    );
+    assert!(oversized >= 1, "the big publication was reported");
+    assert_eq!(losses.len(), 1, "the loss is reported once: {losses:?}");
+    assert_eq!(losses[0]["channel"], "history-big");
+
+    // No loop: the link stays up, the next publication arrives, no second loss is reported.
+    publish(&api, "history-big", r#"{"n":4}"#);
+    assert_eq!(collect_numbers(&client, 1, Duration::from_secs(5)), vec![4]);
+    std::thread::sleep(Duration::from_secs(2));
+    let later = names(client.take_events());
+    assert!(
+        !later
+            .iter()
+            .any(|n| n == "Disconnected" || n == "Subscribed"),
+        "the client settled: {later:?}"
+    );
+    assert_eq!(client.get("Подключено").unwrap(), Val::Bool(true));
+}
+
 #[test]
 fn localhost_reaches_a_server_bound_to_127_0_0_1_only() {
     // The name goes through the resolver thread and every address it gives is tried in turn (where `localhost`
