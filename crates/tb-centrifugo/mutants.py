@@ -18,7 +18,8 @@ import tempfile
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CLIENT = "crates/tb-centrifugo/src/client.rs"
 
-# (name, file, original text, planted text, test binary, test name)
+# (name, file, original text, planted text, test binary, test name); original and planted may be tuples of texts
+# planted together (one defect that needs two edits).
 MUTANTS = [
     ("non-protocol data while connecting is tolerated", CLIENT,
      "if self.phase == Phase::Handshake {", "if false {",
@@ -35,7 +36,7 @@ MUTANTS = [
     ("the step never gives up", CLIENT,
      "if self.skip > MAX_RECOVERY_SKIP {", "if false {",
      "conformance", "a_recovery_that_stays_too_large_ends_in_a_fresh_subscription"),
-    ("every unanswered recovery is blamed", CLIENT,
+    ("the last unanswered recovery is blamed", CLIENT,
      "let blamed = self.pending.values().find_map(",
      "let blamed = self.pending.values().rev().find_map(",
      "conformance", "only_the_first_unanswered_recovery_is_blamed"),
@@ -43,10 +44,13 @@ MUTANTS = [
      "    fn reset_connection_state(&mut self) {\n",
      "    fn reset_connection_state(&mut self) {\n        self.next_id = 1;\n",
      "conformance", "a_stale_reply_of_an_old_transport_is_ignored"),
+    # Both phase checks of handle_frame: either alone is enough (the second one guards each line).
     ("frames are read outside a handshake", CLIENT,
-     "        if !matches!(self.phase, Phase::Handshake | Phase::Connected) {\n            return;\n        }\n"
-     "        self.arm_ping_deadline(now);",
-     "        self.arm_ping_deadline(now);",
+     ("        if !matches!(self.phase, Phase::Handshake | Phase::Connected) {\n            return;\n        }\n"
+      "        self.arm_ping_deadline(now);",
+      "            if !matches!(self.phase, Phase::Handshake | Phase::Connected) {\n"
+      "                // An earlier reply in this frame ended the connection.\n                return;\n            }\n"),
+     ("        self.arm_ping_deadline(now);", ""),
      "conformance", "a_stale_reply_of_an_old_transport_is_ignored"),
     ("a failed connect does not back off", CLIENT,
      "self.timers.set(Timer::Reconnect, now + delay);", "self.timers.set(Timer::Reconnect, now);",
@@ -127,10 +131,15 @@ def main():
             file = os.path.join(tree, path)
             with open(file, encoding="utf-8") as f:
                 text = f.read()
-            if text.count(original) != 1:
-                sys.exit(f"mutant '{name}': the original text occurs {text.count(original)} times in {path}")
+            originals = original if isinstance(original, tuple) else (original,)
+            planteds = planted if isinstance(planted, tuple) else (planted,)
+            mutated = text
+            for old, new in zip(originals, planteds):
+                if mutated.count(old) != 1:
+                    sys.exit(f"mutant '{name}': the original text occurs {mutated.count(old)} times in {path}")
+                mutated = mutated.replace(old, new)
             with open(file, "w", encoding="utf-8") as f:
-                f.write(text.replace(original, planted))
+                f.write(mutated)
             try:
                 code, ran, output = run_test(tree, binary, test)
             finally:

@@ -660,6 +660,18 @@ fn a_recovery_that_stays_too_large_ends_in_a_fresh_subscription() {
     assert_eq!(published_numbers(&events), vec![41]);
 }
 
+/// (channel, offset) of every subscribe command sent.
+fn recovery_offsets(sent: &[Value]) -> Vec<(Value, Value)> {
+    sent.iter()
+        .map(|c| {
+            (
+                c["subscribe"]["channel"].clone(),
+                c["subscribe"]["offset"].clone(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn only_the_first_unanswered_recovery_is_blamed() {
     let mut h = Pair::new();
@@ -674,31 +686,30 @@ fn only_the_first_unanswered_recovery_is_blamed() {
             json!({"recoverable": true, "epoch": "E", "offset": 5}),
         );
     }
+    // Both recoveries unanswered: the server answers in order, so the message that did not fit is "a"'s reply.
+    let connect = reconnect(&mut h);
+    accept_connect(&mut h, &connect);
+    h.sent();
+    h.core.handle_oversized();
     let connect = reconnect(&mut h);
     accept_connect(&mut h, &connect);
     let sent = h.sent();
-    // "a" was answered; "b"'s reply is the one that did not fit.
+    assert_eq!(
+        recovery_offsets(&sent),
+        vec![(json!("a"), json!(6)), (json!("b"), json!(5))]
+    );
+    // "a" was answered this time; "b"'s reply is the one that did not fit.
     h.answer(
         &sent[0],
         "subscribe",
-        json!({"recoverable": true, "epoch": "E", "offset": 5, "recovered": true}),
+        json!({"recoverable": true, "epoch": "E", "offset": 6, "recovered": true}),
     );
     h.core.handle_oversized();
     let connect = reconnect(&mut h);
     accept_connect(&mut h, &connect);
-    let offsets: Vec<_> = h
-        .sent()
-        .iter()
-        .map(|c| {
-            (
-                c["subscribe"]["channel"].clone(),
-                c["subscribe"]["offset"].clone(),
-            )
-        })
-        .collect();
     assert_eq!(
-        offsets,
-        vec![(json!("a"), json!(5)), (json!("b"), json!(6))]
+        recovery_offsets(&h.sent()),
+        vec![(json!("a"), json!(6)), (json!("b"), json!(6))]
     );
 }
 
