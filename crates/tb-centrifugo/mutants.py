@@ -103,6 +103,8 @@ MUTANTS = [
 
 
 def copy_tree(destination):
+    # Plain copies, stamped now: the copies share target/mutants, where cargo keeps the artifacts of earlier copies
+    # (mutated ones included) under the same package paths; a preserved, older mtime would make those look fresh.
     files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True,
                            capture_output=True).stdout.decode().split("\0")
     for name in filter(None, files):
@@ -111,14 +113,14 @@ def copy_tree(destination):
             continue  # deleted in the work tree
         target = os.path.join(destination, name)
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copy2(source, target)
+        shutil.copy(source, target)
     # Files not yet committed but part of the tree under test.
     for name in subprocess.run(["git", "ls-files", "-z", "--others", "--exclude-standard"], cwd=ROOT,
                                check=True, capture_output=True).stdout.decode().split("\0"):
         if name:
             target = os.path.join(destination, name)
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            shutil.copy2(os.path.join(ROOT, name), target)
+            shutil.copy(os.path.join(ROOT, name), target)
 
 
 def run_test(tree, package, binary, test):
