@@ -769,6 +769,7 @@ impl AddinClass for Centrifugo {
                 "thread_failed": w.failed(),
                 "recoveries": status.stats.recoveries,
                 "recoveries_failed": status.stats.recoveries_failed,
+                "oversized_skips": status.stats.oversized_skips,
             })
         });
         json!({

@@ -159,8 +159,10 @@ impl LinkEvents for CoreLink<'_> {
         self.core.handle_closed(None, reason, now);
     }
     /// Said at once, before the Disconnected the core raises for the `closed` that follows; the core then
-    /// reconnects as after any transport loss (not as after the server's own 1009, which is final).
+    /// reconnects as after any transport loss (not as after the server's own 1009, which is final), and a recovery
+    /// that brought the message steps over it next time (`Core::handle_oversized`).
     fn oversized(&mut self, limit: usize, _now: Instant) {
+        self.core.handle_oversized();
         (self.sink)(&Event::Error {
             kind: ErrorKind::Transport,
             code: 1009,

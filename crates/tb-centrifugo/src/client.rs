@@ -278,7 +278,13 @@ struct Stream {
     known: bool,
     /// The server invalidated the state (2502, 3014): the next subscribe must say it did not recover.
     invalidated: bool,
+    /// Offsets the next recovery steps over: its reply (or the message carrying it) was over the transport's size
+    /// cap, so asking from the same position again would only end the link again (see [`Core::handle_oversized`]).
+    skip: u64,
 }
+
+/// The widest step over a recovery that stays too large; beyond it the stream is taken afresh (no recovery).
+const MAX_RECOVERY_SKIP: u64 = 8;
 
 impl Stream {
     fn tracks_position(&self) -> bool {
@@ -291,14 +297,28 @@ impl Stream {
         }
         self.recoverable = false;
         self.offset = 0;
+        self.skip = 0;
         self.epoch.clear();
+    }
+
+    /// The recovery of this stream did not fit the transport's size cap: the next one starts one offset further,
+    /// then two, four, eight; after that the stream is taken afresh, so one message can never end the link for
+    /// good. Either way the next `Subscribed` reports the loss.
+    fn step_over_oversized(&mut self) {
+        self.skip = if self.skip == 0 { 1 } else { self.skip * 2 };
+        if self.skip > MAX_RECOVERY_SKIP {
+            self.invalidate();
+        }
     }
 
     /// Adds `recover`/`offset`/`epoch` to a subscribe request when there is a position to recover from.
     fn recovery_request(&self, request: &mut Map<String, Value>) {
         if self.recoverable {
             request.insert("recover".into(), json!(true));
-            request.insert("offset".into(), json!(self.offset));
+            request.insert(
+                "offset".into(),
+                json!(self.offset.saturating_add(self.skip)),
+            );
             request.insert("epoch".into(), json!(self.epoch));
         }
     }
@@ -309,10 +329,14 @@ impl Stream {
         // An empty epoch (ours or the reply's) is no evidence of a new stream: the first one seen is adopted.
         let new_epoch =
             !self.epoch.is_empty() && !result.epoch.is_empty() && result.epoch != self.epoch;
+        // Publications were stepped over (see `step_over_oversized`): whatever the server says, not all came back.
+        let skipped = asked_to_recover && self.skip > 0;
         let was_recovering = result.was_recovering || asked_to_recover || self.invalidated;
-        let recovered = was_recovering && result.recovered && !self.invalidated && !new_epoch;
+        let recovered =
+            was_recovering && result.recovered && !self.invalidated && !new_epoch && !skipped;
         self.known = true;
         self.invalidated = false;
+        self.skip = 0;
         self.recoverable = result.recoverable;
         self.positioned = result.positioned || result.recoverable;
         if !recovered {
@@ -381,6 +405,8 @@ pub struct Stats {
     pub bad_frames: u64,
     pub recoveries: u64,
     pub recoveries_failed: u64,
+    /// Recoveries that had to step over publications too large for the transport (see `Core::handle_oversized`).
+    pub oversized_skips: u64,
 }
 
 pub struct Core {
@@ -688,6 +714,50 @@ impl Core {
         self.lost(code, reason, reconnect, now);
     }
 
+    /// The transport refused a message over its size cap (its `handle_closed` follows: a link cannot resume
+    /// inside a message it did not read). If a recovery was awaited, its reply is taken for that message — Centrifugo
+    /// answers in order, so it is the first recovery still unanswered — and the next recovery of that stream steps
+    /// over the offsets that made it too large instead of fetching them again and again. A live publication over the
+    /// cap is met again by the recovery after the reconnect and stepped over then.
+    pub fn handle_oversized(&mut self) {
+        if !matches!(self.phase, Phase::Handshake | Phase::Connected) {
+            return;
+        }
+        // The first command (by id) still waiting whose reply carries recovered publications.
+        let blamed = self.pending.values().find_map(|pending| match pending {
+            Pending::Connect => {
+                let recovering: Vec<String> = self
+                    .server_subs
+                    .iter()
+                    .filter(|(_, stream)| stream.recoverable)
+                    .map(|(channel, _)| channel.clone())
+                    .collect();
+                (!recovering.is_empty()).then_some((recovering, true))
+            }
+            Pending::Subscribe(channel, attempt) => self
+                .subs
+                .get(channel)
+                .filter(|sub| sub.attempt == *attempt && sub.stream.recoverable)
+                .map(|_| (vec![channel.clone()], false)),
+            _ => None,
+        });
+        let Some((channels, server_side)) = blamed else {
+            return;
+        };
+        // The connect reply carries the recoveries of every server-side subscription at once: all step over.
+        for channel in channels {
+            let stream = if server_side {
+                self.server_subs.get_mut(&channel)
+            } else {
+                self.subs.get_mut(&channel).map(|sub| &mut sub.stream)
+            };
+            if let Some(stream) = stream {
+                stream.step_over_oversized();
+                self.stats.oversized_skips += 1;
+            }
+        }
+    }
+
     /// One WebSocket text (or binary) message from the server.
     pub fn handle_frame(&mut self, frame: &[u8], now: Instant) {
         if !matches!(self.phase, Phase::Handshake | Phase::Connected) {
@@ -709,6 +779,13 @@ impl Core {
                         detail: ErrorDetail::Core(error),
                         channel: None,
                     });
+                    if self.phase == Phase::Handshake {
+                        // Whatever answers the connect is not Centrifugo (a proxy's page, another service): waiting
+                        // for the connect timeout would not change that. Close and try again after the backoff;
+                        // a connect reply later on this link is for nobody. Once connected, a line that is not the
+                        // protocol is reported and skipped: a reconnect would recover the same line again.
+                        self.close_and_lose(DisconnectCode::TransportClosed, "bad protocol", now);
+                    }
                 }
             }
         }
