@@ -62,7 +62,7 @@ const METHODS: &[Method<Binotel>] = &[
             returns: true,
             params: &[
                 ParamSpec::text("Body", "Тело"),
-                ParamSpec::optional_text("ContentType", "ТипСодержимого"),
+                ParamSpec::text("ContentType", "ТипСодержимого"),
                 ParamSpec::number("Now", "Сейчас"),
                 ParamSpec::optional_text("AcceptedKeysJSON", "ПринятыеКлючиJSON"),
             ],
