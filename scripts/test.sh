@@ -77,6 +77,11 @@ echo "== packaged Linux libraries: glibc <= 2.17, linked libraries, exports"
 bash scripts/linux/check-so.sh "$lin64" "$lin32"
 echo "== cargo test (Linux x64; the host tests load the packaged Lin64 library)"
 TB_ADDIN_PATH="$lin64" logged linux-x64 cargo test --workspace
+echo "== mutation tests: the Centrifugo lifecycle checks and the address/scrubber host tests"
+# Each plants one defect in a temporary copy of the tree (built in target/mutants) and requires a test to fail;
+# a planted text that is not found, or a mutant that survives, fails the run (issue 16).
+logged linux-x64-mutants-centrifugo python3 crates/tb-centrifugo/mutants.py
+logged linux-x64-mutants-addresses bash scripts/mutants-addresses.sh
 echo "== Linux x86 tests (unit tests and host tests on the packaged Lin32 library)"
 TB_ADDIN_PATH="$lin32" logged linux-x86 bash scripts/linux/test-i686.sh
 echo "== Windows tests under Wine"
