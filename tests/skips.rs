@@ -207,20 +207,29 @@ fn unsafe_script_calls(script: &str) -> Vec<String> {
             if line.contains("-x scripts/") {
                 found.push(format!("exec-bit test: {line}"));
             }
-            let words: Vec<&str> = line.split_whitespace().collect();
-            for (index, word) in words.iter().enumerate() {
-                let word = word
-                    .trim_start_matches(['(', '"'])
-                    .trim_end_matches([';', ')', '"']);
-                let runs_script =
-                    word.starts_with("scripts/") && word.ends_with(".sh") && !word.contains('*');
-                let previous = index
-                    .checked_sub(1)
-                    .map(|i| words[i].trim_start_matches(['$', '(', '"']))
-                    .unwrap_or("");
-                let through = matches!(previous, "bash" | "source" | ".");
-                let as_argument = index > 0 && words[index - 1].starts_with('-');
-                if runs_script && !through && !as_argument {
+            // The command word of each command on the line (split at `;`, `&&`, `||`, `|`): after shell
+            // keywords, `VAR=value` assignments and this script's own `logged <name>` wrapper. A `scripts/…sh`
+            // there runs without `bash`; anywhere else (an argument of `bash`, `shellcheck`, `bash -n`…) the file is
+            // only read.
+            for command in line.split([';', '|', '&']) {
+                let mut words = command
+                    .split_whitespace()
+                    .map(|w| {
+                        w.trim_start_matches(['(', '"'])
+                            .trim_end_matches([')', '"'])
+                    })
+                    .skip_while(|w| {
+                        matches!(*w, "if" | "then" | "else" | "do" | "!" | "time")
+                            || w.split_once('=').is_some_and(|(name, _)| {
+                                !name.is_empty()
+                                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                            })
+                    });
+                let mut word = words.next().unwrap_or("");
+                if word == "logged" {
+                    word = words.nth(1).unwrap_or("");
+                }
+                if word.starts_with("scripts/") && word.ends_with(".sh") && !word.contains('*') {
                     found.push(format!("without bash: {line}"));
                 }
             }
