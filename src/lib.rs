@@ -14,10 +14,12 @@
 pub mod classes;
 pub mod driver;
 pub mod events;
+pub mod fault;
 pub mod log;
 pub mod native;
 pub mod present;
 pub mod secrets;
+pub mod spawn;
 pub mod transport;
 
 use std::ffi::{c_int, c_long, c_void};
@@ -29,7 +31,7 @@ use once_cell::sync::Lazy;
 use classes::{Binotel, Centrifugo, ConnectAgent, UIScom};
 use native::{AddinClass, Component};
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use native::VERSION;
 
 /// One class the platform can create, as the registry below lists it.
 struct ClassEntry {

@@ -612,6 +612,7 @@ impl Centrifugo {
                     jitter_seed: jitter_seed(),
                     ..Config::default()
                 },
+                explain: present::driver::link_error_reason,
             };
             let worker = CentrifugoWorker::start(
                 settings,

@@ -300,6 +300,7 @@ impl ConnectAgent {
                 self.shared.clone(),
                 sink,
                 failure_report(&self.ctx, &self.shared),
+                present::connect::diagnostics,
             )?;
             self.worker = Some(worker);
         }

@@ -1,6 +1,7 @@
 //! ConnectAgent's worker: the [`Job`] that joins the agent's pipe (`transport::agent_pipe`) and the sans-IO
-//! 1C-Connect core of `tb-connect`. Its Diagnostics part is rendered by `present::connect` as it changes. The 1C thread never waits on the pipe, only (≤ 2 s, in the class) for the
-//! outcome of a connect attempt, which the job answers on a channel.
+//! 1C-Connect core of `tb-connect`. Its Diagnostics part is rendered, as it changes, by the function the class
+//! hands in (`present::connect::diagnostics`). The 1C thread never waits on the pipe, only (≤ 2 s, in the class)
+//! for the outcome of a connect attempt, which the job answers on a channel.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -13,7 +14,6 @@ use tb_connect::{
 };
 
 use super::worker::{DriverError, Job, Role, Wake, Worker};
-use crate::present;
 use crate::transport::agent_pipe::{AgentPipe, PipeOps, Readiness, Waker};
 
 pub const ROLE: Role = Role {
@@ -68,12 +68,17 @@ impl Wake for Waker {
     }
 }
 
-/// Starts the worker thread for `core`. `report` raises the class's `Error` event if the worker fails.
+/// Renders the core's state as the class's Diagnostics part (the class passes `present::connect::diagnostics`).
+pub type Diagnose = fn(&Core) -> Json;
+
+/// Starts the worker thread for `core`. `report` raises the class's `Error` event if the worker fails;
+/// `diagnose` renders what [`AgentStatus::diagnostics`] shows, each time the core has acted.
 pub fn start(
     core: Core,
     status: Arc<AgentStatus>,
     sink: EventSink,
     report: impl FnOnce(&DriverError) + Send + 'static,
+    diagnose: Diagnose,
 ) -> Result<Worker<Command>, DriverError> {
     let (pipe, waker) = AgentPipe::create().map_err(|e| DriverError::Spawn {
         role: ROLE,
@@ -84,6 +89,7 @@ pub fn start(
         pipe,
         status,
         sink,
+        diagnose,
         address: String::new(),
         connect_reply: None,
     };
@@ -95,6 +101,7 @@ struct AgentJob {
     pipe: AgentPipe,
     status: Arc<AgentStatus>,
     sink: EventSink,
+    diagnose: Diagnose,
     address: String,
     connect_reply: Option<mpsc::Sender<bool>>,
 }
@@ -192,7 +199,7 @@ impl AgentJob {
             }
         }
         self.publish_connected();
-        *self.status.diagnostics.lock() = present::connect::diagnostics(&self.core);
+        *self.status.diagnostics.lock() = (self.diagnose)(&self.core);
     }
 
     fn write(&mut self, bytes: &[u8]) {

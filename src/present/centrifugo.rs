@@ -7,8 +7,7 @@ use tb_centrifugo::{
     ApiMode, Argument, ChannelFailure, Error, ErrorDetail, ErrorKind, Event, Publication, State,
 };
 
-use super::Text;
-use crate::native::Lang;
+use super::{Lang, Text};
 
 /// The 1C event name and Data of a client event.
 pub fn event(event: &Event) -> (&'static str, Json) {

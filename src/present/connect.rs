@@ -7,8 +7,7 @@ use tb_connect::{
     DisconnectReason, Event, Failure, LocalOutcome, State,
 };
 
-use super::Text;
-use crate::native::Lang;
+use super::{Lang, Text};
 
 /// The `Error` event of a worker that failed (code `InternalError`): the object must be created again.
 pub fn worker_failed(text: &Text, lang: Lang) -> (&'static str, Json) {
