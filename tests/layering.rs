@@ -602,10 +602,11 @@ fn close_of(toks: &[Token], open: usize) -> usize {
     toks.len() - 1
 }
 
-/// Every production function of `src` longer than [`MAX_FN_LINES`], as `file:line: fn name: n lines`.
-fn long_functions(file: &str, src: &str) -> Vec<String> {
+/// The tokens of `src` without its test code: an item marked `#[test]` or `#[cfg(test)]` (a test module, a
+/// test-only function) is left out whole.
+fn production_tokens(src: &str) -> Vec<Token> {
     let toks = tokens(src);
-    let mut found = Vec::new();
+    let mut kept = Vec::with_capacity(toks.len());
     let mut i = 0;
     while i < toks.len() {
         if toks[i].text == "#" {
@@ -623,37 +624,48 @@ fn long_functions(file: &str, src: &str) -> Vec<String> {
                 continue;
             }
         }
+        kept.push(toks[i].clone());
+        i += 1;
+    }
+    kept
+}
+
+/// Every production function of `src` longer than [`MAX_FN_LINES`], as `file:line: fn name: n lines`.
+fn long_functions(file: &str, src: &str) -> Vec<String> {
+    let toks = production_tokens(src);
+    let mut found = Vec::new();
+    for i in 0..toks.len() {
         let named = toks.get(i + 1).is_some_and(|t| {
             t.text
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_alphabetic() || c == '_')
         });
-        if toks[i].text == "fn" && named {
-            let mut k = i + 2;
-            let mut parens = 0i32;
-            while k < toks.len() {
-                match toks[k].text.as_str() {
-                    "(" | "[" => parens += 1,
-                    ")" | "]" => parens -= 1,
-                    "{" | ";" if parens == 0 => break,
-                    _ => {}
-                }
-                k += 1;
+        if toks[i].text != "fn" || !named {
+            continue;
+        }
+        let mut k = i + 2;
+        let mut parens = 0i32;
+        while k < toks.len() {
+            match toks[k].text.as_str() {
+                "(" | "[" => parens += 1,
+                ")" | "]" => parens -= 1,
+                "{" | ";" if parens == 0 => break,
+                _ => {}
             }
-            if toks.get(k).is_some_and(|t| t.text == "{") {
-                let close = close_of(&toks, k);
-                let lines = toks[close].line - toks[i].line + 1;
-                if lines > MAX_FN_LINES {
-                    found.push(format!(
-                        "{file}:{}: fn {}: {lines} lines",
-                        toks[i].line,
-                        toks[i + 1].text
-                    ));
-                }
+            k += 1;
+        }
+        if toks.get(k).is_some_and(|t| t.text == "{") {
+            let close = close_of(&toks, k);
+            let lines = toks[close].line - toks[i].line + 1;
+            if lines > MAX_FN_LINES {
+                found.push(format!(
+                    "{file}:{}: fn {}: {lines} lines",
+                    toks[i].line,
+                    toks[i + 1].text
+                ));
             }
         }
-        i += 1;
     }
     found
 }
@@ -741,4 +753,91 @@ fn a_planted_long_function_is_found() {
         "    let _ = 0;\n".repeat(MAX_FN_LINES)
     );
     assert_eq!(long_functions("x.rs", &quoted).len(), 1, "{quoted}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Threads start in `spawn`; texts are made in `present`.
+
+/// Production code of `file` (relative to `src/`) that starts a thread anywhere but `spawn.rs`, or makes a text
+/// for 1C (`AddinError::new`, `Text::new`, or either built field by field) anywhere but `present/`.
+fn misplaced(file: &str, src: &str) -> Vec<String> {
+    let toks = production_tokens(src);
+    let mut found = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        let next = |k: usize| toks.get(i + k).map(|t| t.text.as_str()).unwrap_or("");
+        let prev = if i > 0 { toks[i - 1].text.as_str() } else { "" };
+        if t.text == "thread"
+            && next(1) == "::"
+            && matches!(next(2), "spawn" | "Builder" | "scope")
+            && file != "spawn.rs"
+        {
+            found.push(format!(
+                "{file}:{}: thread::{} outside spawn.rs",
+                t.line,
+                next(2)
+            ));
+        }
+        let text_type = t.text == "AddinError" || t.text == "Text";
+        let built = (next(1) == "::" && next(2) == "new")
+            || (next(1) == "{"
+                && !matches!(prev, "struct" | "enum" | "impl" | "for")
+                && matches!(next(3), ":" | "," | "}"));
+        if text_type && built && !file.starts_with("present/") {
+            found.push(format!(
+                "{file}:{}: a {} is made outside present/",
+                t.line, t.text
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn threads_start_in_spawn_and_texts_are_made_in_present() {
+    let found: Vec<String> = sources()
+        .iter()
+        .flat_map(|(file, text)| misplaced(file, text))
+        .collect();
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// Mutations: a thread started in the driver, a text written in a class, and one built field by field are found;
+/// the same in a test module is not (tests start threads of their own and build texts to compare).
+#[test]
+fn a_planted_thread_or_text_is_found() {
+    let files = sources();
+    let text = |name: &str| {
+        files
+            .iter()
+            .find(|(file, _)| file == name)
+            .map(|(_, text)| text.clone())
+            .unwrap_or_else(|| panic!("{name} is read"))
+    };
+    let worker = text("driver/worker.rs");
+    let planted = format!("{worker}\nfn f() {{ std::thread::spawn(|| {{}}); }}\n");
+    let found = misplaced("driver/worker.rs", &planted);
+    assert!(
+        found.iter().any(|f| f.contains("thread::spawn outside")),
+        "{found:?}"
+    );
+    let planted = format!("{worker}\nfn f() {{ std::thread::Builder::new(); }}\n");
+    assert_eq!(misplaced("driver/worker.rs", &planted).len(), 1);
+    let pbx = text("classes/pbx.rs");
+    let planted = format!("{pbx}\nfn f() -> AddinError {{ AddinError::new(\"x\", \"х\") }}\n");
+    let found = misplaced("classes/pbx.rs", &planted);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("a AddinError is made outside present/")),
+        "{found:?}"
+    );
+    let planted =
+        format!("{pbx}\nfn f() -> Text {{ Text {{ en: String::new(), ru: String::new() }} }}\n");
+    assert_eq!(misplaced("classes/pbx.rs", &planted).len(), 1);
+    // The same text made in present/ is where it belongs.
+    assert!(misplaced("present/pbx.rs", &planted).is_empty());
+    let in_tests = format!(
+        "{worker}\n#[cfg(test)]\nmod more {{ fn f() {{ std::thread::spawn(|| {{}}); }} }}\n"
+    );
+    assert!(misplaced("driver/worker.rs", &in_tests).is_empty());
 }

@@ -373,6 +373,32 @@ fn redacted(error: &Error) -> Error {
     }
 }
 
+/// Centrifugo's own refusals of a setting (the boundary names the member).
+pub mod refusal {
+    use super::Text;
+
+    pub fn timeout_range() -> Text {
+        Text::new(
+            "the timeout must be a number of seconds between 0 and 3600",
+            "таймаут должен быть числом секунд от 0 до 3600",
+        )
+    }
+
+    /// МаксимальныйРазмерСообщения outside `floor..=ceiling` bytes.
+    pub fn max_message_range(floor: usize, ceiling: usize) -> Text {
+        Text::new(
+            format!(
+                "must be a whole Number of bytes from {floor} to {ceiling} (8 MiB: the \
+                 event queue holds 32 MiB, one message's event takes up to twice its size)"
+            ),
+            format!(
+                "должно быть целым Числом байт от {floor} до {ceiling} (8 МиБ: очередь \
+                 событий вмещает 32 МиБ, событие из сообщения занимает до двух его размеров)"
+            ),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

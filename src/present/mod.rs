@@ -16,6 +16,7 @@ pub mod connect;
 pub mod driver;
 pub mod events;
 pub mod native;
+pub mod pbx;
 
 use std::fmt;
 
