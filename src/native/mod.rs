@@ -1,6 +1,8 @@
 //! The Native API layer: the platform's ABI (through addin1c, plus the AddError vtable it lacks), one panic
 //! boundary for every entry point, the member numbers the platform uses resolved to the classes' table entries,
-//! the common members, AddError + LastError, locale. Classes sit on top of it and never see the platform.
+//! the common members (RaiseTestEvents among them), AddError + LastError, the locale the platform sets. The classes
+//! implement its [`AddinClass`] trait and never see the platform; it never names a class. Its texts come from
+//! `present::native`.
 
 mod class;
 mod component;

@@ -1,8 +1,11 @@
 //! The 1C vocabulary of the add-in, and the only place that knows it below the class tables: event names and
-//! their `Data` JSON, `Diagnostics` keys, and every text a 1C developer reads, in both languages.
+//! their `Data` JSON, `Diagnostics` keys, the user's language ([`Lang`]), and every text a 1C developer reads, in
+//! both languages ([`Text`], [`AddinError`]; `tests/layering.rs` fails on one made anywhere else).
 //!
-//! The protocol cores (`crates/tb-*`) emit typed facts — events, outcomes, states, error variants — and know
-//! nothing of 1C; the classes and workers hand those facts to this module and pass on what it renders.
+//! The protocol cores (`crates/tb-*`), the driver and the transports return typed facts — events, outcomes,
+//! states, error variants — and know nothing of 1C; the classes hand those facts to this module (or hand its
+//! renderers to the driver) and pass on what it renders. It sits above `driver` and `transport` so that it can
+//! name their error types; they never name it.
 //!
 //! Rules kept here:
 //! - Each error variant's English and Russian texts stand together in one match arm ([`Text`]); the language is
