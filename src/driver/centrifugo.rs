@@ -66,8 +66,9 @@ pub struct Settings {
     /// The cap on one message from the server (МаксимальныйРазмерСообщения), read at each connect attempt.
     pub max_message: Arc<AtomicUsize>,
     pub client: Config,
-    /// Words a [`LinkError`] as the reason of the Disconnected event that follows (the class passes
-    /// `present::driver::link_error_reason`: the driver writes no text a 1C developer reads).
+    /// Words a [`LinkError`] as the reason of the event that follows (Disconnected, or Error for an oversized
+    /// message). The class passes `present::driver::link_error_reason`: the driver writes no text a 1C developer
+    /// reads.
     pub explain: fn(&LinkError) -> String,
 }
 
@@ -81,6 +82,9 @@ pub enum LinkError {
     },
     /// The Прокси setting or the environment's proxy cannot be used.
     Proxy(ProxyError),
+    /// The server sent a message over the cap (`limit` bytes, МаксимальныйРазмерСообщения); the link is ended
+    /// and the core reconnects.
+    Oversized { limit: usize },
 }
 
 pub type EventSink = Box<dyn FnMut(&Event) + Send>;
@@ -156,6 +160,7 @@ struct CoreLink<'a> {
     core: &'a mut Core,
     status: &'a Mutex<Status>,
     sink: &'a mut EventSink,
+    explain: fn(&LinkError) -> String,
 }
 
 impl LinkEvents for CoreLink<'_> {
@@ -181,9 +186,7 @@ impl LinkEvents for CoreLink<'_> {
         (self.sink)(&Event::Error {
             kind: ErrorKind::Transport,
             code: 1009,
-            detail: ErrorDetail::Peer(format!(
-                "the server sent a message larger than {limit} bytes (MaxMessageSize); reconnecting"
-            )),
+            detail: ErrorDetail::Peer((self.explain)(&LinkError::Oversized { limit })),
             channel: None,
         });
     }
@@ -197,6 +200,7 @@ impl ClientJob {
                 core: &mut self.core,
                 status: &self.status,
                 sink: &mut self.sink,
+                explain: self.settings.explain,
             },
         )
     }

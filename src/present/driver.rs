@@ -180,8 +180,8 @@ pub fn address_problem_text(problem: AddressProblem) -> Text {
     }
 }
 
-/// Why the WebSocket link was not opened, as the reason of the Disconnected event that follows says it (English,
-/// like every reason a transport gives).
+/// Why the WebSocket link was not opened or was ended, as the reason of the event that follows says it
+/// (English, like every reason a transport gives).
 pub fn link_error_reason(error: &LinkError) -> String {
     match error {
         LinkError::Address { shown, problem } => {
@@ -191,6 +191,9 @@ pub fn link_error_reason(error: &LinkError) -> String {
             )
         }
         LinkError::Proxy(error) => proxy_error_text(error).en,
+        LinkError::Oversized { limit } => format!(
+            "the server sent a message larger than {limit} bytes (MaxMessageSize); reconnecting"
+        ),
     }
 }
 
@@ -316,5 +319,22 @@ mod tests {
         });
         assert_eq!(text.en, "cannot start the test worker thread: no threads");
         assert_eq!(text.ru, "не удалось запустить поток теста: no threads");
+    }
+
+    /// The reasons the Centrifugo worker gives for a link it could not open or had to end, as before they moved
+    /// here from the driver.
+    #[test]
+    fn link_reasons() {
+        assert_eq!(
+            link_error_reason(&LinkError::Oversized { limit: 65536 }),
+            "the server sent a message larger than 65536 bytes (MaxMessageSize); reconnecting"
+        );
+        assert_eq!(
+            link_error_reason(&LinkError::Address {
+                shown: "ws://***@h/".into(),
+                problem: AddressProblem::BadPort,
+            }),
+            "'ws://***@h/' cannot be used: the port is not a number from 1 to 65535"
+        );
     }
 }
