@@ -301,7 +301,10 @@ impl ConnectAgent {
                 self.shared.clone(),
                 sink,
                 failure_report(&self.ctx, &self.shared),
-                present::connect::diagnostics,
+                agent::Render {
+                    diagnostics: present::connect::diagnostics,
+                    no_address: present::connect::no_address_reason,
+                },
             )?;
             self.worker = Some(worker);
         }

@@ -1,7 +1,7 @@
 //! ConnectAgent's worker: the [`Job`] that joins the agent's pipe (`transport::agent_pipe`) and the sans-IO
-//! 1C-Connect core of `tb-connect`. Its Diagnostics part is rendered, as it changes, by the function the class
-//! hands in (`present::connect::diagnostics`). The 1C thread never waits on the pipe, only (≤ 2 s, in the class)
-//! for the outcome of a connect attempt, which the job answers on a channel.
+//! 1C-Connect core of `tb-connect`. Its Diagnostics part and its reasons are worded, as they change, by the
+//! functions the class hands in ([`Render`], from `present::connect`). The 1C thread never waits on the pipe,
+//! only (≤ 2 s, in the class) for the outcome of a connect attempt, which the job answers on a channel.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -68,17 +68,25 @@ impl Wake for Waker {
     }
 }
 
-/// Renders the core's state as the class's Diagnostics part (the class passes `present::connect::diagnostics`).
-pub type Diagnose = fn(&Core) -> Json;
+/// What the worker needs worded on its thread, handed in by the class from `present::connect` (the driver writes
+/// no text a 1C developer reads).
+#[derive(Clone, Copy)]
+pub struct Render {
+    /// The core's state as the class's Diagnostics part.
+    pub diagnostics: fn(&Core) -> Json,
+    /// The reason of a connect attempt with no address to open.
+    pub no_address: fn() -> String,
+}
 
 /// Starts the worker thread for `core`. `report` raises the class's `Error` event if the worker fails;
-/// `diagnose` renders what [`AgentStatus::diagnostics`] shows, each time the core has acted.
+/// `render` words what [`AgentStatus::diagnostics`] shows (each time the core has acted) and the reasons the worker
+/// gives.
 pub fn start(
     core: Core,
     status: Arc<AgentStatus>,
     sink: EventSink,
     report: impl FnOnce(&DriverError) + Send + 'static,
-    diagnose: Diagnose,
+    render: Render,
 ) -> Result<Worker<Command>, DriverError> {
     let (pipe, waker) = AgentPipe::create().map_err(|e| DriverError::Spawn {
         role: ROLE,
@@ -89,7 +97,7 @@ pub fn start(
         pipe,
         status,
         sink,
-        diagnose,
+        render,
         address: String::new(),
         connect_reply: None,
     };
@@ -101,7 +109,7 @@ struct AgentJob {
     pipe: AgentPipe,
     status: Arc<AgentStatus>,
     sink: EventSink,
-    diagnose: Diagnose,
+    render: Render,
     address: String,
     connect_reply: Option<mpsc::Sender<bool>>,
 }
@@ -199,7 +207,7 @@ impl AgentJob {
             }
         }
         self.publish_connected();
-        *self.status.diagnostics.lock() = (self.diagnose)(&self.core);
+        *self.status.diagnostics.lock() = (self.render.diagnostics)(&self.core);
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -221,8 +229,8 @@ impl AgentJob {
     fn open(&mut self) {
         let now = Instant::now();
         if self.address.is_empty() {
-            self.core
-                .handle_open_failed(now, "no address (Login and PipeAddress are empty)");
+            let reason = (self.render.no_address)();
+            self.core.handle_open_failed(now, &reason);
             self.reply_connect(false);
             return;
         }

@@ -471,6 +471,12 @@ fn command_problem_text(problem: &CommandProblem) -> Text {
     }
 }
 
+/// The reason of a connect attempt with no address (the worker's `Render::no_address`), in English like every
+/// reason of the Disconnected event.
+pub fn no_address_reason() -> String {
+    "no address (Login and PipeAddress are empty)".to_string()
+}
+
 /// ConnectAgent's own refusals (the boundary names the member).
 pub mod refusal {
     use super::Text;
