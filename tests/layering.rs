@@ -166,7 +166,8 @@ fn strip(src: &str) -> String {
         } else if c[i] == '\'' {
             // A char literal ('x', '\n', '\u{…}') or a lifetime ('a).
             let end = if next == Some('\\') {
-                (i + 2..c.len()).find(|&k| c[k] == '\'')
+                // The escaped character itself may be a quote ('\''), so the search starts after it.
+                (i + 3..c.len()).find(|&k| c[k] == '\'')
             } else if c.get(i + 2) == Some(&'\'') {
                 Some(i + 2)
             } else {
@@ -534,6 +535,12 @@ fn a_planted_crossing_is_found() {
             );
         }
     }
+    // An escaped quote in a char literal does not open a literal that hides the next import.
+    let quote = format!("{worker}\nconst Q: char = '\\'';\nuse crate::present::Text;\n");
+    assert_eq!(crossings("driver/worker.rs", &quote).len(), 1, "{quote}");
+    // Nor does a double quote in a char literal open a string.
+    let quote = format!("{worker}\nconst Q: char = '\"';\nuse crate::present::Text;\n");
+    assert_eq!(crossings("driver/worker.rs", &quote).len(), 1, "{quote}");
     // A path inside a comment or a string is no import.
     let quiet =
         format!("{worker}\n// crate::present::Text\nconst X: &str = \"crate::present::Text\";\n");
