@@ -1,23 +1,28 @@
 //! TelephonyBridge: a 1C:Enterprise 8 Native API add-in that brings telephony into 1C.
 //!
-//! Layers, top calls down (docs/architecture.md has the map): `native` (the ABI: panic boundary, member
-//! numbers, AddError, locale) → `classes` (one static member table per 1C class) → `present` (the 1C
-//! vocabulary: event names and Data, Diagnostics keys, texts in both languages), `driver` (every thread the
-//! add-in starts, and the HTTP exchange) and the protocol cores (crates `tb-connect`, `tb-centrifugo`,
-//! `tb-calls`: no I/O) → `transport` (bytes only: pipes, WebSocket link, HTTP client, proxy, TLS); `tb-prims` holds the primitives
-//! shared by all. `events` is
-//! the only path to ExternalEvent, `log` the only writer of the log file, `secrets` (a leaf every layer may
-//! call) the one scrubber of configured secrets that every shown or logged text passes. `unsafe` stands only at the edges to
-//! foreign code: here and in `native` (the platform's ABI) and in `transport` (Win32 pipes, poller
-//! registration).
+//! The layers, by who may name whom (docs/architecture.md has the map; `tests/layering.rs` holds the one table
+//! of directions and fails on any import against it): this root (the ABI exports and the one list of classes) →
+//! `classes` (one static member table per 1C class, gluing the rest) → `native` (the Native API boundary: panic
+//! guard, member numbers, AddError, the common members; it defines the `AddinClass` trait the classes implement
+//! and calls them through it) → `present` (the 1C vocabulary: event names and Data, Diagnostics keys, `Lang`,
+//! every text in both languages) → `driver` (the threads of an object and the HTTP exchange; typed errors only)
+//! → `transport` (bytes only: pipes, WebSocket link, HTTP client, proxy, TLS). The protocol cores (crates
+//! `tb-connect`, `tb-centrifugo`, `tb-calls`: no I/O) are named by `classes`, `present` and `driver`; `tb-prims`
+//! holds the primitives shared by all. Shared leaves every layer may use: `events` (the only path to
+//! ExternalEvent), `log` (the only writer of the log file), `secrets` (the one scrubber of configured secrets that
+//! every shown or logged text passes), `spawn` (the only thread start) and `fault` (fault injection for the panic
+//! tests). `unsafe` stands only at the edges to foreign code: here and in `native` (the platform's ABI) and in
+//! `transport` (Win32 pipes, poller registration).
 
 pub mod classes;
 pub mod driver;
 pub mod events;
+pub mod fault;
 pub mod log;
 pub mod native;
 pub mod present;
 pub mod secrets;
+pub mod spawn;
 pub mod transport;
 
 use std::ffi::{c_int, c_long, c_void};
@@ -29,7 +34,7 @@ use once_cell::sync::Lazy;
 use classes::{Binotel, Centrifugo, ConnectAgent, UIScom};
 use native::{AddinClass, Component};
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use native::VERSION;
 
 /// One class the platform can create, as the registry below lists it.
 struct ClassEntry {

@@ -268,6 +268,35 @@ pub fn source_files(source: &Path) -> Result<Vec<String>, String> {
     Ok(files)
 }
 
+/// The source's application module, which must be the bare form (declaring both handlers).
+fn source_module(source: &Path) -> Result<String, String> {
+    let module_bytes = std::fs::read(source.join(APPLICATION_MODULE))
+        .map_err(|e| format!("cannot read {APPLICATION_MODULE}: {e}"))?;
+    let module = String::from_utf8(module_bytes)
+        .map_err(|e| format!("{APPLICATION_MODULE} is not UTF-8: {e}"))?;
+    if variant_for(&module)? != Variant::BspBpo {
+        return Err(format!(
+            "{APPLICATION_MODULE} of the source must declare both {START} and {EXTERNAL_EVENT} (the bare form)"
+        ));
+    }
+    Ok(module)
+}
+
+/// A dump of an earlier release had no variant in its name and hooked nothing: it must not stay next to these.
+fn remove_unvaried_dump(dist: &Path) -> Result<(), String> {
+    let old_dir = dist.join(DUMP_PREFIX);
+    if old_dir.exists() {
+        std::fs::remove_dir_all(&old_dir)
+            .map_err(|e| format!("cannot remove the old {}: {e}", old_dir.display()))?;
+    }
+    let old_zip = dist.join(format!("{DUMP_PREFIX}.zip"));
+    if old_zip.exists() {
+        std::fs::remove_file(&old_zip)
+            .map_err(|e| format!("cannot remove the old {}: {e}", old_zip.display()))?;
+    }
+    Ok(())
+}
+
 /// Writes `<dist>/TelephonyBridge-extension-<variant>/` and `<dist>/TelephonyBridge-extension-<variant>.zip` for
 /// every variant from the source dump `source` and the add-in package `addin_zip` (copied byte for byte as the
 /// template).
@@ -285,15 +314,7 @@ pub fn write(source: &Path, addin_zip: &Path, dist: &Path) -> Result<Vec<Written
             source.display()
         ));
     }
-    let module_bytes = std::fs::read(source.join(APPLICATION_MODULE))
-        .map_err(|e| format!("cannot read {APPLICATION_MODULE}: {e}"))?;
-    let module = String::from_utf8(module_bytes)
-        .map_err(|e| format!("{APPLICATION_MODULE} is not UTF-8: {e}"))?;
-    if variant_for(&module)? != Variant::BspBpo {
-        return Err(format!(
-            "{APPLICATION_MODULE} of the source must declare both {START} and {EXTERNAL_EVENT} (the bare form)"
-        ));
-    }
+    let module = source_module(source)?;
     let package = std::fs::read(addin_zip)
         .map_err(|e| format!("cannot read {}: {e}", addin_zip.display()))?;
     if !package.starts_with(b"PK\x03\x04") {
@@ -302,17 +323,7 @@ pub fn write(source: &Path, addin_zip: &Path, dist: &Path) -> Result<Vec<Written
     files.push(TEMPLATE_BIN.to_string());
     files.sort();
 
-    // A dump of an earlier release had no variant in its name and hooked nothing: it must not stay next to these.
-    let old_dir = dist.join(DUMP_PREFIX);
-    if old_dir.exists() {
-        std::fs::remove_dir_all(&old_dir)
-            .map_err(|e| format!("cannot remove the old {}: {e}", old_dir.display()))?;
-    }
-    let old_zip = dist.join(format!("{DUMP_PREFIX}.zip"));
-    if old_zip.exists() {
-        std::fs::remove_file(&old_zip)
-            .map_err(|e| format!("cannot remove the old {}: {e}", old_zip.display()))?;
-    }
+    remove_unvaried_dump(dist)?;
 
     let mut written = Vec::new();
     for variant in Variant::ALL {

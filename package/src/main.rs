@@ -23,65 +23,90 @@ fn usage() -> &'static str {
      cargo run -p package -- --extension-variant-for <base's Ext/ManagedApplicationModule.bsl>"
 }
 
+/// What the command line asks for: a build (of `only` targets, or all) or an answer that ends the run.
+struct Options {
+    only: Vec<String>,
+    release: bool,
+}
+
 fn main() -> ExitCode {
-    let mut only: Vec<String> = Vec::new();
-    let mut release = true;
-    let mut args = std::env::args().skip(1);
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(code) => return code,
+    };
+    let root = workspace_root();
+    let version = env!("CARGO_PKG_VERSION");
+    match build_targets(&root, &options) {
+        Ok(built) => write_dist(&root, version, &built),
+        Err(code) => code,
+    }
+}
+
+/// The options of a build, or the exit code of a run that ends here (help, usage error, `--extension-variant-for`).
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, ExitCode> {
+    let mut options = Options {
+        only: Vec::new(),
+        release: true,
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--only" => match args.next() {
-                Some(name) => only.push(name),
+                Some(name) => options.only.push(name),
                 None => {
                     eprintln!("{}", usage());
-                    return ExitCode::from(2);
+                    return Err(ExitCode::from(2));
                 }
             },
-            "--debug" => release = false,
+            "--debug" => options.release = false,
             "--extension-variant-for" => {
-                return match args.next() {
+                return Err(match args.next() {
                     Some(path) => print_variant_for(Path::new(&path)),
                     None => {
                         eprintln!("{}", usage());
                         ExitCode::from(2)
                     }
-                };
+                });
             }
             "-h" | "--help" => {
                 println!("{}", usage());
-                return ExitCode::SUCCESS;
+                return Err(ExitCode::SUCCESS);
             }
             other => {
                 eprintln!("unknown argument {other}\n{}", usage());
-                return ExitCode::from(2);
+                return Err(ExitCode::from(2));
             }
         }
     }
-    let root = workspace_root();
-    let version = env!("CARGO_PKG_VERSION");
+    Ok(options)
+}
+
+/// Builds and checks every target asked for, running each toolchain's setup script once.
+fn build_targets(root: &Path, options: &Options) -> Result<Vec<Built<'static>>, ExitCode> {
     let mut built = Vec::new();
     let mut setups_done: Vec<&str> = Vec::new();
     for target in TARGETS {
-        if !only.is_empty() && !only.iter().any(|o| o == target.short_name) {
+        if !options.only.is_empty() && !options.only.iter().any(|o| o == target.short_name) {
             continue;
         }
         if let Some(setup) = target.setup {
             if !setups_done.contains(&setup) {
-                if let Err(message) = run_script(&root, setup, &[]) {
+                if let Err(message) = run_script(root, setup, &[]) {
                     eprintln!(
                         "package: {} ({}): the toolchain is not ready: {message}\n\
                          package: install what {setup} names above (as root: bash {setup}), \
                          or build the other targets with --only",
                         target.short_name, target.triple
                     );
-                    return ExitCode::FAILURE;
+                    return Err(ExitCode::FAILURE);
                 }
                 setups_done.push(setup);
             }
         }
-        let checked = build(&root, target, release).and_then(|path| match check_script(target) {
-            Some(check) => run_script(&root, check, &[path.as_os_str()]).map(|()| path),
-            None => Ok(path),
-        });
+        let checked =
+            build(root, target, options.release).and_then(|path| match check_script(target) {
+                Some(check) => run_script(root, check, &[path.as_os_str()]).map(|()| path),
+                None => Ok(path),
+            });
         match checked {
             Ok(path) => built.push(Built { target, path }),
             Err(message) => {
@@ -89,38 +114,42 @@ fn main() -> ExitCode {
                     "package: {} ({}): {message}",
                     target.short_name, target.triple
                 );
-                return ExitCode::FAILURE;
+                return Err(ExitCode::FAILURE);
             }
         }
     }
+    Ok(built)
+}
+
+/// Writes the zip and the configuration extension around it into `target/dist`, and says what it wrote.
+fn write_dist(root: &Path, version: &str, built: &[Built]) -> ExitCode {
     let dist = root.join("target").join("dist");
-    match bundle(&root.join("manifest"), &dist, version, &built) {
-        Ok(zip) => {
-            println!("package: wrote {}", zip.display());
-            for b in &built {
-                let size = std::fs::metadata(&b.path).map(|m| m.len()).unwrap_or(0);
-                println!("  {} ({} bytes)", b.target.file_name(version), size);
-            }
-            match extension::write(&root.join("bsl-examples").join("extension"), &zip, &dist) {
-                Ok(written) => {
-                    for w in &written {
-                        println!(
-                            "package: wrote {} and {} ({} files)",
-                            w.dir.display(),
-                            w.zip.display(),
-                            w.files
-                        );
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("package: the configuration extension: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+    let zip = match bundle(&root.join("manifest"), &dist, version, built) {
+        Ok(zip) => zip,
         Err(e) => {
             eprintln!("package: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("package: wrote {}", zip.display());
+    for b in built {
+        let size = std::fs::metadata(&b.path).map(|m| m.len()).unwrap_or(0);
+        println!("  {} ({} bytes)", b.target.file_name(version), size);
+    }
+    match extension::write(&root.join("bsl-examples").join("extension"), &zip, &dist) {
+        Ok(written) => {
+            for w in &written {
+                println!(
+                    "package: wrote {} and {} ({} files)",
+                    w.dir.display(),
+                    w.zip.display(),
+                    w.files
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("package: the configuration extension: {e}");
             ExitCode::FAILURE
         }
     }

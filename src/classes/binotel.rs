@@ -256,10 +256,9 @@ impl Binotel {
         parse: impl FnOnce(&[u8], &str, UtcOffset) -> Result<T, tb_calls::CallsError>,
     ) -> Result<T, AddinError> {
         if self.api_url.is_empty() {
-            return Err(AddinError::new(
-                "ApiUrl is not set (e.g. https://pbx.example.com/api/2.0/)",
-                "не задан АдресAPI (например, https://pbx.example.com/api/2.0/)",
-            ));
+            return Err(
+                crate::present::pbx::api_url_missing("https://pbx.example.com/api/2.0/").into(),
+            );
         }
         let request = request.map_err(calls_error)?;
         self.api_calls += 1;

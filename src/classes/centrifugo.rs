@@ -612,6 +612,7 @@ impl Centrifugo {
                     jitter_seed: jitter_seed(),
                     ..Config::default()
                 },
+                explain: present::driver::link_error_reason,
             };
             let worker = CentrifugoWorker::start(
                 settings,
@@ -683,10 +684,7 @@ impl Centrifugo {
             .or_else(|| value.as_str().trim().parse().ok())
             .unwrap_or(-1.0);
         if !(seconds > 0.0 && seconds <= 3600.0) {
-            return Err(AddinError::new(
-                "the timeout must be a number of seconds between 0 and 3600",
-                "таймаут должен быть числом секунд от 0 до 3600",
-            ));
+            return Err(present::centrifugo::refusal::timeout_range().into());
         }
         self.http.set_timeout(Duration::from_secs_f64(seconds));
         Ok(())
@@ -696,16 +694,11 @@ impl Centrifugo {
     /// the log) rather than refused, so a configuration that set more in an earlier release keeps working.
     fn set_max_message(&mut self, value: &Value) -> Result<(), AddinError> {
         let Some((bytes, lowered)) = value.as_f64().and_then(max_message_setting) else {
-            return Err(AddinError::new(
-                format!(
-                    "must be a whole Number of bytes from {MAX_MESSAGE_FLOOR} to {MAX_MESSAGE_CEILING} (8 MiB: the \
-                     event queue holds 32 MiB, one message's event takes up to twice its size)"
-                ),
-                format!(
-                    "должно быть целым Числом байт от {MAX_MESSAGE_FLOOR} до {MAX_MESSAGE_CEILING} (8 МиБ: очередь \
-                     событий вмещает 32 МиБ, событие из сообщения занимает до двух его размеров)"
-                ),
-            ));
+            return Err(present::centrifugo::refusal::max_message_range(
+                MAX_MESSAGE_FLOOR,
+                MAX_MESSAGE_CEILING,
+            )
+            .into());
         };
         if lowered {
             self.ctx.log.warn(

@@ -23,6 +23,7 @@ use crate::native::{
     AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamSpec, Prop, Value,
 };
 use crate::present;
+use crate::present::connect::refusal;
 use crate::transport::agent_pipe::default_address;
 
 /// ConnectToAgent returns within this even when the agent hangs; the attempt itself is bounded below it.
@@ -300,12 +301,16 @@ impl ConnectAgent {
                 self.shared.clone(),
                 sink,
                 failure_report(&self.ctx, &self.shared),
+                agent::Render {
+                    diagnostics: present::connect::diagnostics,
+                    no_address: present::connect::no_address_reason,
+                },
             )?;
             self.worker = Some(worker);
         }
         self.worker
             .as_ref()
-            .ok_or_else(|| AddinError::new("worker missing", "нет потока"))
+            .ok_or_else(|| refusal::worker_missing().into())
     }
 
     fn request(&mut self, request: Request) -> Result<(), AddinError> {
@@ -324,10 +329,7 @@ impl ConnectAgent {
     fn connect(&mut self, login: &str) -> Result<Value, AddinError> {
         let login = login.trim();
         if login.is_empty() && self.pipe_address.trim().is_empty() {
-            return Err(AddinError::new(
-                "Login is empty; pass the 1C-Connect login (or set PipeAddress)",
-                "Логин не задан; укажите логин 1С-Коннект (или задайте АдресКанала)",
-            ));
+            return Err(refusal::login_missing().into());
         }
         self.login = login.to_string();
         let address = self.effective_address();
@@ -371,23 +373,15 @@ impl ConnectAgent {
         self.pipe_address = match value {
             Value::Str(s) => s.trim().to_string(),
             Value::Empty => String::new(),
-            _ => {
-                return Err(AddinError::new(
-                    "PipeAddress must be a String (empty: derived from Login)",
-                    "АдресКанала должен быть Строкой (пусто — по логину)",
-                ))
-            }
+            _ => return Err(refusal::pipe_address_type().into()),
         };
         Ok(())
     }
 
     fn set_auto_reconnect(&mut self, value: &Value) -> Result<(), AddinError> {
-        let enabled = value.as_bool().ok_or_else(|| {
-            AddinError::new(
-                "AutoReconnect must be a Boolean",
-                "АвтоПереподключение должно быть Булево",
-            )
-        })?;
+        let enabled = value
+            .as_bool()
+            .ok_or_else(|| AddinError::from(refusal::auto_reconnect_type()))?;
         self.auto_reconnect = enabled;
         if self.worker.is_some() {
             self.request(Request::SetAutoReconnect(enabled))?;
@@ -399,12 +393,7 @@ impl ConnectAgent {
         let ms = value
             .as_f64()
             .filter(|ms| ms.is_finite() && *ms >= 1.0 && *ms <= MAX_COMMAND_TIMEOUT_MS)
-            .ok_or_else(|| {
-                AddinError::new(
-                    "CommandTimeout must be a Number of milliseconds from 1 to 86400000",
-                    "ТаймаутКоманды должен быть Числом миллисекунд от 1 до 86400000",
-                )
-            })?;
+            .ok_or_else(|| AddinError::from(refusal::command_timeout_range()))?;
         self.command_timeout_ms = ms;
         if self.worker.is_some() {
             let timeout = self.command_timeout();
@@ -416,10 +405,7 @@ impl ConnectAgent {
     fn general_keys(args: &[Value]) -> Result<Vec<SubscriptionKey>, AddinError> {
         let (mode, object, initiator) = (args[0].as_str(), args[1].as_str(), args[2].as_str());
         if mode.trim().is_empty() || object.trim().is_empty() {
-            return Err(AddinError::new(
-                "Mode and Object must not be empty (e.g. Mode \"Softphone\", Object \"Call\")",
-                "Режим и Объект не должны быть пустыми (например, Режим \"Softphone\", Объект \"Call\")",
-            ));
+            return Err(refusal::mode_and_object_empty().into());
         }
         // An empty Initiator means both directions, like the driver's call subscriptions.
         let initiators: Vec<&str> = if initiator.trim().is_empty() {

@@ -1,6 +1,7 @@
 //! One file per 1C class: a static member table whose entries bind the bilingual spec and its handler, and the
-//! handlers, which hand work to the driver (threads, HTTP) and the facts they get to `present`. No class file
-//! starts a thread or opens a socket.
+//! handlers, which hand work to the driver (threads, HTTP) and the facts they get to `present` — and hand the
+//! driver the `present` renderers it needs on its threads. No class file starts a thread, opens a socket or
+//! writes a text.
 
 mod binotel;
 mod centrifugo;

@@ -153,9 +153,6 @@ fn timeout_from(value: &Value) -> Result<Duration, AddinError> {
         Some(s) if s.fract() == 0.0 && (1.0..=600.0).contains(&s) => {
             Ok(Duration::from_secs(s as u64))
         }
-        _ => Err(AddinError::new(
-            "must be a whole Number of seconds from 1 to 600",
-            "должно быть целым Числом секунд от 1 до 600",
-        )),
+        _ => Err(crate::present::pbx::timeout_range().into()),
     }
 }

@@ -1,6 +1,7 @@
 //! ConnectAgent's worker: the [`Job`] that joins the agent's pipe (`transport::agent_pipe`) and the sans-IO
-//! 1C-Connect core of `tb-connect`. Its Diagnostics part is rendered by `present::connect` as it changes. The 1C thread never waits on the pipe, only (≤ 2 s, in the class) for the
-//! outcome of a connect attempt, which the job answers on a channel.
+//! 1C-Connect core of `tb-connect`. Its Diagnostics part and its reasons are worded, as they change, by the
+//! functions the class hands in ([`Render`], from `present::connect`). The 1C thread never waits on the pipe,
+//! only (≤ 2 s, in the class) for the outcome of a connect attempt, which the job answers on a channel.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -13,7 +14,6 @@ use tb_connect::{
 };
 
 use super::worker::{DriverError, Job, Role, Wake, Worker};
-use crate::present;
 use crate::transport::agent_pipe::{AgentPipe, PipeOps, Readiness, Waker};
 
 pub const ROLE: Role = Role {
@@ -68,12 +68,25 @@ impl Wake for Waker {
     }
 }
 
-/// Starts the worker thread for `core`. `report` raises the class's `Error` event if the worker fails.
+/// What the worker needs worded on its thread, handed in by the class from `present::connect` (the driver writes
+/// no text a 1C developer reads).
+#[derive(Clone, Copy)]
+pub struct Render {
+    /// The core's state as the class's Diagnostics part.
+    pub diagnostics: fn(&Core) -> Json,
+    /// The reason of a connect attempt with no address to open.
+    pub no_address: fn() -> String,
+}
+
+/// Starts the worker thread for `core`. `report` raises the class's `Error` event if the worker fails;
+/// `render` words what [`AgentStatus::diagnostics`] shows (each time the core has acted) and the reasons the worker
+/// gives.
 pub fn start(
     core: Core,
     status: Arc<AgentStatus>,
     sink: EventSink,
     report: impl FnOnce(&DriverError) + Send + 'static,
+    render: Render,
 ) -> Result<Worker<Command>, DriverError> {
     let (pipe, waker) = AgentPipe::create().map_err(|e| DriverError::Spawn {
         role: ROLE,
@@ -84,6 +97,7 @@ pub fn start(
         pipe,
         status,
         sink,
+        render,
         address: String::new(),
         connect_reply: None,
     };
@@ -95,6 +109,7 @@ struct AgentJob {
     pipe: AgentPipe,
     status: Arc<AgentStatus>,
     sink: EventSink,
+    render: Render,
     address: String,
     connect_reply: Option<mpsc::Sender<bool>>,
 }
@@ -192,7 +207,7 @@ impl AgentJob {
             }
         }
         self.publish_connected();
-        *self.status.diagnostics.lock() = present::connect::diagnostics(&self.core);
+        *self.status.diagnostics.lock() = (self.render.diagnostics)(&self.core);
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -214,8 +229,8 @@ impl AgentJob {
     fn open(&mut self) {
         let now = Instant::now();
         if self.address.is_empty() {
-            self.core
-                .handle_open_failed(now, "no address (Login and PipeAddress are empty)");
+            let reason = (self.render.no_address)();
+            self.core.handle_open_failed(now, &reason);
             self.reply_connect(false);
             return;
         }

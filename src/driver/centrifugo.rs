@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use tb_centrifugo::client::Stats;
 use tb_centrifugo::{Config, Core, ErrorDetail, ErrorKind, Event, State, Transmit};
+use tb_prims::address::AddressProblem;
 
 use super::worker::{DriverError, Job, Role, Wake, Worker};
-use crate::present;
-use crate::transport::proxy;
+use crate::transport::proxy::{self, ProxyError};
 pub use crate::transport::ws_link::DEFAULT_MAX_MESSAGE;
 use crate::transport::ws_link::{LinkEvents, LinkWaker, Target, WsLink};
 
@@ -66,6 +66,25 @@ pub struct Settings {
     /// The cap on one message from the server (МаксимальныйРазмерСообщения), read at each connect attempt.
     pub max_message: Arc<AtomicUsize>,
     pub client: Config,
+    /// Words a [`LinkError`] as the reason of the event that follows (Disconnected, or Error for an oversized
+    /// message). The class passes `present::driver::link_error_reason`: the driver writes no text a 1C developer
+    /// reads.
+    pub explain: fn(&LinkError) -> String,
+}
+
+/// Why a connect attempt could not even start a link (its text: `present::driver`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkError {
+    /// The kept address breaks a rule of the address model (`shown` has no credentials).
+    Address {
+        shown: String,
+        problem: AddressProblem,
+    },
+    /// The Прокси setting or the environment's proxy cannot be used.
+    Proxy(ProxyError),
+    /// The server sent a message over the cap (`limit` bytes, МаксимальныйРазмерСообщения); the link is ended
+    /// and the core reconnects.
+    Oversized { limit: usize },
 }
 
 pub type EventSink = Box<dyn FnMut(&Event) + Send>;
@@ -118,7 +137,7 @@ impl CentrifugoWorker {
 /// The link's resolver threads: started here like every thread, and left to end by themselves (a hung resolver
 /// outlives its attempt, whose deadline has already failed it).
 fn spawn_detached(name: &str, body: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
-    super::worker::spawn(name, body).map(drop)
+    crate::spawn::spawn(name, body).map(drop)
 }
 
 impl Wake for LinkWaker {
@@ -141,6 +160,7 @@ struct CoreLink<'a> {
     core: &'a mut Core,
     status: &'a Mutex<Status>,
     sink: &'a mut EventSink,
+    explain: fn(&LinkError) -> String,
 }
 
 impl LinkEvents for CoreLink<'_> {
@@ -166,9 +186,7 @@ impl LinkEvents for CoreLink<'_> {
         (self.sink)(&Event::Error {
             kind: ErrorKind::Transport,
             code: 1009,
-            detail: ErrorDetail::Peer(format!(
-                "the server sent a message larger than {limit} bytes (MaxMessageSize); reconnecting"
-            )),
+            detail: ErrorDetail::Peer((self.explain)(&LinkError::Oversized { limit })),
             channel: None,
         });
     }
@@ -182,6 +200,7 @@ impl ClientJob {
                 core: &mut self.core,
                 status: &self.status,
                 sink: &mut self.sink,
+                explain: self.settings.explain,
             },
         )
     }
@@ -190,16 +209,13 @@ impl ClientJob {
         let proxy_setting = self.settings.proxy.lock().clone();
         let timeout = self.settings.handshake_timeout;
         let target = Target::parse(&self.url)
-            .map_err(|problem| {
-                let why = present::driver::address_problem_text(problem).en;
-                format!(
-                    "'{}' cannot be used: {why}",
-                    tb_prims::redact::url(&self.url)
-                )
+            .map_err(|problem| LinkError::Address {
+                shown: tb_prims::redact::url(&self.url),
+                problem,
             })
             .and_then(|mut target| {
                 target.proxy = proxy::choose_from_env(&proxy_setting, target.tls, &target.host)
-                    .map_err(|e| present::driver::proxy_error_text(&e).en)?;
+                    .map_err(LinkError::Proxy)?;
                 target.max_message = self.settings.max_message.load(Ordering::Relaxed);
                 Ok(target)
             });
@@ -209,7 +225,8 @@ impl ClientJob {
                 let (link, mut events) = self.events();
                 link.open(target, timeout, &mut events);
             }
-            Err(reason) => {
+            Err(error) => {
+                let reason = (self.settings.explain)(&error);
                 self.link.drop_link();
                 let (_, mut events) = self.events();
                 events.failed(&reason, Instant::now());

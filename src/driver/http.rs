@@ -227,30 +227,4 @@ mod tests {
         assert!(!is_api_answer(&response(502, "<html>Bad gateway</html>")));
         assert!(!is_api_answer(&response(404, "")));
     }
-
-    #[test]
-    fn a_bad_proxy_is_refused_in_both_languages_without_its_credentials() {
-        let mut runner = HttpRunner::new(Duration::from_secs(1));
-        // Refused where it is set, not at the first call.
-        let error = runner.set_proxy("socks5://u:secret@p:1080").unwrap_err();
-        let crate::present::Text { en, ru } = crate::present::driver::proxy_error_text(&error);
-        assert!(
-            en.contains("only http://") && !en.contains("secret"),
-            "{en}"
-        );
-        assert!(ru.contains("только прокси http://"), "{ru}");
-        assert_eq!(runner.proxy_shown(), "", "the refused setting is not kept");
-        let error = runner
-            .set_proxy("http://u:Pa?ss-secret@p:3128")
-            .unwrap_err();
-        let crate::present::Text { en, ru } = crate::present::driver::proxy_error_text(&error);
-        assert!(
-            en.contains("%3F instead of ?") && !en.contains("secret"),
-            "{en}"
-        );
-        assert!(
-            ru.contains("%3F вместо ?") && !ru.contains("secret"),
-            "{ru}"
-        );
-    }
 }

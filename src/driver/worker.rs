@@ -1,6 +1,5 @@
-//! The one worker skeleton of the add-in's network threads, and [`spawn`], the only place any thread of the
-//! add-in is started (the event delivery thread, RaiseTestEvents' thread and the WebSocket link's DNS threads,
-//! handed down by `driver::centrifugo`, use it directly: they have no transport to wait on).
+//! The one worker skeleton of the add-in's network threads (started through `crate::spawn`, like every thread of
+//! the add-in).
 //!
 //! A [`Worker`] owns one thread and one [`Job`] (a transport plus its sans-IO core, see the adapters beside this
 //! file). The thread repeats: take every command from the inbox, let the job act on its deadlines and write what
@@ -9,7 +8,6 @@
 //! report raises an `Error` event, and every later [`Worker::send`] answers with [`DriverError::Failed`] instead of
 //! talking to a thread that is gone. [`Worker::stop`] asks the thread to leave and joins it within a bound.
 
-use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, OnceLock};
 use std::thread::JoinHandle;
@@ -101,7 +99,7 @@ impl<C: Send + 'static> Worker<C> {
         let (finished_tx, finished) = mpsc::channel::<()>();
         let failure = Arc::new(OnceLock::new());
         let marked = Arc::clone(&failure);
-        let thread = spawn(role.thread_name, move || {
+        let thread = crate::spawn::spawn(role.thread_name, move || {
             let mut job = job;
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 run(&mut job, &commands, role.thread_name)
@@ -196,7 +194,7 @@ fn run<J: Job>(job: &mut J, commands: &mpsc::Receiver<Message<J::Command>>, name
         loop {
             match commands.try_recv() {
                 Ok(Message::Command(command)) => {
-                    super::fault::maybe_panic(name);
+                    crate::fault::maybe_panic(name);
                     job.command(command)
                 }
                 Ok(Message::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
@@ -210,17 +208,6 @@ fn run<J: Job>(job: &mut J, commands: &mpsc::Receiver<Message<J::Command>>, name
         let timeout = next.map(|deadline| deadline.saturating_duration_since(Instant::now()));
         job.wait(timeout);
     }
-}
-
-/// Starts a named thread of the add-in: the only `thread::spawn` of the library, so every thread it runs is
-/// found here.
-pub fn spawn<F>(name: &str, body: F) -> io::Result<JoinHandle<()>>
-where
-    F: FnOnce() + Send + 'static,
-{
-    std::thread::Builder::new()
-        .name(name.to_string())
-        .spawn(body)
 }
 
 #[cfg(test)]
@@ -323,41 +310,12 @@ mod tests {
         assert_eq!(detail, "command zero");
         assert_eq!(worker.send(1), Err(report.clone()));
         assert!(worker.failed());
-        let text = crate::present::driver::error_text(&report);
-        let (en, ru) = (text.en, text.ru);
-        assert_eq!(
-            en,
-            format!("internal error in the test worker thread (code {code}); create the object again and report the code with the log")
-        );
-        assert_eq!(
-            ru,
-            format!("внутренняя ошибка потока теста (код {code}); создайте объект заново и сообщите код, приложив журнал")
-        );
-        assert!(
-            !en.contains("command zero") && !ru.contains("command zero"),
-            "the payload is for the log only"
-        );
+        assert_eq!(code.len(), 8, "{code}");
         assert!(worker.stop(Duration::from_secs(5)));
         assert_eq!(
             stopped.load(Ordering::SeqCst),
             0,
             "a failed job is not stopped again"
         );
-    }
-
-    #[test]
-    fn texts_of_the_other_errors() {
-        let text = crate::present::driver::error_text(&DriverError::Stopped { role: ROLE });
-        assert_eq!(
-            text.en,
-            "the test worker thread has stopped; create the object again"
-        );
-        assert_eq!(text.ru, "поток теста остановлен; создайте объект заново");
-        let text = crate::present::driver::error_text(&DriverError::Spawn {
-            role: ROLE,
-            reason: "no threads".into(),
-        });
-        assert_eq!(text.en, "cannot start the test worker thread: no threads");
-        assert_eq!(text.ru, "не удалось запустить поток теста: no threads");
     }
 }

@@ -5,7 +5,7 @@
 //! enters this object's own queue, bounded both by count and by total bytes (oldest dropped,
 //! counted and announced by the `EventsDropped` event and property; an event larger than the
 //! whole byte bound is dropped alone, never queued), and one delivery thread (started through
-//! `driver::spawn`) hands them over in order, retrying the head until the platform takes it,
+//! `crate::spawn`) hands them over in order, retrying the head until the platform takes it,
 //! backing off to about a second while the platform keeps refusing. Senders never block: they
 //! are network worker threads that must keep reading their sockets.
 
@@ -260,8 +260,7 @@ impl EventQueue {
         }
         let inner = Arc::clone(&self.inner);
         let (finished_tx, finished_rx) = mpsc::channel();
-        // Started through the driver, which holds every thread the add-in starts.
-        let spawned = crate::driver::spawn("tb-events", move || {
+        let spawned = crate::spawn::spawn("tb-events", move || {
             deliver_loop(&inner, sink.as_ref());
             let _ = finished_tx.send(());
         });

@@ -11,10 +11,11 @@ use serde_json::json;
 use super::class::{AddinClass, Method, MethodSpec, ParamKind, ParamSpec, Prop, PropSpec};
 use super::platform::Platform;
 use super::table::{ClassTable, Slot};
+use super::test_events::TestEvents;
 use super::{AddinError, ClassContext, Lang, Value, SOURCE_PREFIX};
-use crate::driver::fault;
-use crate::driver::test_events::TestEvents;
+use crate::fault;
 use crate::log::Level;
+use crate::present::native as text;
 
 /// The depth asked of the platform's event buffer in Init. A call yields a handful of events
 /// (ringing, answered, finished, …) and an operator may see dozens of calls at once, so 128
@@ -111,12 +112,9 @@ impl<C: AddinClass> Component<C> {
     }
 
     fn class(&mut self) -> Result<&mut C, AddinError> {
-        self.class.as_mut().ok_or_else(|| {
-            AddinError::new(
-                "the object has been finished (Done)",
-                "объект завершён (Done)",
-            )
-        })
+        self.class
+            .as_mut()
+            .ok_or_else(|| text::object_finished().into())
     }
 
     fn member_names(&self, method: usize) -> (&'static str, &'static str) {
@@ -129,24 +127,10 @@ impl<C: AddinClass> Component<C> {
 
     fn check_args(&self, method: usize, params: &[Variant]) -> Result<Vec<Value>, AddinError> {
         let Some(spec) = self.table.methods.get(method) else {
-            return Err(AddinError::new(
-                format!("no method number {method}"),
-                format!("нет метода с номером {method}"),
-            ));
+            return Err(text::no_method_number(method).into());
         };
         if params.len() != spec.params.len() {
-            return Err(AddinError::new(
-                format!(
-                    "expects {} parameter(s), got {}",
-                    spec.params.len(),
-                    params.len()
-                ),
-                format!(
-                    "ожидается параметров: {}, передано: {}",
-                    spec.params.len(),
-                    params.len()
-                ),
-            ));
+            return Err(text::param_count(spec.params.len(), params.len()).into());
         }
         spec.params
             .iter()
@@ -161,7 +145,7 @@ impl<C: AddinClass> Component<C> {
         match self.table.method_slot(method) {
             Some(Slot::Common(index)) => (Self::COMMON_METHODS[index].call)(self, &args),
             Some(Slot::Class(index)) => (C::methods()[index].call)(self.class()?, &args),
-            None => Err(AddinError::new("no such method", "нет такого метода")),
+            None => Err(text::no_such_method().into()),
         }
     }
 
@@ -183,7 +167,7 @@ impl<C: AddinClass> Component<C> {
         let events = self.ctx.events.queue.counters();
         json!({
             "class": C::NAME,
-            "version": crate::VERSION,
+            "version": super::VERSION,
             "locale": if self.lang() == Lang::Ru { "ru" } else { "en" },
             "initialized": self.platform.is_some(),
             "events": {
@@ -203,8 +187,7 @@ impl<C: AddinClass> Component<C> {
     }
 
     fn get_value(&mut self, prop: usize) -> Result<Value, AddinError> {
-        let write_only =
-            || AddinError::new("the property is write-only", "свойство только для записи");
+        let write_only = || AddinError::from(text::write_only());
         match self.table.prop_slot(prop).ok_or_else(no_such_prop)? {
             Slot::Common(index) => (Self::COMMON_PROPS[index].get.ok_or_else(write_only)?)(self),
             Slot::Class(index) => (C::props()[index].get.ok_or_else(write_only)?)(self.class()?),
@@ -293,7 +276,7 @@ impl<C: AddinClass> Component<C> {
     pub(crate) const COMMON_PROPS: &'static [Prop<Self>] = &[
         Prop {
             spec: PropSpec::read_only("Version", "Версия"),
-            get: Some(|_| Ok(Value::from(crate::VERSION))),
+            get: Some(|_| Ok(Value::from(super::VERSION))),
             set: None,
         },
         Prop {
@@ -332,27 +315,15 @@ impl<C: AddinClass> Component<C> {
         let Value::Str(path) = value else {
             return Err(expected_type("a String", "Строка", value));
         };
-        self.ctx.log.set_path(path).map_err(|e| {
-            AddinError::new(
-                format!("cannot open the log file \"{path}\": {e}"),
-                format!("не удалось открыть файл журнала \"{path}\": {e}"),
-            )
-        })
+        self.ctx
+            .log
+            .set_path(path)
+            .map_err(|e| text::log_file(path, &e.to_string()).into())
     }
 
     fn set_log_level(&mut self, value: &Value) -> Result<(), AddinError> {
-        let level = Level::parse(value.as_str()).ok_or_else(|| {
-            AddinError::new(
-                format!(
-                    "unknown level \"{}\"; use error, warn, info or debug",
-                    value.as_str()
-                ),
-                format!(
-                    "неизвестный уровень \"{}\"; допустимы error, warn, info, debug",
-                    value.as_str()
-                ),
-            )
-        })?;
+        let level = Level::parse(value.as_str())
+            .ok_or_else(|| AddinError::from(text::log_level(value.as_str())))?;
         self.ctx.log.set_level(level);
         Ok(())
     }
@@ -363,10 +334,7 @@ impl<C: AddinClass> Component<C> {
                 self.ctx.events.queue.set_capacity(n as usize);
                 Ok(())
             }
-            _ => Err(AddinError::new(
-                "must be a whole Number from 1 to 10000000",
-                "должно быть целым Числом от 1 до 10000000",
-            )),
+            _ => Err(text::queue_capacity().into()),
         }
     }
 }
@@ -385,48 +353,34 @@ impl<C: AddinClass> Drop for Component<C> {
 }
 
 fn no_such_prop() -> AddinError {
-    AddinError::new("no such property", "нет такого свойства")
+    text::no_such_prop().into()
 }
 
 fn read_only() -> AddinError {
-    AddinError::new("the property is read-only", "свойство только для чтения")
+    text::read_only().into()
 }
 
 fn expected_type(en: &str, ru: &str, got: &Value) -> AddinError {
-    let (got_en, got_ru) = got.type_name();
-    AddinError::new(
-        format!("must be {en}, not {got_en}"),
-        format!("должно иметь тип {ru}, а не {got_ru}"),
-    )
+    text::expected_type((en, ru), got.type_name()).into()
 }
 
 /// Checks one argument against its declared kind; the message names the parameter.
 fn convert(index: usize, param: &ParamSpec, value: Value) -> Result<Value, AddinError> {
+    let name = (param.en, param.ru);
     let wrong = |value: &Value| {
-        let (want_en, want_ru) = param.kind.names();
-        let (got_en, got_ru) = value.type_name();
-        AddinError::new(
-            format!(
-                "parameter {} ({}) must be {want_en}, not {got_en}",
-                index + 1,
-                param.en
-            ),
-            format!(
-                "параметр {} ({}) должен иметь тип {want_ru}, а не {got_ru}",
-                index + 1,
-                param.ru
-            ),
-        )
+        AddinError::from(text::param_type(
+            index,
+            name,
+            param.kind.names(),
+            value.type_name(),
+        ))
     };
     if value == Value::Empty {
         if let Some(default) = &param.default {
             return Ok(default.clone());
         }
         if param.kind != ParamKind::Any {
-            return Err(AddinError::new(
-                format!("parameter {} ({}) is required", index + 1, param.en),
-                format!("параметр {} ({}) обязателен", index + 1, param.ru),
-            ));
+            return Err(text::param_required(index, name).into());
         }
     }
     match (param.kind, value) {

@@ -1,25 +1,31 @@
 //! The Native API layer: the platform's ABI (through addin1c, plus the AddError vtable it lacks), one panic
 //! boundary for every entry point, the member numbers the platform uses resolved to the classes' table entries,
-//! the common members, AddError + LastError, locale. Classes sit on top of it and never see the platform.
+//! the common members (RaiseTestEvents among them), AddError + LastError, the locale the platform sets. The classes
+//! implement its [`AddinClass`] trait and never see the platform; it never names a class. Its texts come from
+//! `present::native`.
 
 mod class;
 mod component;
-mod error;
 pub mod platform;
 pub mod reference;
 mod table;
+mod test_events;
 mod value;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
+/// The error and language types of the member tables, defined with the texts in `present`.
+pub use crate::present::{AddinError, Lang};
 pub use class::{AddinClass, Method, MethodSpec, ParamKind, ParamSpec, Prop, PropSpec};
 pub use component::{Component, EVENT_BUFFER_DEPTH};
-pub use error::{AddinError, Lang};
 pub use value::Value;
 
 use crate::events::EventQueue;
 use crate::log::Logger;
+
+/// The add-in's version (Версия, Diagnostics, the package's INFO.XML agree with it).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Prefix of every ExternalEvent Source and AddError source.
 pub const SOURCE_PREFIX: &str = "TelephonyBridge";

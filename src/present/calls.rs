@@ -330,7 +330,7 @@ fn api_text(api: &str, code: &str, message: Text) -> Text {
 /// push its `call_id`, replay `key` and `start_time`.
 pub fn webhook_verdict(
     result: Result<Option<&AdmittedPush>, Refusal>,
-    lang: crate::native::Lang,
+    lang: super::Lang,
 ) -> String {
     let verdict = match result {
         Ok(admitted) => serde_json::json!({

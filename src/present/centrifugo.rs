@@ -7,8 +7,8 @@ use tb_centrifugo::{
     ApiMode, Argument, ChannelFailure, Error, ErrorDetail, ErrorKind, Event, Publication, State,
 };
 
-use super::Text;
-use crate::native::Lang;
+use super::{Lang, Text};
+use tb_prims::address::AddressProblem;
 
 /// The 1C event name and Data of a client event.
 pub fn event(event: &Event) -> (&'static str, Json) {
@@ -189,6 +189,63 @@ fn server_text(method: &str, code: u32, message: &str) -> Text {
     )
 }
 
+/// The token lifetime asked of a token function (an arm of [`error_text`], apart to keep it short).
+fn lifetime_text(seconds: i64) -> Text {
+    Text::new(
+        format!("the token lifetime {seconds} s is invalid: give a positive number of seconds (at most 10 years)"),
+        format!("недопустимый срок жизни токена {seconds} с: укажите положительное число секунд (не более 10 лет)"),
+    )
+}
+
+/// Extra claims that are no JSON (`reason`) or no JSON object (`None`).
+fn claims_text(reason: Option<&String>) -> Text {
+    match reason {
+        Some(reason) => Text::new(
+            format!("the extra claims are not valid JSON: {reason}"),
+            format!("дополнительные данные токена — не корректный JSON: {reason}"),
+        ),
+        None => Text::new(
+            "the extra claims must be a JSON object such as {\"info\": {\"name\": \"...\"}}",
+            "дополнительные данные токена должны быть JSON-объектом, например {\"info\": {\"name\": \"...\"}}",
+        ),
+    }
+}
+
+/// An address (`what`, both languages) that breaks a rule of the address model; `url` is already redacted.
+fn unsafe_address_text(what: (&str, &str), url: &str, problem: AddressProblem) -> Text {
+    let why = super::driver::address_problem_text(problem);
+    Text::new(
+        format!("{} '{url}' cannot be used: {}", what.0, why.en),
+        format!("{} '{url}' нельзя использовать: {}", what.1, why.ru),
+    )
+}
+
+fn response_text(method: &str, reason: &str) -> Text {
+    Text::new(
+        format!(
+            "Centrifugo answered {method} with an unexpected response: {}",
+            shorten(reason)
+        ),
+        format!(
+            "Centrifugo ответил на {method} неожиданным ответом: {}",
+            shorten(reason)
+        ),
+    )
+}
+
+fn frame_text(reason: &str) -> Text {
+    Text::new(
+        format!(
+            "the server sent a frame that is not Centrifugo JSON protocol: {}",
+            shorten(reason)
+        ),
+        format!(
+            "сервер прислал кадр не в формате JSON-протокола Centrifugo: {}",
+            shorten(reason)
+        ),
+    )
+}
+
 /// Every message says what is wrong and where, and how to fix it when that is known.
 pub fn error_text(error: &Error) -> Text {
     match &redacted(error) {
@@ -197,28 +254,15 @@ pub fn error_text(error: &Error) -> Text {
             "секрет HMAC пуст: передайте client.token.hmac_secret_key из конфигурации Centrifugo",
         ),
         Error::EmptyArgument { what } => argument_text(*what),
-        Error::InvalidLifetime { seconds } => Text::new(
-            format!("the token lifetime {seconds} s is invalid: give a positive number of seconds (at most 10 years)"),
-            format!("недопустимый срок жизни токена {seconds} с: укажите положительное число секунд (не более 10 лет)"),
-        ),
-        Error::InvalidExtraClaims { reason } => Text::new(
-            format!("the extra claims are not valid JSON: {reason}"),
-            format!("дополнительные данные токена — не корректный JSON: {reason}"),
-        ),
-        Error::ExtraClaimsNotObject => Text::new(
-            "the extra claims must be a JSON object such as {\"info\": {\"name\": \"...\"}}",
-            "дополнительные данные токена должны быть JSON-объектом, например {\"info\": {\"name\": \"...\"}}",
-        ),
+        Error::InvalidLifetime { seconds } => lifetime_text(*seconds),
+        Error::InvalidExtraClaims { reason } => claims_text(Some(reason)),
+        Error::ExtraClaimsNotObject => claims_text(None),
         Error::InvalidApiUrl { url } => Text::new(
             format!("the API address '{url}' is not an http:// or https:// URL (example: http://centrifugo:8000)"),
             format!("адрес API '{url}' не является адресом http:// или https:// (пример: http://centrifugo:8000)"),
         ),
         Error::UnsafeApiUrl { url, problem } => {
-            let why = super::driver::address_problem_text(*problem);
-            Text::new(
-                format!("the API address '{url}' cannot be used: {}", why.en),
-                format!("адрес API '{url}' нельзя использовать: {}", why.ru),
-            )
+            unsafe_address_text(("the API address", "адрес API"), url, *problem)
         }
         Error::InvalidApiMode { value } => Text::new(
             format!("the API mode '{value}' is unknown: use modern (Centrifugo v5+), legacy (v2-v4) or auto"),
@@ -249,10 +293,7 @@ pub fn error_text(error: &Error) -> Text {
             format!("broadcast failed in some channels: {}", failures_text(failures)),
             format!("рассылка не удалась в части каналов: {}", failures_text(failures)),
         ),
-        Error::InvalidResponse { method, reason } => Text::new(
-            format!("Centrifugo answered {method} with an unexpected response: {}", shorten(reason)),
-            format!("Centrifugo ответил на {method} неожиданным ответом: {}", shorten(reason)),
-        ),
+        Error::InvalidResponse { method, reason } => response_text(method, reason),
         Error::Unreachable { url, reason } => Text::new(
             format!("cannot reach {url}: {reason}"),
             format!("не удалось подключиться к {url}: {reason}"),
@@ -261,16 +302,9 @@ pub fn error_text(error: &Error) -> Text {
             format!("{url} did not answer within {} s", *milliseconds as f64 / 1000.0),
             format!("{url} не ответил за {} с", *milliseconds as f64 / 1000.0),
         ),
-        Error::InvalidFrame { reason } => Text::new(
-            format!("the server sent a frame that is not Centrifugo JSON protocol: {}", shorten(reason)),
-            format!("сервер прислал кадр не в формате JSON-протокола Centrifugo: {}", shorten(reason)),
-        ),
+        Error::InvalidFrame { reason } => frame_text(reason),
         Error::UnsafeWebSocketUrl { url, problem } => {
-            let why = super::driver::address_problem_text(*problem);
-            Text::new(
-                format!("the WebSocket address '{url}' cannot be used: {}", why.en),
-                format!("адрес WebSocket '{url}' нельзя использовать: {}", why.ru),
-            )
+            unsafe_address_text(("the WebSocket address", "адрес WebSocket"), url, *problem)
         }
         Error::Redirected {
             url,
@@ -336,6 +370,32 @@ fn redacted(error: &Error) -> Error {
             location: location.clone(),
         },
         other => other.clone(),
+    }
+}
+
+/// Centrifugo's own refusals of a setting (the boundary names the member).
+pub mod refusal {
+    use super::Text;
+
+    pub fn timeout_range() -> Text {
+        Text::new(
+            "the timeout must be a number of seconds between 0 and 3600",
+            "таймаут должен быть числом секунд от 0 до 3600",
+        )
+    }
+
+    /// МаксимальныйРазмерСообщения outside `floor..=ceiling` bytes.
+    pub fn max_message_range(floor: usize, ceiling: usize) -> Text {
+        Text::new(
+            format!(
+                "must be a whole Number of bytes from {floor} to {ceiling} (8 MiB: the \
+                 event queue holds 32 MiB, one message's event takes up to twice its size)"
+            ),
+            format!(
+                "должно быть целым Числом байт от {floor} до {ceiling} (8 МиБ: очередь \
+                 событий вмещает 32 МиБ, событие из сообщения занимает до двух его размеров)"
+            ),
+        )
     }
 }
 

@@ -7,8 +7,7 @@ use tb_connect::{
     DisconnectReason, Event, Failure, LocalOutcome, State,
 };
 
-use super::Text;
-use crate::native::Lang;
+use super::{Lang, Text};
 
 /// The `Error` event of a worker that failed (code `InternalError`): the object must be created again.
 pub fn worker_failed(text: &Text, lang: Lang) -> (&'static str, Json) {
@@ -469,6 +468,57 @@ fn command_problem_text(problem: &CommandProblem) -> Text {
             "Статус не задан; допустимы Online, Away, DoNotDisturb, BusyForNewRequests",
         ),
         CommandProblem::NumberEmpty => Text::new("Number is empty", "Номер не задан"),
+    }
+}
+
+/// The reason of a connect attempt with no address (the worker's `Render::no_address`), in English like every
+/// reason of the Disconnected event.
+pub fn no_address_reason() -> String {
+    "no address (Login and PipeAddress are empty)".to_string()
+}
+
+/// ConnectAgent's own refusals (the boundary names the member).
+pub mod refusal {
+    use super::Text;
+
+    pub fn login_missing() -> Text {
+        Text::new(
+            "Login is empty; pass the 1C-Connect login (or set PipeAddress)",
+            "Логин не задан; укажите логин 1С-Коннект (или задайте АдресКанала)",
+        )
+    }
+
+    /// The worker is absent right after it was started: an internal fault, said plainly.
+    pub fn worker_missing() -> Text {
+        Text::new("worker missing", "нет потока")
+    }
+
+    pub fn pipe_address_type() -> Text {
+        Text::new(
+            "PipeAddress must be a String (empty: derived from Login)",
+            "АдресКанала должен быть Строкой (пусто — по логину)",
+        )
+    }
+
+    pub fn auto_reconnect_type() -> Text {
+        Text::new(
+            "AutoReconnect must be a Boolean",
+            "АвтоПереподключение должно быть Булево",
+        )
+    }
+
+    pub fn command_timeout_range() -> Text {
+        Text::new(
+            "CommandTimeout must be a Number of milliseconds from 1 to 86400000",
+            "ТаймаутКоманды должен быть Числом миллисекунд от 1 до 86400000",
+        )
+    }
+
+    pub fn mode_and_object_empty() -> Text {
+        Text::new(
+            "Mode and Object must not be empty (e.g. Mode \"Softphone\", Object \"Call\")",
+            "Режим и Объект не должны быть пустыми (например, Режим \"Softphone\", Объект \"Call\")",
+        )
     }
 }
 

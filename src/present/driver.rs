@@ -4,10 +4,17 @@
 use tb_prims::address::AddressProblem;
 use tb_prims::redact;
 
-use super::Text;
+use super::{AddinError, Text};
+use crate::driver::centrifugo::LinkError;
 use crate::driver::http::HttpError;
 use crate::driver::DriverError;
 use crate::transport::proxy::ProxyError;
+
+impl From<DriverError> for AddinError {
+    fn from(error: DriverError) -> Self {
+        error_text(&error).into()
+    }
+}
 
 pub fn error_text(error: &DriverError) -> Text {
     match error {
@@ -173,6 +180,23 @@ pub fn address_problem_text(problem: AddressProblem) -> Text {
     }
 }
 
+/// Why the WebSocket link was not opened or was ended, as the reason of the event that follows says it
+/// (English, like every reason a transport gives).
+pub fn link_error_reason(error: &LinkError) -> String {
+    match error {
+        LinkError::Address { shown, problem } => {
+            format!(
+                "'{shown}' cannot be used: {}",
+                address_problem_text(*problem).en
+            )
+        }
+        LinkError::Proxy(error) => proxy_error_text(error).en,
+        LinkError::Oversized { limit } => format!(
+            "the server sent a message larger than {limit} bytes (MaxMessageSize); reconnecting"
+        ),
+    }
+}
+
 pub fn proxy_error_text(error: &ProxyError) -> Text {
     match error {
         ProxyError::UnsupportedScheme { shown } => Text::new(
@@ -192,6 +216,7 @@ pub fn proxy_error_text(error: &ProxyError) -> Text {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::worker::Role;
 
     #[test]
     fn http_texts_hide_the_query_and_credentials() {
@@ -205,6 +230,111 @@ mod tests {
                 "UIS Call API answered HTTP 502 (https://***@h/x?token=***)",
                 "UIS Call API ответил HTTP 502 (https://***@h/x?token=***)"
             )
+        );
+    }
+
+    /// A proxy setting that cannot be used is refused without its password in both languages, whatever made it
+    /// unusable and wherever it came from (the property or the environment).
+    #[test]
+    fn proxy_texts_hide_the_credentials() {
+        for setting in [
+            "http://operator:Pa?ss-SECRET@proxy:3128",
+            "http://operator:Pa#ss-SECRET@proxy:3128",
+            "http://operator:Pa/ss-SECRET@proxy:3128",
+            "operator:Pa-SECRET@proxy:3128",
+            "socks5://operator:Pa-SECRET@proxy:1080",
+        ] {
+            let error = crate::transport::proxy::Proxy::parse(setting).unwrap_err();
+            let text = proxy_error_text(&error);
+            for said in [text.en, text.ru] {
+                assert!(!said.contains("SECRET"), "{setting}: {said}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_proxy_is_refused_in_both_languages_without_its_credentials() {
+        let mut runner = crate::driver::http::HttpRunner::new(std::time::Duration::from_secs(1));
+        // Refused where it is set, not at the first call.
+        let error = runner.set_proxy("socks5://u:secret@p:1080").unwrap_err();
+        let Text { en, ru } = proxy_error_text(&error);
+        assert!(
+            en.contains("only http://") && !en.contains("secret"),
+            "{en}"
+        );
+        assert!(ru.contains("только прокси http://"), "{ru}");
+        assert_eq!(runner.proxy_shown(), "", "the refused setting is not kept");
+        let error = runner
+            .set_proxy("http://u:Pa?ss-secret@p:3128")
+            .unwrap_err();
+        let Text { en, ru } = proxy_error_text(&error);
+        assert!(
+            en.contains("%3F instead of ?") && !en.contains("secret"),
+            "{en}"
+        );
+        assert!(
+            ru.contains("%3F вместо ?") && !ru.contains("secret"),
+            "{ru}"
+        );
+    }
+
+    const ROLE: Role = Role {
+        thread_name: "tb-test-worker",
+        en: "the test worker thread",
+        ru: "поток теста",
+        ru_of: "потока теста",
+    };
+
+    /// A worker's panic reaches the user as a fixed text and its code; the payload stays in the log.
+    #[test]
+    fn a_failed_worker_names_the_code_not_the_payload() {
+        let error = DriverError::Failed {
+            role: ROLE,
+            code: "0badc0de".into(),
+            detail: "command zero".into(),
+        };
+        let Text { en, ru } = error_text(&error);
+        assert_eq!(
+            en,
+            "internal error in the test worker thread (code 0badc0de); create the object again and report the code with the log"
+        );
+        assert_eq!(
+            ru,
+            "внутренняя ошибка потока теста (код 0badc0de); создайте объект заново и сообщите код, приложив журнал"
+        );
+        assert_eq!(AddinError::from(error), AddinError::new(en, ru));
+    }
+
+    #[test]
+    fn texts_of_the_other_worker_errors() {
+        let text = error_text(&DriverError::Stopped { role: ROLE });
+        assert_eq!(
+            text.en,
+            "the test worker thread has stopped; create the object again"
+        );
+        assert_eq!(text.ru, "поток теста остановлен; создайте объект заново");
+        let text = error_text(&DriverError::Spawn {
+            role: ROLE,
+            reason: "no threads".into(),
+        });
+        assert_eq!(text.en, "cannot start the test worker thread: no threads");
+        assert_eq!(text.ru, "не удалось запустить поток теста: no threads");
+    }
+
+    /// The reasons the Centrifugo worker gives for a link it could not open or had to end, as before they moved
+    /// here from the driver.
+    #[test]
+    fn link_reasons() {
+        assert_eq!(
+            link_error_reason(&LinkError::Oversized { limit: 65536 }),
+            "the server sent a message larger than 65536 bytes (MaxMessageSize); reconnecting"
+        );
+        assert_eq!(
+            link_error_reason(&LinkError::Address {
+                shown: "ws://***@h/".into(),
+                problem: AddressProblem::BadPort,
+            }),
+            "'ws://***@h/' cannot be used: the port is not a number from 1 to 65535"
         );
     }
 }

@@ -303,7 +303,7 @@ pub fn assert_declared(class: &str, name: &str, data: &serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::native::Lang;
+    use crate::present::Lang;
     use std::time::{Duration, Instant};
 
     #[test]

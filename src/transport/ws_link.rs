@@ -50,8 +50,8 @@ static RESOLVERS: AtomicUsize = AtomicUsize::new(0);
 /// How a host name becomes addresses (the system resolver; tests give their own list).
 pub type Resolve = fn(&str, u16) -> io::Result<Vec<SocketAddr>>;
 
-/// How the link starts its resolver thread: the driver's `spawn` (the one place the add-in starts threads), handed
-/// down so this layer moves bytes and knows nothing of the layers above.
+/// How the link starts its resolver thread: the driver hands down `crate::spawn` (the one place the add-in starts
+/// threads) as a detached start; the tests hand their own.
 pub type Spawn = fn(&str, Box<dyn FnOnce() + Send>) -> io::Result<()>;
 
 fn system_resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {

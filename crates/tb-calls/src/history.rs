@@ -331,13 +331,9 @@ pub fn merge(
     let period = period(previous.as_ref(), &event, add_events, options);
 
     let body = event.raw.to_string();
-    let session_id = match event.call_id.parse::<u64>() {
-        Ok(n) => Value::from(n),
-        Err(_) => Value::String(event.call_id.clone()),
-    };
     let record = HistoryRecord {
         period,
-        session_id,
+        session_id: session_id(&event.call_id),
         number,
         start_time: start_time_text,
         incoming,
@@ -362,6 +358,14 @@ pub fn merge(
         publish,
         popup,
         event,
+    }
+}
+
+/// The call id as the register keeps it: a number when it is one, else the text.
+fn session_id(call_id: &str) -> Value {
+    match call_id.parse::<u64>() {
+        Ok(n) => Value::from(n),
+        Err(_) => Value::String(call_id.to_string()),
     }
 }
 

@@ -173,55 +173,18 @@ impl ApiCommand {
                 channel,
                 data,
                 idempotency_key,
-            } => {
-                let mut params = Map::new();
-                params.insert("channel".into(), Value::String(channel.clone()));
-                params.insert("data".into(), data_value(data));
-                if !idempotency_key.is_empty() {
-                    params.insert(
-                        "idempotency_key".into(),
-                        Value::String(idempotency_key.clone()),
-                    );
-                }
-                Value::Object(params)
-            }
+            } => publication_params(("channel", json!(channel)), data, idempotency_key),
             ApiCommand::Broadcast {
                 channels,
                 data,
                 idempotency_key,
-            } => {
-                let mut params = Map::new();
-                params.insert("channels".into(), json!(channels));
-                params.insert("data".into(), data_value(data));
-                if !idempotency_key.is_empty() {
-                    params.insert(
-                        "idempotency_key".into(),
-                        Value::String(idempotency_key.clone()),
-                    );
-                }
-                Value::Object(params)
-            }
+            } => publication_params(("channels", json!(channels)), data, idempotency_key),
             ApiCommand::History {
                 channel,
                 limit,
                 since,
                 reverse,
-            } => {
-                // Centrifugo returns only the stream position for limit 0; -1 means "no limit".
-                let limit = if *limit <= 0 {
-                    -1
-                } else {
-                    (*limit).min(i32::MAX as i64)
-                };
-                let mut params = json!({ "channel": channel, "limit": limit });
-                if let Some((offset, epoch)) = since {
-                    params["since"] = json!({ "offset": offset, "epoch": epoch });
-                }
-                if *reverse {
-                    params["reverse"] = json!(true);
-                }
-                params
-            }
+            } => history_params(channel, *limit, since, *reverse),
             ApiCommand::Presence { channel } => json!({ "channel": channel }),
             ApiCommand::Info => json!({}),
             ApiCommand::Disconnect {
@@ -230,10 +193,7 @@ impl ApiCommand {
                 code,
                 reason,
             } => {
-                let mut params = json!({ "user": user });
-                if !client.is_empty() {
-                    params["client"] = json!(client);
-                }
+                let mut params = user_params(user, client);
                 if *code > 0 {
                     params["disconnect"] = json!({ "code": code, "reason": reason });
                 }
@@ -244,6 +204,7 @@ impl ApiCommand {
                 channel,
                 client,
             } => {
+                // Keys in Centrifugo's documented order: user, channel, client.
                 let mut params = json!({ "user": user, "channel": channel });
                 if !client.is_empty() {
                     params["client"] = json!(client);
@@ -256,10 +217,7 @@ impl ApiCommand {
                 expire_at,
                 expired,
             } => {
-                let mut params = json!({ "user": user });
-                if !client.is_empty() {
-                    params["client"] = json!(client);
-                }
+                let mut params = user_params(user, client);
                 if *expire_at > 0 {
                     params["expire_at"] = json!(expire_at);
                 }
@@ -270,6 +228,51 @@ impl ApiCommand {
             }
         }
     }
+}
+
+/// `publish` and `broadcast`: the target (`channel` or `channels`), the data, and the idempotency key if any.
+fn publication_params(target: (&str, Value), data: &str, idempotency_key: &str) -> Value {
+    let mut params = Map::new();
+    params.insert(target.0.into(), target.1);
+    params.insert("data".into(), data_value(data));
+    if !idempotency_key.is_empty() {
+        params.insert(
+            "idempotency_key".into(),
+            Value::String(idempotency_key.to_string()),
+        );
+    }
+    Value::Object(params)
+}
+
+fn history_params(
+    channel: &str,
+    limit: i64,
+    since: &Option<(u64, String)>,
+    reverse: bool,
+) -> Value {
+    // Centrifugo returns only the stream position for limit 0; -1 means "no limit".
+    let limit = if limit <= 0 {
+        -1
+    } else {
+        limit.min(i32::MAX as i64)
+    };
+    let mut params = json!({ "channel": channel, "limit": limit });
+    if let Some((offset, epoch)) = since {
+        params["since"] = json!({ "offset": offset, "epoch": epoch });
+    }
+    if reverse {
+        params["reverse"] = json!(true);
+    }
+    params
+}
+
+/// The user a server command acts on, and the one client of theirs when `client` is set.
+fn user_params(user: &str, client: &str) -> Value {
+    let mut params = json!({ "user": user });
+    if !client.is_empty() {
+        params["client"] = json!(client);
+    }
+    params
 }
 
 /// Publication data: valid JSON goes as is; anything else as a JSON string value.

@@ -8,9 +8,10 @@ use std::thread::JoinHandle;
 
 use serde_json::json;
 
-use crate::native::{AddinError, EventSender};
+use super::{AddinError, EventSender};
+use crate::present::native;
 
-const MAX_COUNT: f64 = 10_000_000.0;
+pub(crate) const MAX_COUNT: f64 = 10_000_000.0;
 
 #[derive(Default)]
 pub struct TestEvents {
@@ -27,10 +28,7 @@ struct Run {
 impl TestEvents {
     pub fn start(&mut self, events: &EventSender, count: f64) -> Result<(), AddinError> {
         if !(0.0..=MAX_COUNT).contains(&count) || count.fract() != 0.0 {
-            return Err(AddinError::new(
-                "parameter 1 (Count) must be a whole Number from 0 to 10000000",
-                "параметр 1 (Количество) должен быть целым Числом от 0 до 10000000",
-            ));
+            return Err(native::test_events_count().into());
         }
         self.runs.retain(|run| !run.handle.is_finished());
         // One run at a time per object: a loop calling this faster than the runs finish would otherwise pile
@@ -40,10 +38,7 @@ impl TestEvents {
             .iter()
             .any(|run| !run.over.load(Ordering::Acquire))
         {
-            return Err(AddinError::new(
-                "test events are still being raised; wait for the previous run to finish",
-                "тестовые события ещё генерируются; дождитесь окончания предыдущего запуска",
-            ));
+            return Err(native::test_events_running().into());
         }
         if count == 0.0 {
             return Ok(());
@@ -54,7 +49,7 @@ impl TestEvents {
         let over = Arc::new(AtomicBool::new(false));
         let over_flag = Arc::clone(&over);
         let count = count as u64;
-        let handle = super::spawn("tb-test-events", move || {
+        let handle = crate::spawn::spawn("tb-test-events", move || {
             for n in 1..=count {
                 if stop_flag.load(Ordering::Relaxed) {
                     break;
@@ -65,12 +60,7 @@ impl TestEvents {
                 events.send("TestEvent", json!({ "n": n, "count": count }));
             }
         })
-        .map_err(|e| {
-            AddinError::new(
-                format!("cannot start a thread: {e}"),
-                format!("не удалось запустить поток: {e}"),
-            )
-        })?;
+        .map_err(|e| AddinError::from(native::thread_refused(&e.to_string())))?;
         self.runs.push(Run { stop, over, handle });
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Fault injection for the panic tests of the real built library: entry points of the Native API and worker
-//! threads (named by their thread name, checked as each command arrives).
+//! threads (named by their thread name, checked as each command arrives). A leaf that names no other module, so
+//! the boundary (`native`) and the workers (`driver`) reach the same hook without reaching into each other.
 //!
 //! Off unless `TELEPHONYBRIDGE_FAULT_INJECTION` is set when the first object is created; then
 //! an entry point whose name is in the variable's comma-separated list panics on purpose, so a
