@@ -747,3 +747,187 @@ fn a_client_reported_call_is_limited_to_the_operator_himself() {
         )
         .is_err());
 }
+
+#[path = "support/binotel_pbx.rs"]
+mod binotel_pbx;
+
+/// Binotel's own webhook contract through the add-in, as the 1C HTTP service calls it: the address gate, then each
+/// request of a real call (form-encoded as Binotel sends it) parsed into the one call model and answered with the
+/// bytes Binotel expects; a repeated apiCallCompleted is recognised by its generalCallID and still answered success.
+#[test]
+fn binotel_webhooks_of_a_real_call_become_events_and_replies() {
+    let host = Host::load_default();
+    let object = host.create_with("Binotel", Mode::Server, "ru_RU");
+    object.set("ЧасовойПояс", "+02:00").unwrap();
+    let call = binotel_pbx::incoming_call(
+        "2744830",
+        "0670219424",
+        "0443334000",
+        "801",
+        1_700_000_000,
+        35,
+    );
+
+    let admit = |source: &str, address: &str, length: &str| {
+        json_of(
+            &object
+                .call(
+                    "ДопуститьВебхук",
+                    &[Val::from(source), Val::from(address), Val::from(length)],
+                )
+                .unwrap(),
+        )
+    };
+    // Binotel's published servers are the default allowlist; the address is the last X-Forwarded-For entry.
+    let ok = admit("Binotel", call[0].from, &call[0].body.len().to_string());
+    assert_eq!(ok["accept"], true, "{ok}");
+    assert_eq!(ok["authenticated"], true);
+    assert_eq!(ok["address"], binotel_pbx::BINOTEL_ADDRESS);
+    for (source, address, status, reason) in [
+        (
+            "UIScom",
+            binotel_pbx::BINOTEL_ADDRESS,
+            403,
+            "not_the_call_source",
+        ),
+        ("Binotel", "", 403, "address_unknown"),
+        ("Binotel", "203.0.113.9", 403, "address_not_allowed"),
+        (
+            "Binotel",
+            "194.88.218.116, 203.0.113.9",
+            403,
+            "address_not_allowed",
+        ),
+    ] {
+        let verdict = admit(source, address, "100");
+        assert_eq!(
+            (verdict["status"].clone(), verdict["reason"].clone()),
+            (json!(status), json!(reason))
+        );
+        assert_eq!(verdict["accept"], false);
+    }
+    assert_eq!(
+        admit("Binotel", "203.0.113.9", "1")["text"],
+        "вебхук отклонён: адреса клиента нет среди разрешенных адресов Binotel"
+    );
+    // The administrator's own list replaces the published one; a typo is refused with its entry named.
+    object.set("РазрешенныеАдреса", "203.0.113.0/24").unwrap();
+    assert_eq!(admit("Binotel", "203.0.113.9", "1")["accept"], true);
+    assert_eq!(
+        admit("Binotel", binotel_pbx::BINOTEL_ADDRESS, "1")["reason"],
+        "address_not_allowed"
+    );
+    let error = object
+        .set("AllowedAddresses", "203.0.113.0/24, 10.0.0.300")
+        .unwrap_err();
+    assert!(
+        error.message().contains("10.0.0.300"),
+        "{}",
+        error.message()
+    );
+    assert_eq!(
+        object.get("AllowedAddresses").unwrap(),
+        Val::from("203.0.113.0/24")
+    );
+    object.set("AllowedAddresses", "").unwrap();
+    assert_eq!(
+        admit("Binotel", binotel_pbx::BINOTEL_ADDRESS, "1")["accept"],
+        true
+    );
+
+    let parse = |hook: &binotel_pbx::Webhook, keys: &str| {
+        json_of(
+            &object
+                .call(
+                    "РазобратьВебхук",
+                    &[
+                        Val::from(hook.body.as_str()),
+                        Val::from(hook.content_type),
+                        Val::from(keys),
+                    ],
+                )
+                .unwrap(),
+        )
+    };
+    // apiCallSettings: a question; 1C answers after its look-up.
+    let settings = parse(&call[0], "");
+    assert_eq!(settings["kind"], "settings");
+    assert_eq!(settings["settings"]["external_digits"], "0670219424");
+    assert_eq!(settings["settings"]["pbx_number"], "0443334000");
+    assert_eq!(settings["reply"], "");
+    let reply = object
+        .call(
+            "ОтветНастройкиЗвонка",
+            &[Val::from(
+                json!({"name": "ООО «Ромашка», Иванов Иван Иванович", "employee_number": "801",
+                       "link_url": "e1c://server/base/#e1cib/data/Справочник.Контрагенты?ref=1", "link_title": "Открыть в 1С"})
+                .to_string(),
+            )],
+        )
+        .unwrap();
+    let reply: Value = serde_json::from_str(reply.str()).unwrap();
+    assert_eq!(
+        reply["customerData"]["name"],
+        "ООО «Ромашка», Иванов Иван Иван…"
+    );
+    assert_eq!(reply["customerData"]["assignedToEmployeeNumber"], "801");
+    assert_eq!(reply["customerData"]["linkToCrmTitle"], "Открыть в 1С");
+    assert_eq!(
+        object.call("CallSettingsReply", &[Val::from("")]).unwrap(),
+        Val::from("{}")
+    );
+
+    // The call's stages: the one call model, as the popup reads it.
+    let expected = [
+        ("ringing", "receivedTheCall"),
+        ("answered", "answeredTheCall"),
+        ("finished", "hangupTheCall"),
+    ];
+    for (hook, (kind, name)) in call[1..4].iter().zip(expected) {
+        let parsed = parse(hook, "");
+        assert_eq!(parsed["kind"], "event");
+        assert_eq!(parsed["reply"], r#"{"status":"success"}"#);
+        assert_eq!(parsed["event"]["source"], "binotel");
+        assert_eq!(parsed["event"]["event"], kind);
+        assert_eq!(parsed["event"]["notification_name"], name);
+        assert_eq!(parsed["event"]["call_id"], "2744830");
+    }
+    let ringing = parse(&call[1], "");
+    assert_eq!(ringing["event"]["extension"], "801");
+    assert_eq!(ringing["event"]["other_party_digits"], "0670219424");
+    assert_eq!(ringing["event"]["direction"], "in");
+
+    // apiCallCompleted: history, idempotent by generalCallID; answered success also when repeated.
+    let completed = parse(&call[4], "[]");
+    assert_eq!(completed["kind"], "completed");
+    assert_eq!(completed["key"], "2744830");
+    assert_eq!(completed["repeated"], false);
+    assert_eq!(completed["reply"], r#"{"status":"success"}"#);
+    assert_eq!(completed["event"]["talk_sec"], 35);
+    assert_eq!(completed["event"]["wait_sec"], 5);
+    assert_eq!(
+        completed["event"]["started_at"],
+        "2023-11-15T00:13:20+02:00"
+    );
+    assert_eq!(completed["event"]["employee"]["name"], "Наталия Сторожук");
+    let again = parse(&call[4], r#"["2744830"]"#);
+    assert_eq!(again["repeated"], true);
+    assert_eq!(again["reply"], r#"{"status":"success"}"#);
+
+    let error = object
+        .call(
+            "ParseWebhook",
+            &[Val::from("externalNumber=1"), Val::from(""), Val::from("")],
+        )
+        .unwrap_err();
+    assert!(
+        error.message().contains("requestType"),
+        "{}",
+        error.message()
+    );
+    let diagnostics = json_of(&object.call("Diagnostics", &[]).unwrap());
+    assert_eq!(diagnostics["state"]["allowed_networks"], 26);
+    // not_the_call_source, address_unknown, address_not_allowed ×3, address_not_allowed under the own list.
+    assert_eq!(diagnostics["state"]["webhooks_refused"], 6);
+    assert_eq!(object.done().platform_calls_after_done, 0);
+}

@@ -64,6 +64,8 @@ pub enum Subject {
     BinotelPush,
     BinotelParameters,
     BinotelResponse,
+    /// The administrator's list of addresses Binotel webhooks may come from.
+    BinotelAllowlist,
     CallHistoryRecord,
     CallEvent,
     ConnectCallEvent,

@@ -5,6 +5,8 @@
 //!   [`uis_call_api`]: click-to-call through the UIS Call API (JSON-RPC 2.0).
 //! - [`binotel`]: Binotel-style push events, signatures and API calls (Asterisk/FreePBX of Clinica Web), on top of
 //!   [`php`], which sees JSON and forms exactly as PHP does, so signatures match byte for byte.
+//! - [`binotel_webhook`]: Binotel's own webhook contract (API 4.0): `requestType` dispatch, the source-address
+//!   allowlist, the `apiCallSettings` and `apiCallCompleted` replies.
 //! - [`connect`]: 1C-Connect `Call` events.
 //! - [`time`]: fixed-offset time handling shared by all of them.
 //! - [`webhook`]: who may push a call in — the admission gates of the PBX webhooks (source, secret, size,
@@ -25,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 pub mod binotel;
+pub mod binotel_webhook;
 pub mod connect;
 pub mod error;
 pub mod fields;
