@@ -491,7 +491,7 @@ fn every_http_service_method_has_its_handler_in_the_module() {
                 vec!["/{Токен}/in", "/{Токен}/out", "/{Токен}/rec", "/ping"],
             ),
         ),
-        ("ТБ_Asterisk", ("tb-asterisk", vec!["/push"])),
+        ("ТБ_Asterisk", ("tb-asterisk", vec!["/push", "/binotel"])),
     ]);
     for (kind, name) in listed_objects()
         .into_iter()

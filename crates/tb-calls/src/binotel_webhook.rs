@@ -437,6 +437,22 @@ pub fn call_settings_reply(answer: Option<&CustomerAnswer>) -> String {
     Value::Object(reply).to_string()
 }
 
+/// The web-client link to a card, for Binotel's «open in CRM» button: the publication's address (the HTTP
+/// service's base URL up to `/hs/`) and the card's navigation link (`e1cib/data/…`). `None` when the service URL is
+/// not http(s) or has no `/hs/` part, or the link is not an `e1cib/` one.
+pub fn web_client_link(service_url: &str, navigation_link: &str) -> Option<String> {
+    let service_url = service_url.trim();
+    let link = navigation_link.trim();
+    let lower = service_url.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://"))
+        || !link.starts_with("e1cib/")
+    {
+        return None;
+    }
+    let publication = &service_url[..lower.rfind("/hs/")?];
+    Some(format!("{publication}/#{link}"))
+}
+
 /// Reads the 1C module's answer JSON: an object with [`CustomerAnswer`]'s fields; empty text or `null` is an
 /// unknown caller.
 pub fn customer_answer_from_json(text: &str) -> Result<Option<CustomerAnswer>, CallsError> {
@@ -456,10 +472,16 @@ pub fn customer_answer_from_json(text: &str) -> Result<Option<CustomerAnswer>, C
     // Values typed as numbers (an extension 801) are text to Binotel.
     let object = value.as_object().cloned().unwrap_or_default();
     let fields = Fields::new(&object);
+    let link_url = fields.text(&["link_url"]).or_else(|| {
+        web_client_link(
+            &fields.text(&["service_url"]).unwrap_or_default(),
+            &fields.text(&["navigation_link"]).unwrap_or_default(),
+        )
+    });
     Ok(Some(CustomerAnswer {
         name: fields.text(&["name"]),
         description: fields.text(&["description"]),
-        link_url: fields.text(&["link_url"]),
+        link_url,
         link_title: fields.text(&["link_title"]),
         employee_number: fields.text(&["employee_number"]),
         employee_email: fields.text(&["employee_email"]),
@@ -692,6 +714,39 @@ mod tests {
         assert_eq!(
             call_settings_reply(Some(&by_mail)),
             r#"{"customerData":{"assignedToEmployeeEmail":"ic@example.com"}}"#
+        );
+    }
+
+    #[test]
+    fn the_card_link_opens_the_web_client_of_the_publication() {
+        assert_eq!(
+            web_client_link(
+                "https://crm.example.com/base/hs/tb-asterisk",
+                "e1cib/data/Справочник.Контрагенты?ref=8a1b"
+            ),
+            Some(
+                "https://crm.example.com/base/#e1cib/data/Справочник.Контрагенты?ref=8a1b"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            web_client_link("http://h/hs/x/hs/tb-asterisk", "e1cib/data/A"),
+            Some("http://h/hs/x/#e1cib/data/A".into())
+        );
+        assert_eq!(web_client_link("ftp://h/base/hs/tb", "e1cib/data/A"), None);
+        assert_eq!(web_client_link("https://h/base/tb", "e1cib/data/A"), None);
+        assert_eq!(
+            web_client_link("https://h/base/hs/tb", "javascript:alert(1)"),
+            None
+        );
+        let answer = customer_answer_from_json(
+            r#"{"name":"A","service_url":"https://h/b/hs/tb-asterisk","navigation_link":"e1cib/data/C?ref=1"}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            answer.link_url.as_deref(),
+            Some("https://h/b/#e1cib/data/C?ref=1")
         );
     }
 
