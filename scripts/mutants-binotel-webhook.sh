@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Mutation test of Binotel's webhook rules (crates/tb-calls/src/binotel_webhook.rs, issue 18): each defect below is
-# planted in a temporary copy of the tree and the crate's unit tests of the module are run there; every mutant must
+# Mutation test of the rules of issue 18 — Binotel's webhook (crates/tb-calls/src/binotel_webhook.rs) and the routing
+# decision (crates/tb-calls/src/routing.rs): each defect below is planted in a temporary copy of the tree and the
+# crate's unit tests of the module are run there; every mutant must
 # be killed (a test must fail). The script fails if one survives or if a defect could not be planted (the code it
 # patches has moved). Builds in target/mutants-calls (only tb-calls and its dependencies).
 # Usage: scripts/mutants-binotel-webhook.sh
@@ -12,6 +13,7 @@ target="$repo/target/mutants-calls"
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
 file=crates/tb-calls/src/binotel_webhook.rs
+filter=binotel_webhook
 
 survived=0
 # plant NAME FROM TO: FROM (a literal text) becomes TO in the module, in a fresh copy.
@@ -25,7 +27,13 @@ plant() {
         survived=1
         return
     fi
-    if (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 900 cargo test -q -p tb-calls --lib binotel_webhook) >/dev/null 2>&1; then
+    # A mutant that does not compile proves nothing about the tests: it counts as a failure of this script.
+    if ! (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 900 cargo test -q -p tb-calls --lib --no-run) >/dev/null 2>&1; then
+        echo "DOES NOT BUILD: $name"
+        survived=1
+        return
+    fi
+    if (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 900 cargo test -q -p tb-calls --lib "$filter") >/dev/null 2>&1; then
         echo "SURVIVED: $name"
         survived=1
     else
@@ -51,5 +59,23 @@ plant "the caller name not cut for phone screens" \
     'put("name", &answer.name, NAME_MAX_CHARS);' 'put("name", &answer.name, usize::MAX);'
 plant "an unknown caller answered with an empty customerData" \
     'if data.is_empty() {' 'if false {'
+
+file=crates/tb-calls/src/routing.rs
+filter=routing
+plant "an unavailable manager rung" \
+    'if manager.available == Some(false) {' 'if false && manager.available == Some(false) {'
+plant "a busy manager rung" \
+    'if manager.on_call {' 'if false {'
+plant "working hours ignored" \
+    'if !inside {' 'if false && !inside {'
+plant "a missing time taken as inside the hours" \
+    '.is_some_and(|now| in_working_hours(hours, now));' '.is_none_or(|now| in_working_hours(hours, now));'
+plant "the end of the working day included" \
+    'works(now.weekday) && from <= at && at < to' 'works(now.weekday) && from <= at && at <= to'
+plant "a night shift's morning credited to the wrong day" \
+    '(works(now.weekday) && at >= from) || (works(yesterday) && at < to)' \
+    '(works(now.weekday) && at >= from) || (works(now.weekday) && at < to)'
+plant "an empty group rung" \
+    'Some(group) if !group.is_empty() => Decision::Group {' 'Some(group) => Decision::Group {'
 
 exit $survived

@@ -931,3 +931,47 @@ fn binotel_webhooks_of_a_real_call_become_events_and_replies() {
     assert_eq!(diagnostics["state"]["webhooks_refused"], 6);
     assert_eq!(object.done().platform_calls_after_done, 0);
 }
+
+/// The routing decision through the add-in: the facts 1C gathers in, the target out, in both languages.
+#[test]
+fn route_call_decides_between_the_manager_and_the_group() {
+    let host = Host::load_default();
+    let object = host.create_with("Binotel", Mode::Server, "ru_RU");
+    let route = |facts: Value| {
+        json_of(
+            &object
+                .call("МаршрутЗвонка", &[Val::from(facts.to_string())])
+                .unwrap(),
+        )
+    };
+    let manager = json!({"extension": "801", "available": true, "on_call": false,
+                         "hours": {"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "18:00"}});
+    let now = json!({"weekday": 2, "time": "10:30"});
+    assert_eq!(
+        route(json!({"card_found": true, "manager": manager, "now": now, "group": "900"})),
+        json!({"target": "manager", "extension": "801", "reason": "responsible_manager"})
+    );
+    let mut busy = manager.clone();
+    busy["on_call"] = json!(true);
+    assert_eq!(
+        route(json!({"card_found": true, "manager": busy, "now": now, "group": "900"})),
+        json!({"target": "group", "group": "900", "reason": "manager_busy"})
+    );
+    assert_eq!(
+        route(
+            json!({"card_found": true, "manager": manager, "now": {"weekday": 6, "time": "10:30"}})
+        ),
+        json!({"target": "default", "reason": "out_of_hours"})
+    );
+    assert_eq!(route(json!({}))["reason"], "unknown_caller");
+    let error = object
+        .call("RouteCall", &[Val::from("{\"card_found\": 1")])
+        .unwrap_err();
+    assert!(
+        error
+            .message()
+            .starts_with("Binotel.МаршрутЗвонка: факты маршрутизации"),
+        "{}",
+        error.message()
+    );
+}

@@ -18,8 +18,11 @@ use crate::driver::http::join_url;
 use crate::native::{
     AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamSpec, Prop, Value,
 };
-use crate::present::calls::{address_verdict, webhook_request_json, webhook_verdict};
+use crate::present::calls::{
+    address_verdict, routing_facts_error, webhook_request_json, webhook_verdict,
+};
 use tb_calls::binotel_webhook::{self, Allowlist};
+use tb_calls::routing;
 use tb_calls::webhook;
 
 const API_NAME: &str = "Binotel API";
@@ -151,6 +154,21 @@ const METHODS: &[Method<Binotel>] = &[
             Ok(Value::from(binotel_webhook::call_settings_reply(
                 answer.as_ref(),
             )))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "RouteCall",
+            ru: "МаршрутЗвонка",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("FactsJSON", "ФактыJSON")],
+        },
+        call: |_, args| {
+            let facts = routing::facts_from_json(args[0].as_str()).map_err(routing_facts_error)?;
+            Ok(Value::json(
+                &serde_json::to_value(routing::route(&facts)).unwrap_or_default(),
+            ))
         },
     },
     PbxMethods::<Binotel>::BODY_FINGERPRINT,

@@ -428,6 +428,14 @@ pub fn webhook_request_json(
     })
 }
 
+/// Routing facts that cannot be read (МаршрутЗвонка / RouteCall): what serde says, in both languages.
+pub fn routing_facts_error(error: serde_json::Error) -> crate::native::AddinError {
+    crate::native::AddinError::new(
+        format!("routing facts: not the expected JSON ({error})"),
+        format!("факты маршрутизации: не тот JSON, что ожидается ({error})"),
+    )
+}
+
 /// Why a webhook was refused, for the administrator reading the event log.
 pub fn refusal_text(refusal: Refusal) -> Text {
     match refusal {
