@@ -78,4 +78,15 @@ plant "a night shift's morning credited to the wrong day" \
 plant "an empty group rung" \
     'Some(group) if !group.is_empty() => Decision::Group {' 'Some(group) => Decision::Group {'
 
+file=crates/tb-calls/src/pbx_lookup.rs
+filter=pbx_lookup
+plant "a routed extension passed to Dial() unfiltered" \
+    '.filter(|c| c.is_ascii_digit() || matches!(c, '"'"'*'"'"' | '"'"'#'"'"' | '"'"'+'"'"'))' '.filter(|_| true)'
+plant "quotes left in CALLERID(name)" \
+    "if c.is_control() || matches!(c, '\"' | '<' | '>' | '\\\\') {" "if c.is_control() {"
+plant "UIS's None taken as DTMF" \
+    '.filter(|t| !t.eq_ignore_ascii_case("none"))' '.filter(|_| true)'
+plant "a non-numeric group sent as a UIS return code" \
+    'Err(_) => json!({}),' 'Err(_) => json!({ "returned_code": group }),'
+
 exit $survived

@@ -975,3 +975,94 @@ fn route_call_decides_between_the_manager_and_the_group() {
         error.message()
     );
 }
+
+/// The PBX asks at ring time, through the add-in: UIS «Интерактивная обработка вызова» (its documented request) and
+/// an Asterisk look-up (MIKO's JSON shape and plain text for CURL()), request text to reply bytes.
+#[test]
+fn pbx_questions_at_ring_time_are_answered_from_the_routing_decision() {
+    let host = Host::load_default();
+    let uis = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let query = json_of(
+        &uis.call(
+            "РазобратьЗапросВызова",
+            &[Val::from(
+                "cdr_id=123&start_time=1200&input_result=None&numa=74952345678&numb=74951234567",
+            )],
+        )
+        .unwrap(),
+    );
+    assert_eq!(query["numa_digits"], "74952345678");
+    assert_eq!(query["input_result"], Value::Null);
+    let facts = json!({"card_found": true, "manager": {"extension": "74959876543"}, "group": "2"});
+    let reply = uis
+        .call(
+            "ОтветНаЗапросВызова",
+            &[Val::from(facts.to_string()), Val::from("ООО «Ромашка»")],
+        )
+        .unwrap();
+    assert_eq!(
+        reply.str(),
+        r#"{"phones":["74959876543"],"operator_text":"ООО «Ромашка»"}"#
+    );
+    let busy = json!({"card_found": true, "manager": {"extension": "74959876543", "on_call": true}, "group": "2"});
+    let reply = uis
+        .call(
+            "CallQueryReply",
+            &[Val::from(busy.to_string()), Val::from("")],
+        )
+        .unwrap();
+    assert_eq!(reply.str(), r#"{"returned_code":2}"#);
+    let error = uis
+        .call("ParseCallQuery", &[Val::from("cdr_id=1")])
+        .unwrap_err();
+    assert!(error.message().contains("numa"), "{}", error.message());
+
+    let binotel = host.create_with("Binotel", Mode::Server, "en_US");
+    let lookup = |query: &str, facts: &Value, name: &str| {
+        json_of(
+            &binotel
+                .call(
+                    "LookupReply",
+                    &[
+                        Val::from(query),
+                        Val::from(facts.to_string()),
+                        Val::from(name),
+                    ],
+                )
+                .unwrap(),
+        )
+    };
+    let known = json!({"card_found": true, "manager": {"extension": "801"}});
+    let reply = lookup("number=74952345678", &known, "Иванов Иван");
+    assert_eq!(reply["content_type"], "application/json; charset=utf-8");
+    assert_eq!(
+        reply["body"],
+        r#"{"result":"Success","data":{"caller_id":"Иванов Иван","client":"Иванов Иван"}}"#
+    );
+    assert_eq!(
+        lookup("number=74952345678", &json!({"card_found": false}), "")["body"],
+        r#"{"result":"NotFound","data":{}}"#
+    );
+    let reply = lookup(
+        "number=74952345678&format=text&what=route",
+        &known,
+        "Иванов Иван",
+    );
+    assert_eq!(
+        (reply["content_type"].as_str(), reply["body"].as_str()),
+        (Some("text/plain; charset=utf-8"), Some("801"))
+    );
+    let parsed = json_of(
+        &binotel
+            .call(
+                "РазобратьЗапросПоиска",
+                &[Val::from("number=%2B7%20495%20234-56-78")],
+            )
+            .unwrap(),
+    );
+    assert_eq!(parsed["digits"], "74952345678");
+    let error = binotel
+        .call("ParseLookup", &[Val::from("number=1&format=xml")])
+        .unwrap_err();
+    assert!(error.message().contains("format"), "{}", error.message());
+}

@@ -22,8 +22,8 @@ use crate::present::calls::{
     address_verdict, routing_facts_error, webhook_request_json, webhook_verdict,
 };
 use tb_calls::binotel_webhook::{self, Allowlist};
-use tb_calls::routing;
 use tb_calls::webhook;
+use tb_calls::{pbx_lookup, routing};
 
 const API_NAME: &str = "Binotel API";
 
@@ -168,6 +168,47 @@ const METHODS: &[Method<Binotel>] = &[
             let facts = routing::facts_from_json(args[0].as_str()).map_err(routing_facts_error)?;
             Ok(Value::json(
                 &serde_json::to_value(routing::route(&facts)).unwrap_or_default(),
+            ))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "ParseLookup",
+            ru: "РазобратьЗапросПоиска",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("Query", "Запрос")],
+        },
+        call: |_, args| {
+            let query = pbx_lookup::parse_lookup_query(args[0].as_str()).map_err(calls_error)?;
+            Ok(Value::json(
+                &serde_json::to_value(query).unwrap_or_default(),
+            ))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "LookupReply",
+            ru: "ОтветПоиска",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Query", "Запрос"),
+                ParamSpec::text("FactsJSON", "ФактыJSON"),
+                ParamSpec::optional_text("ClientName", "ИмяКлиента"),
+            ],
+        },
+        call: |_, args| {
+            let query = pbx_lookup::parse_lookup_query(args[0].as_str()).map_err(calls_error)?;
+            let facts = routing::facts_from_json(args[1].as_str()).map_err(routing_facts_error)?;
+            let name = args[2].as_str();
+            let (content_type, body) = pbx_lookup::lookup_reply(
+                &query,
+                (!name.trim().is_empty()).then_some(name),
+                &routing::route(&facts),
+            );
+            Ok(Value::json(
+                &json!({ "content_type": content_type, "body": body }),
             ))
         },
     },

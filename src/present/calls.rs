@@ -131,6 +131,7 @@ fn subject(what: Subject) -> Text {
             Text::new("UIS Call API parameters", "параметры UIS Call API")
         }
         Subject::CallIds => Text::new("call IDs", "идентификаторы звонков"),
+        Subject::PbxLookup => Text::new("PBX look-up request", "запрос АТС о звонящем"),
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`binotel_webhook`]: Binotel's own webhook contract (API 4.0): `requestType` dispatch, the source-address
 //!   allowlist, the `apiCallSettings` and `apiCallCompleted` replies.
 //! - [`connect`]: 1C-Connect `Call` events.
+//! - [`pbx_lookup`]: the PBX asks at ring time — UIS «Интерактивная обработка вызова» and an Asterisk look-up.
 //! - [`routing`]: whom to ring — the responsible manager or the group — from the facts 1C gathers.
 //! - [`time`]: fixed-offset time handling shared by all of them.
 //! - [`webhook`]: who may push a call in — the admission gates of the PBX webhooks (source, secret, size,
@@ -34,6 +35,7 @@ pub mod error;
 pub mod fields;
 pub mod history;
 pub mod model;
+pub mod pbx_lookup;
 pub mod php;
 pub mod routing;
 pub mod time;
