@@ -478,12 +478,22 @@ pub fn customer_answer_from_json(text: &str) -> Result<Option<CustomerAnswer>, C
             &fields.text(&["navigation_link"]).unwrap_or_default(),
         )
     });
+    // The responsible employee's line: given, or decided from the routing facts (only a manager is bound to the
+    // client; a group is not an employee).
+    let routed = fields
+        .get(&["facts"])
+        .filter(|f| f.is_object())
+        .and_then(|f| serde_json::from_value::<crate::routing::RoutingFacts>(f.clone()).ok())
+        .and_then(|facts| match crate::routing::route(&facts) {
+            crate::routing::Decision::Manager { extension, .. } => Some(extension),
+            _ => None,
+        });
     Ok(Some(CustomerAnswer {
         name: fields.text(&["name"]),
         description: fields.text(&["description"]),
         link_url,
         link_title: fields.text(&["link_title"]),
-        employee_number: fields.text(&["employee_number"]),
+        employee_number: fields.text(&["employee_number"]).or(routed),
         employee_email: fields.text(&["employee_email"]),
     }))
 }
@@ -748,6 +758,28 @@ mod tests {
             answer.link_url.as_deref(),
             Some("https://h/b/#e1cib/data/C?ref=1")
         );
+    }
+
+    #[test]
+    fn the_responsible_employee_comes_from_the_routing_decision() {
+        let answer = |facts: &str| {
+            customer_answer_from_json(&format!(r#"{{"name":"A","facts":{facts}}}"#))
+                .unwrap()
+                .unwrap()
+                .employee_number
+        };
+        assert_eq!(
+            answer(r#"{"card_found":true,"manager":{"extension":"801"}}"#).as_deref(),
+            Some("801")
+        );
+        assert_eq!(
+            answer(
+                r#"{"card_found":true,"manager":{"extension":"801","on_call":true},"group":"900"}"#
+            ),
+            None
+        );
+        assert_eq!(answer(r#"{"card_found":true}"#), None);
+        assert_eq!(answer(r#"{"card_found":"bad"}"#), None);
     }
 
     #[test]
