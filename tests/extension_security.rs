@@ -56,11 +56,22 @@ fn check_webhook_module(module: &str) -> Result<(), String> {
         ("ОбработатьУведомлениеUIS", ".ДопуститьУведомление("),
         ("ОбработатьPushAsterisk", ".ДопуститьЗапрос("),
         ("ОбработатьВебхукBinotel", ".ДопуститьВебхук("),
+        ("ОтветитьНаЗапросВызоваUIS", ".ДопуститьУведомление("),
     ] {
         let text = method(module, name)?;
         let gate_at = position(&text, gate, name)?;
         let refuse_at = position(&text, "Если Вердикт[\"accept\"] <> Истина Тогда", name)?;
         let body_at = position(&text, "ТелоЗапроса(Запрос)", name)?;
+        // A question of the PBX (whom to ring) stores nothing: its gate and body order is all there is to check.
+        if name == "ОтветитьНаЗапросВызоваUIS" {
+            let params_at = position(&text, "ПараметрыЗапросаJSON(Запрос)", name)?;
+            if !(gate_at < refuse_at && refuse_at < body_at && refuse_at < params_at) {
+                return Err(format!(
+                    "{name}: the request is read before the gate's refusal is acted on"
+                ));
+            }
+            continue;
+        }
         let accept_at = position(&text, "ТБ_ТелефонияСервер.ПринятьСобытиеЗвонка(", name)?;
         if !(gate_at < refuse_at && refuse_at < body_at) {
             return Err(format!(
@@ -189,6 +200,19 @@ fn the_webhooks_ask_the_gate_before_the_body_and_never_log_it() {
     );
     assert_ne!(ignored, module);
     assert!(check_webhook_module(&ignored).is_err());
+
+    // Planted: UIS's question answered before its token is checked.
+    let at = module.find("Функция ОтветитьНаЗапросВызоваUIS(").unwrap();
+    let ungated = format!(
+        "{}{}",
+        &module[..at],
+        module[at..].replacen(
+            "Если Вердикт[\"accept\"] <> Истина Тогда",
+            "Если Ложь Тогда",
+            1
+        )
+    );
+    assert!(check_webhook_module(&ungated).is_err());
 
     // Planted: a repeated apiCallCompleted written again.
     let repeated = module.replacen(

@@ -26,10 +26,24 @@ pub const OPERATOR_TEXT_MAX_CHARS: usize = 100;
 /// The longest caller name for Asterisk's `CALLERID(name)` (shown on the phone's screen).
 pub const CALLER_NAME_MAX_CHARS: usize = 32;
 
+/// A query string (`a=1&b=2`, a leading `?` allowed), a form body, or a JSON object of the parameters (what a 1C
+/// HTTP service has after the platform decoded the query: `Запрос.ПараметрыЗапроса`).
 fn query_fields(query: &str) -> Result<Value, CallsError> {
     let query = query.trim().trim_start_matches('?');
     if query.is_empty() {
         return Ok(Value::Object(Default::default()));
+    }
+    if query.starts_with('{') {
+        return match serde_json::from_str::<Value>(query) {
+            Ok(object @ Value::Object(_)) => Ok(object),
+            Ok(_) => Err(CallsError::NotAnObject {
+                what: Subject::PbxLookup,
+            }),
+            Err(e) => Err(CallsError::NotJson {
+                what: Subject::PbxLookup,
+                detail: Problem::Parser(e.to_string()),
+            }),
+        };
     }
     Ok(PhpValue::Array(decode_form(query.as_bytes())?).to_json())
 }
@@ -251,6 +265,17 @@ mod tests {
             Err(CallsError::MissingField { field: "numa", .. })
         ));
         assert!(parse_uis_query("").is_err());
+        // The parameters as a 1C HTTP service has them (ПараметрыЗапроса written as JSON).
+        let query = parse_uis_query(r#"{"numa":"74952345678","cdr_id":"5"}"#).unwrap();
+        assert_eq!(query.cdr_id.as_deref(), Some("5"));
+        assert!(matches!(
+            parse_uis_query("{"),
+            Err(CallsError::NotJson { .. })
+        ));
+        assert!(matches!(
+            parse_uis_query("{}"),
+            Err(CallsError::MissingField { .. })
+        ));
     }
 
     #[test]
