@@ -497,7 +497,10 @@ fn every_http_service_method_has_its_handler_in_the_module() {
                 ],
             ),
         ),
-        ("ТБ_Asterisk", ("tb-asterisk", vec!["/push", "/binotel"])),
+        (
+            "ТБ_Asterisk",
+            ("tb-asterisk", vec!["/push", "/binotel", "/lookup"]),
+        ),
     ]);
     for (kind, name) in listed_objects()
         .into_iter()

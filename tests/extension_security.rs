@@ -57,21 +57,29 @@ fn check_webhook_module(module: &str) -> Result<(), String> {
         ("ОбработатьPushAsterisk", ".ДопуститьЗапрос("),
         ("ОбработатьВебхукBinotel", ".ДопуститьВебхук("),
         ("ОтветитьНаЗапросВызоваUIS", ".ДопуститьУведомление("),
+        ("ОтветитьНаПоискAsterisk", ".ДопуститьВебхук("),
     ] {
         let text = method(module, name)?;
         let gate_at = position(&text, gate, name)?;
         let refuse_at = position(&text, "Если Вердикт[\"accept\"] <> Истина Тогда", name)?;
-        let body_at = position(&text, "ТелоЗапроса(Запрос)", name)?;
-        // A question of the PBX (whom to ring) stores nothing: its gate and body order is all there is to check.
-        if name == "ОтветитьНаЗапросВызоваUIS" {
-            let params_at = position(&text, "ПараметрыЗапросаJSON(Запрос)", name)?;
-            if !(gate_at < refuse_at && refuse_at < body_at && refuse_at < params_at) {
+        // A question of the PBX (whom to ring, who calls) stores nothing: what it reads of the request (body or
+        // query parameters) must come after the gate's refusal.
+        if matches!(
+            name,
+            "ОтветитьНаЗапросВызоваUIS" | "ОтветитьНаПоискAsterisk"
+        ) {
+            let reads: Vec<usize> = ["ТелоЗапроса(Запрос)", "ПараметрыЗапросаJSON(Запрос)"]
+                .iter()
+                .filter_map(|r| text.find(r))
+                .collect();
+            if !(gate_at < refuse_at && !reads.is_empty() && reads.iter().all(|&r| refuse_at < r)) {
                 return Err(format!(
                     "{name}: the request is read before the gate's refusal is acted on"
                 ));
             }
             continue;
         }
+        let body_at = position(&text, "ТелоЗапроса(Запрос)", name)?;
         let accept_at = position(&text, "ТБ_ТелефонияСервер.ПринятьСобытиеЗвонка(", name)?;
         if !(gate_at < refuse_at && refuse_at < body_at) {
             return Err(format!(
@@ -213,6 +221,20 @@ fn the_webhooks_ask_the_gate_before_the_body_and_never_log_it() {
         )
     );
     assert!(check_webhook_module(&ungated).is_err());
+
+    // Planted: Asterisk's look-up read before its address is checked.
+    let at = module.find("Функция ОтветитьНаПоискAsterisk(").unwrap();
+    let early = format!(
+        "{}{}",
+        &module[..at],
+        module[at..].replacen(
+            "\tПопытка\n",
+            "\tПараметры = ПараметрыЗапросаJSON(Запрос);\n\tПопытка\n",
+            1
+        )
+    );
+    assert_ne!(early, module);
+    assert!(check_webhook_module(&early).is_err());
 
     // Planted: a repeated apiCallCompleted written again.
     let repeated = module.replacen(
