@@ -747,3 +747,322 @@ fn a_client_reported_call_is_limited_to_the_operator_himself() {
         )
         .is_err());
 }
+
+#[path = "support/binotel_pbx.rs"]
+mod binotel_pbx;
+
+/// Binotel's own webhook contract through the add-in, as the 1C HTTP service calls it: the address gate, then each
+/// request of a real call (form-encoded as Binotel sends it) parsed into the one call model and answered with the
+/// bytes Binotel expects; a repeated apiCallCompleted is recognised by its generalCallID and still answered success.
+#[test]
+fn binotel_webhooks_of_a_real_call_become_events_and_replies() {
+    let host = Host::load_default();
+    let object = host.create_with("Binotel", Mode::Server, "ru_RU");
+    object.set("ЧасовойПояс", "+02:00").unwrap();
+    let call = binotel_pbx::incoming_call(
+        "2744830",
+        "0670219424",
+        "0443334000",
+        "801",
+        1_700_000_000,
+        35,
+    );
+
+    let admit = |source: &str, address: &str, length: &str| {
+        json_of(
+            &object
+                .call(
+                    "ДопуститьВебхук",
+                    &[Val::from(source), Val::from(address), Val::from(length)],
+                )
+                .unwrap(),
+        )
+    };
+    // Binotel's published servers are the default allowlist; the address is the last X-Forwarded-For entry.
+    let ok = admit("Binotel", call[0].from, &call[0].body.len().to_string());
+    assert_eq!(ok["accept"], true, "{ok}");
+    assert_eq!(ok["authenticated"], true);
+    assert_eq!(ok["address"], binotel_pbx::BINOTEL_ADDRESS);
+    for (source, address, status, reason) in [
+        (
+            "UIScom",
+            binotel_pbx::BINOTEL_ADDRESS,
+            403,
+            "not_the_call_source",
+        ),
+        ("Binotel", "", 403, "address_unknown"),
+        ("Binotel", "203.0.113.9", 403, "address_not_allowed"),
+        (
+            "Binotel",
+            "194.88.218.116, 203.0.113.9",
+            403,
+            "address_not_allowed",
+        ),
+    ] {
+        let verdict = admit(source, address, "100");
+        assert_eq!(
+            (verdict["status"].clone(), verdict["reason"].clone()),
+            (json!(status), json!(reason))
+        );
+        assert_eq!(verdict["accept"], false);
+    }
+    assert_eq!(
+        admit("Binotel", "203.0.113.9", "1")["text"],
+        "вебхук отклонён: адреса клиента нет среди разрешенных адресов Binotel"
+    );
+    // The administrator's own list replaces the published one; a typo is refused with its entry named.
+    object.set("РазрешенныеАдреса", "203.0.113.0/24").unwrap();
+    assert_eq!(admit("Binotel", "203.0.113.9", "1")["accept"], true);
+    assert_eq!(
+        admit("Binotel", binotel_pbx::BINOTEL_ADDRESS, "1")["reason"],
+        "address_not_allowed"
+    );
+    let error = object
+        .set("AllowedAddresses", "203.0.113.0/24, 10.0.0.300")
+        .unwrap_err();
+    assert!(
+        error.message().contains("10.0.0.300"),
+        "{}",
+        error.message()
+    );
+    assert_eq!(
+        object.get("AllowedAddresses").unwrap(),
+        Val::from("203.0.113.0/24")
+    );
+    object.set("AllowedAddresses", "").unwrap();
+    assert_eq!(
+        admit("Binotel", binotel_pbx::BINOTEL_ADDRESS, "1")["accept"],
+        true
+    );
+
+    let parse = |hook: &binotel_pbx::Webhook, keys: &str| {
+        json_of(
+            &object
+                .call(
+                    "РазобратьВебхук",
+                    &[
+                        Val::from(hook.body.as_str()),
+                        Val::from(hook.content_type),
+                        Val::from(keys),
+                    ],
+                )
+                .unwrap(),
+        )
+    };
+    // apiCallSettings: a question; 1C answers after its look-up.
+    let settings = parse(&call[0], "");
+    assert_eq!(settings["kind"], "settings");
+    assert_eq!(settings["settings"]["external_digits"], "0670219424");
+    assert_eq!(settings["settings"]["pbx_number"], "0443334000");
+    assert_eq!(settings["reply"], "");
+    let reply = object
+        .call(
+            "ОтветНастройкиЗвонка",
+            &[Val::from(
+                json!({"name": "ООО «Ромашка», Иванов Иван Иванович", "employee_number": "801",
+                       "link_url": "e1c://server/base/#e1cib/data/Справочник.Контрагенты?ref=1", "link_title": "Открыть в 1С"})
+                .to_string(),
+            )],
+        )
+        .unwrap();
+    let reply: Value = serde_json::from_str(reply.str()).unwrap();
+    assert_eq!(
+        reply["customerData"]["name"],
+        "ООО «Ромашка», Иванов Иван Иван…"
+    );
+    assert_eq!(reply["customerData"]["assignedToEmployeeNumber"], "801");
+    assert_eq!(reply["customerData"]["linkToCrmTitle"], "Открыть в 1С");
+    assert_eq!(
+        object.call("CallSettingsReply", &[Val::from("")]).unwrap(),
+        Val::from("{}")
+    );
+
+    // The call's stages: the one call model, as the popup reads it.
+    let expected = [
+        ("ringing", "receivedTheCall"),
+        ("answered", "answeredTheCall"),
+        ("finished", "hangupTheCall"),
+    ];
+    for (hook, (kind, name)) in call[1..4].iter().zip(expected) {
+        let parsed = parse(hook, "");
+        assert_eq!(parsed["kind"], "event");
+        assert_eq!(parsed["reply"], r#"{"status":"success"}"#);
+        assert_eq!(parsed["event"]["source"], "binotel");
+        assert_eq!(parsed["event"]["event"], kind);
+        assert_eq!(parsed["event"]["notification_name"], name);
+        assert_eq!(parsed["event"]["call_id"], "2744830");
+    }
+    let ringing = parse(&call[1], "");
+    assert_eq!(ringing["event"]["extension"], "801");
+    assert_eq!(ringing["event"]["other_party_digits"], "0670219424");
+    assert_eq!(ringing["event"]["direction"], "in");
+
+    // apiCallCompleted: history, idempotent by generalCallID; answered success also when repeated.
+    let completed = parse(&call[4], "[]");
+    assert_eq!(completed["kind"], "completed");
+    assert_eq!(completed["key"], "2744830");
+    assert_eq!(completed["repeated"], false);
+    assert_eq!(completed["reply"], r#"{"status":"success"}"#);
+    assert_eq!(completed["event"]["talk_sec"], 35);
+    assert_eq!(completed["event"]["wait_sec"], 5);
+    assert_eq!(
+        completed["event"]["started_at"],
+        "2023-11-15T00:13:20+02:00"
+    );
+    assert_eq!(completed["event"]["employee"]["name"], "Наталия Сторожук");
+    let again = parse(&call[4], r#"["2744830"]"#);
+    assert_eq!(again["repeated"], true);
+    assert_eq!(again["reply"], r#"{"status":"success"}"#);
+
+    let error = object
+        .call(
+            "ParseWebhook",
+            &[Val::from("externalNumber=1"), Val::from(""), Val::from("")],
+        )
+        .unwrap_err();
+    assert!(
+        error.message().contains("requestType"),
+        "{}",
+        error.message()
+    );
+    let diagnostics = json_of(&object.call("Diagnostics", &[]).unwrap());
+    assert_eq!(diagnostics["state"]["allowed_networks"], 26);
+    // not_the_call_source, address_unknown, address_not_allowed ×3, address_not_allowed under the own list.
+    assert_eq!(diagnostics["state"]["webhooks_refused"], 6);
+    assert_eq!(object.done().platform_calls_after_done, 0);
+}
+
+/// The routing decision through the add-in: the facts 1C gathers in, the target out, in both languages.
+#[test]
+fn route_call_decides_between_the_manager_and_the_group() {
+    let host = Host::load_default();
+    let object = host.create_with("Binotel", Mode::Server, "ru_RU");
+    let route = |facts: Value| {
+        json_of(
+            &object
+                .call("МаршрутЗвонка", &[Val::from(facts.to_string())])
+                .unwrap(),
+        )
+    };
+    let manager = json!({"extension": "801", "available": true, "on_call": false,
+                         "hours": {"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "18:00"}});
+    let now = json!({"weekday": 2, "time": "10:30"});
+    assert_eq!(
+        route(json!({"card_found": true, "manager": manager, "now": now, "group": "900"})),
+        json!({"target": "manager", "extension": "801", "reason": "responsible_manager"})
+    );
+    let mut busy = manager.clone();
+    busy["on_call"] = json!(true);
+    assert_eq!(
+        route(json!({"card_found": true, "manager": busy, "now": now, "group": "900"})),
+        json!({"target": "group", "group": "900", "reason": "manager_busy"})
+    );
+    assert_eq!(
+        route(
+            json!({"card_found": true, "manager": manager, "now": {"weekday": 6, "time": "10:30"}})
+        ),
+        json!({"target": "default", "reason": "out_of_hours"})
+    );
+    assert_eq!(route(json!({}))["reason"], "unknown_caller");
+    let error = object
+        .call("RouteCall", &[Val::from("{\"card_found\": 1")])
+        .unwrap_err();
+    assert!(
+        error
+            .message()
+            .starts_with("Binotel.МаршрутЗвонка: факты маршрутизации"),
+        "{}",
+        error.message()
+    );
+}
+
+/// The PBX asks at ring time, through the add-in: UIS «Интерактивная обработка вызова» (its documented request) and
+/// an Asterisk look-up (MIKO's JSON shape and plain text for CURL()), request text to reply bytes.
+#[test]
+fn pbx_questions_at_ring_time_are_answered_from_the_routing_decision() {
+    let host = Host::load_default();
+    let uis = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let query = json_of(
+        &uis.call(
+            "РазобратьЗапросВызова",
+            &[Val::from(
+                "cdr_id=123&start_time=1200&input_result=None&numa=74952345678&numb=74951234567",
+            )],
+        )
+        .unwrap(),
+    );
+    assert_eq!(query["numa_digits"], "74952345678");
+    assert_eq!(query["input_result"], Value::Null);
+    let facts = json!({"card_found": true, "manager": {"extension": "74959876543"}, "group": "2"});
+    let reply = uis
+        .call(
+            "ОтветНаЗапросВызова",
+            &[Val::from(facts.to_string()), Val::from("ООО «Ромашка»")],
+        )
+        .unwrap();
+    assert_eq!(
+        reply.str(),
+        r#"{"phones":["74959876543"],"operator_text":"ООО «Ромашка»"}"#
+    );
+    let busy = json!({"card_found": true, "manager": {"extension": "74959876543", "on_call": true}, "group": "2"});
+    let reply = uis
+        .call(
+            "CallQueryReply",
+            &[Val::from(busy.to_string()), Val::from("")],
+        )
+        .unwrap();
+    assert_eq!(reply.str(), r#"{"returned_code":2}"#);
+    let error = uis
+        .call("ParseCallQuery", &[Val::from("cdr_id=1")])
+        .unwrap_err();
+    assert!(error.message().contains("numa"), "{}", error.message());
+
+    let binotel = host.create_with("Binotel", Mode::Server, "en_US");
+    let lookup = |query: &str, facts: &Value, name: &str| {
+        json_of(
+            &binotel
+                .call(
+                    "LookupReply",
+                    &[
+                        Val::from(query),
+                        Val::from(facts.to_string()),
+                        Val::from(name),
+                    ],
+                )
+                .unwrap(),
+        )
+    };
+    let known = json!({"card_found": true, "manager": {"extension": "801"}});
+    let reply = lookup("number=74952345678", &known, "Иванов Иван");
+    assert_eq!(reply["content_type"], "application/json; charset=utf-8");
+    assert_eq!(
+        reply["body"],
+        r#"{"result":"Success","data":{"caller_id":"Иванов Иван","client":"Иванов Иван"}}"#
+    );
+    assert_eq!(
+        lookup("number=74952345678", &json!({"card_found": false}), "")["body"],
+        r#"{"result":"NotFound","data":{}}"#
+    );
+    let reply = lookup(
+        "number=74952345678&format=text&what=route",
+        &known,
+        "Иванов Иван",
+    );
+    assert_eq!(
+        (reply["content_type"].as_str(), reply["body"].as_str()),
+        (Some("text/plain; charset=utf-8"), Some("801"))
+    );
+    let parsed = json_of(
+        &binotel
+            .call(
+                "РазобратьЗапросПоиска",
+                &[Val::from("number=%2B7%20495%20234-56-78")],
+            )
+            .unwrap(),
+    );
+    assert_eq!(parsed["digits"], "74952345678");
+    let error = binotel
+        .call("ParseLookup", &[Val::from("number=1&format=xml")])
+        .unwrap_err();
+    assert!(error.message().contains("format"), "{}", error.message());
+}

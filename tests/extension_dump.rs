@@ -488,10 +488,19 @@ fn every_http_service_method_has_its_handler_in_the_module() {
             "ТБ_UIScom",
             (
                 "tb-uiscom",
-                vec!["/{Токен}/in", "/{Токен}/out", "/{Токен}/rec", "/ping"],
+                vec![
+                    "/{Токен}/in",
+                    "/{Токен}/out",
+                    "/{Токен}/rec",
+                    "/ping",
+                    "/{Токен}/route",
+                ],
             ),
         ),
-        ("ТБ_Asterisk", ("tb-asterisk", vec!["/push"])),
+        (
+            "ТБ_Asterisk",
+            ("tb-asterisk", vec!["/push", "/binotel", "/lookup"]),
+        ),
     ]);
     for (kind, name) in listed_objects()
         .into_iter()

@@ -55,10 +55,30 @@ fn check_webhook_module(module: &str) -> Result<(), String> {
     for (name, gate) in [
         ("ОбработатьУведомлениеUIS", ".ДопуститьУведомление("),
         ("ОбработатьPushAsterisk", ".ДопуститьЗапрос("),
+        ("ОбработатьВебхукBinotel", ".ДопуститьВебхук("),
+        ("ОтветитьНаЗапросВызоваUIS", ".ДопуститьУведомление("),
+        ("ОтветитьНаПоискAsterisk", ".ДопуститьВебхук("),
     ] {
         let text = method(module, name)?;
         let gate_at = position(&text, gate, name)?;
         let refuse_at = position(&text, "Если Вердикт[\"accept\"] <> Истина Тогда", name)?;
+        // A question of the PBX (whom to ring, who calls) stores nothing: what it reads of the request (body or
+        // query parameters) must come after the gate's refusal.
+        if matches!(
+            name,
+            "ОтветитьНаЗапросВызоваUIS" | "ОтветитьНаПоискAsterisk"
+        ) {
+            let reads: Vec<usize> = ["ТелоЗапроса(Запрос)", "ПараметрыЗапросаJSON(Запрос)"]
+                .iter()
+                .filter_map(|r| text.find(r))
+                .collect();
+            if !(gate_at < refuse_at && !reads.is_empty() && reads.iter().all(|&r| refuse_at < r)) {
+                return Err(format!(
+                    "{name}: the request is read before the gate's refusal is acted on"
+                ));
+            }
+            continue;
+        }
         let body_at = position(&text, "ТелоЗапроса(Запрос)", name)?;
         let accept_at = position(&text, "ТБ_ТелефонияСервер.ПринятьСобытиеЗвонка(", name)?;
         if !(gate_at < refuse_at && refuse_at < body_at) {
@@ -89,6 +109,28 @@ fn check_webhook_module(module: &str) -> Result<(), String> {
         } else if accept_at < body_at {
             return Err(format!("{name}: the event is accepted before the body"));
         }
+    }
+    // Binotel's apiCallCompleted: written once per generalCallID, the key read under lock and stored with it.
+    let name = "ЗаписатьЗавершениеBinotel";
+    let text = method(module, name)?;
+    let order = [
+        "ЗаблокироватьКлючиPush(",
+        "ПринятыеКлючиPush(",
+        ".РазобратьВебхук(",
+        "Если Разбор[\"repeated\"] <> Истина Тогда",
+        "ТБ_ТелефонияСервер.ПринятьСобытиеЗвонка(",
+        "ЗаписатьКлючPush(",
+        "ЗафиксироватьТранзакцию()",
+    ];
+    let mut last = 0;
+    for step in order {
+        let at = position(&text, step, name)?;
+        if at < last {
+            return Err(format!(
+                "{name}: `{step}` is out of order (lock, keys, check, write, key, commit)"
+            ));
+        }
+        last = at;
     }
     // A body is never an argument of the log writers: only its fingerprint is. Statements, not lines: a call's
     // arguments continue on the next line.
@@ -152,6 +194,65 @@ fn the_webhooks_ask_the_gate_before_the_body_and_never_log_it() {
         "the replay gate's text moved: update the planted defect"
     );
     assert!(check_webhook_module(&no_replay).is_err());
+
+    // Planted: the Binotel webhook's address gate ignored.
+    let at = module.find("Функция ОбработатьВебхукBinotel(").unwrap();
+    let ignored = format!(
+        "{}{}",
+        &module[..at],
+        module[at..].replacen(
+            "Если Вердикт[\"accept\"] <> Истина Тогда",
+            "Если Ложь Тогда",
+            1
+        )
+    );
+    assert_ne!(ignored, module);
+    assert!(check_webhook_module(&ignored).is_err());
+
+    // Planted: UIS's question answered before its token is checked.
+    let at = module.find("Функция ОтветитьНаЗапросВызоваUIS(").unwrap();
+    let ungated = format!(
+        "{}{}",
+        &module[..at],
+        module[at..].replacen(
+            "Если Вердикт[\"accept\"] <> Истина Тогда",
+            "Если Ложь Тогда",
+            1
+        )
+    );
+    assert!(check_webhook_module(&ungated).is_err());
+
+    // Planted: Asterisk's look-up read before its address is checked.
+    let at = module.find("Функция ОтветитьНаПоискAsterisk(").unwrap();
+    let early = format!(
+        "{}{}",
+        &module[..at],
+        module[at..].replacen(
+            "\tПопытка\n",
+            "\tПараметры = ПараметрыЗапросаJSON(Запрос);\n\tПопытка\n",
+            1
+        )
+    );
+    assert_ne!(early, module);
+    assert!(check_webhook_module(&early).is_err());
+
+    // Planted: a repeated apiCallCompleted written again.
+    let repeated = module.replacen(
+        "Если Разбор[\"repeated\"] <> Истина Тогда",
+        "Если Истина Тогда",
+        1,
+    );
+    assert_ne!(repeated, module);
+    assert!(check_webhook_module(&repeated).is_err());
+
+    // Planted: the completion's key stored before the event is written (a failed write would block the retry).
+    let early_key = module.replacen(
+        "\t\tЕсли Разбор[\"repeated\"] <> Истина Тогда\n",
+        "\t\tТБ_ТелефонияСервер.ЗаписатьКлючPush(Ключ, Ключ);\n\t\tЕсли Разбор[\"repeated\"] <> Истина Тогда\n",
+        1,
+    );
+    assert_ne!(early_key, module);
+    assert!(check_webhook_module(&early_key).is_err());
 
     // Planted: the body in the event log (what the module did before).
     let logged = module.replacen("КомпонентаUIS.ОтпечатокТела(Тело));", "Тело);", 1);

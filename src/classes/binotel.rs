@@ -2,6 +2,9 @@
 //! normalized call event, md5 signatures exactly as PHP computes them, and the three API calls with the answers'
 //! signatures verified.
 //!
+//! Binotel's own webhook (API 4.0, form-encoded, admitted by source address): AdmitWebhook, ParseWebhook and
+//! CallSettingsReply; the signed Clinica-Web push keeps AdmitRequest/AdmitPush/ParsePush.
+//!
 //! The API calls are synchronous (the 1C method waits for the answer, bounded by Таймаут); no thread is started.
 
 use serde_json::json;
@@ -15,8 +18,12 @@ use crate::driver::http::join_url;
 use crate::native::{
     AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamSpec, Prop, Value,
 };
-use crate::present::calls::webhook_verdict;
+use crate::present::calls::{
+    address_verdict, routing_facts_error, webhook_request_json, webhook_verdict,
+};
+use tb_calls::binotel_webhook::{self, Allowlist};
 use tb_calls::webhook;
+use tb_calls::{pbx_lookup, routing};
 
 const API_NAME: &str = "Binotel API";
 
@@ -82,6 +89,127 @@ const METHODS: &[Method<Binotel>] = &[
                 result.as_ref().map(Some).map_err(|r| *r),
                 c.ctx.lang(),
             )))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "AdmitWebhook",
+            ru: "ДопуститьВебхук",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("CallSource", "ИсточникЗвонков"),
+                ParamSpec::text("ClientAddress", "АдресКлиента"),
+                ParamSpec::optional_text("ContentLength", "ДлинаСодержимого"),
+            ],
+        },
+        call: |c, args| {
+            let length = args[2].as_str();
+            let result = binotel_webhook::admit_webhook(&binotel_webhook::WebhookFacts {
+                configured_source: args[0].as_str(),
+                allowlist: &c.allowlist,
+                source_header: args[1].as_str(),
+                content_length: (!length.trim().is_empty()).then_some(length),
+                cap: webhook::BODY_CAP,
+            });
+            c.count_refusal(result.is_err());
+            Ok(Value::Str(address_verdict(result, c.ctx.lang())))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "ParseWebhook",
+            ru: "РазобратьВебхук",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Body", "Тело"),
+                ParamSpec::optional_text("ContentType", "ТипСодержимого"),
+                ParamSpec::optional_text("AcceptedKeysJSON", "ПринятыеКлючиJSON"),
+            ],
+        },
+        call: |c, args| {
+            let request = binotel_webhook::parse_webhook(
+                args[0].as_str().as_bytes(),
+                args[1].as_str(),
+                c.pbx.time_zone,
+            )
+            .map_err(calls_error)?;
+            c.pushes += 1;
+            let accepted = webhook::accepted_keys_from_json(args[2].as_str());
+            Ok(Value::json(&webhook_request_json(&request, &accepted)))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "CallSettingsReply",
+            ru: "ОтветНастройкиЗвонка",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::optional_text("CustomerJSON", "КлиентJSON")],
+        },
+        call: |_, args| {
+            let answer = binotel_webhook::customer_answer_from_json(args[0].as_str())
+                .map_err(calls_error)?;
+            Ok(Value::from(binotel_webhook::call_settings_reply(
+                answer.as_ref(),
+            )))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "RouteCall",
+            ru: "МаршрутЗвонка",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("FactsJSON", "ФактыJSON")],
+        },
+        call: |_, args| {
+            let facts = routing::facts_from_json(args[0].as_str()).map_err(routing_facts_error)?;
+            Ok(Value::json(
+                &serde_json::to_value(routing::route(&facts)).unwrap_or_default(),
+            ))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "ParseLookup",
+            ru: "РазобратьЗапросПоиска",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("Query", "Запрос")],
+        },
+        call: |_, args| {
+            let query = pbx_lookup::parse_lookup_query(args[0].as_str()).map_err(calls_error)?;
+            Ok(Value::json(
+                &serde_json::to_value(query).unwrap_or_default(),
+            ))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "LookupReply",
+            ru: "ОтветПоиска",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("Query", "Запрос"),
+                ParamSpec::text("FactsJSON", "ФактыJSON"),
+                ParamSpec::optional_text("ClientName", "ИмяКлиента"),
+            ],
+        },
+        call: |_, args| {
+            let query = pbx_lookup::parse_lookup_query(args[0].as_str()).map_err(calls_error)?;
+            let facts = routing::facts_from_json(args[1].as_str()).map_err(routing_facts_error)?;
+            let name = args[2].as_str();
+            let (content_type, body) = pbx_lookup::lookup_reply(
+                &query,
+                (!name.trim().is_empty()).then_some(name),
+                &routing::route(&facts),
+            );
+            Ok(Value::json(
+                &json!({ "content_type": content_type, "body": body }),
+            ))
         },
     },
     PbxMethods::<Binotel>::BODY_FINGERPRINT,
@@ -215,6 +343,18 @@ const PROPS: &[Prop<Binotel>] = &[
         crate::secrets::remember(&c.secret);
         Ok(())
     }),
+    // Where Binotel's webhooks may come from: addresses or CIDR networks; empty = Binotel's published servers.
+    Prop::read_write(
+        "AllowedAddresses",
+        "РазрешенныеАдреса",
+        |c| Ok(Value::from(c.allowlist_text.clone())),
+        |c, value| {
+            let text = value.as_str().trim().to_string();
+            c.allowlist = Allowlist::parse(&text).map_err(calls_error)?;
+            c.allowlist_text = text;
+            Ok(())
+        },
+    ),
     PbxProps::<Binotel>::TIME_ZONE,
     PbxProps::<Binotel>::TIMEOUT,
     PbxProps::<Binotel>::PROXY,
@@ -225,6 +365,8 @@ pub struct Binotel {
     api_url: String,
     key: String,
     secret: String,
+    allowlist: Allowlist,
+    allowlist_text: String,
     pbx: PbxCommon,
     pushes: u64,
     api_calls: u64,
@@ -307,6 +449,8 @@ impl AddinClass for Binotel {
             api_url: String::new(),
             key: String::new(),
             secret: String::new(),
+            allowlist: Allowlist::published(),
+            allowlist_text: String::new(),
             pbx: PbxCommon::new(),
             pushes: 0,
             api_calls: 0,
@@ -320,6 +464,8 @@ impl AddinClass for Binotel {
             "api_url": redact::url(&self.api_url),
             "key_set": !self.key.is_empty(),
             "secret_set": !self.secret.is_empty(),
+            "allowed_networks": self.allowlist.len(),
+            "allowlist_published": self.allowlist_text.is_empty(),
             "time_zone": self.pbx.time_zone.to_string(),
             "timeout_sec": self.pbx.timeout().as_secs(),
             "pushes": self.pushes,

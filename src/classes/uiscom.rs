@@ -10,7 +10,8 @@ use tb_calls::uis_call_api::{self, EmployeeCall, SimpleCall};
 use tb_calls::uiscom::{self as core, UiscomMethod};
 use tb_calls::webhook;
 
-use crate::present::calls::webhook_verdict;
+use crate::present::calls::{routing_facts_error, webhook_verdict};
+use tb_calls::{pbx_lookup, routing};
 
 use super::pbx::{calls_error, PbxClass, PbxCommon, PbxMethods, PbxProps};
 use crate::native::{
@@ -33,6 +34,41 @@ const METHODS: &[Method<UIScom>] = &[
             ],
         },
         call: UIScom::admit,
+    },
+    Method {
+        spec: MethodSpec {
+            en: "ParseCallQuery",
+            ru: "РазобратьЗапросВызова",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("Query", "Запрос")],
+        },
+        call: |_, args| {
+            let query = pbx_lookup::parse_uis_query(args[0].as_str()).map_err(calls_error)?;
+            Ok(Value::json(
+                &serde_json::to_value(query).unwrap_or_default(),
+            ))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "CallQueryReply",
+            ru: "ОтветНаЗапросВызова",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("FactsJSON", "ФактыJSON"),
+                ParamSpec::optional_text("ClientName", "ИмяКлиента"),
+            ],
+        },
+        call: |_, args| {
+            let facts = routing::facts_from_json(args[0].as_str()).map_err(routing_facts_error)?;
+            let name = args[1].as_str();
+            Ok(Value::from(pbx_lookup::uis_reply(
+                &routing::route(&facts),
+                (!name.trim().is_empty()).then_some(name),
+            )))
+        },
     },
     PbxMethods::<UIScom>::BODY_FINGERPRINT,
     Method {

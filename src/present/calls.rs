@@ -120,6 +120,9 @@ fn subject(what: Subject) -> Text {
         Subject::BinotelPush => Text::new("Binotel push", "push-запрос Binotel"),
         Subject::BinotelParameters => Text::new("Binotel parameters", "параметры Binotel"),
         Subject::BinotelResponse => Text::new("Binotel response", "ответ Binotel API"),
+        Subject::BinotelAllowlist => {
+            Text::new("Binotel allowed addresses", "разрешенные адреса Binotel")
+        }
         Subject::CallHistoryRecord => Text::new("call history record", "запись истории звонков"),
         Subject::CallEvent => Text::new("call event", "событие звонка"),
         Subject::ConnectCallEvent => Text::new("1C-Connect Call event", "событие Call 1С-Коннект"),
@@ -128,6 +131,7 @@ fn subject(what: Subject) -> Text {
             Text::new("UIS Call API parameters", "параметры UIS Call API")
         }
         Subject::CallIds => Text::new("call IDs", "идентификаторы звонков"),
+        Subject::PbxLookup => Text::new("PBX look-up request", "запрос АТС о звонящем"),
     }
 }
 
@@ -354,6 +358,85 @@ pub fn webhook_verdict(
     verdict.to_string()
 }
 
+/// The verdict of the Binotel webhook gate (source address): as [`webhook_verdict`], with the client's `address`
+/// when admitted (admitted by address means authenticated).
+pub fn address_verdict(
+    result: Result<std::net::IpAddr, Refusal>,
+    lang: crate::native::Lang,
+) -> String {
+    let verdict = match result {
+        Ok(address) => serde_json::json!({
+            "accept": true,
+            "status": 200,
+            "reason": "ok",
+            "text": "",
+            "authenticated": true,
+            "address": address.to_string(),
+        }),
+        Err(refusal) => serde_json::json!({
+            "accept": false,
+            "status": refusal.http_status(),
+            "reason": refusal.code(),
+            "text": refusal_text(refusal).pick(lang),
+            "authenticated": refusal.authenticated(),
+        }),
+    };
+    verdict.to_string()
+}
+
+/// A parsed Binotel webhook as 1C reads it: `kind` (`settings`, `event`, `completed`), the `event` (the one call
+/// model) or the `settings` question, for a completion its idempotency `key` and whether it is `repeated`, and the
+/// `reply` to send (empty for `settings`: 1C answers with CallSettingsReply after its look-up).
+pub fn webhook_request_json(
+    request: &tb_calls::binotel_webhook::WebhookRequest,
+    accepted: &[String],
+) -> serde_json::Value {
+    use tb_calls::binotel_webhook::{self as bw, WebhookRequest};
+    let (event, settings, key, repeated, reply) = match request {
+        WebhookRequest::CallSettings(s) => (
+            serde_json::Value::Null,
+            serde_json::to_value(s).unwrap_or_default(),
+            None,
+            false,
+            "",
+        ),
+        WebhookRequest::CallEvent(e) => (
+            serde_json::to_value(e).unwrap_or_default(),
+            serde_json::Value::Null,
+            None,
+            false,
+            bw::SUCCESS_REPLY,
+        ),
+        WebhookRequest::CallCompleted(e) => {
+            let key = bw::completed_key(e);
+            let repeated = bw::is_repeated(&key, accepted);
+            (
+                serde_json::to_value(e).unwrap_or_default(),
+                serde_json::Value::Null,
+                Some(key),
+                repeated,
+                bw::SUCCESS_REPLY,
+            )
+        }
+    };
+    serde_json::json!({
+        "kind": request.kind(),
+        "event": event,
+        "settings": settings,
+        "key": key,
+        "repeated": repeated,
+        "reply": reply,
+    })
+}
+
+/// Routing facts that cannot be read (МаршрутЗвонка / RouteCall): what serde says, in both languages.
+pub fn routing_facts_error(error: serde_json::Error) -> crate::native::AddinError {
+    crate::native::AddinError::new(
+        format!("routing facts: not the expected JSON ({error})"),
+        format!("факты маршрутизации: не тот JSON, что ожидается ({error})"),
+    )
+}
+
 /// Why a webhook was refused, for the administrator reading the event log.
 pub fn refusal_text(refusal: Refusal) -> Text {
     match refusal {
@@ -403,6 +486,14 @@ pub fn refusal_text(refusal: Refusal) -> Text {
         Refusal::BadBody => Text::new(
             "webhook refused: the body cannot be read",
             "вебхук отклонён: тело не читается",
+        ),
+        Refusal::AddressUnknown => Text::new(
+            "webhook refused: the client's address is unknown (the web server in front of 1C must pass it in the header named in the settings)",
+            "вебхук отклонён: адрес клиента неизвестен (веб-сервер перед 1С должен передавать его в заголовке, указанном в настройках)",
+        ),
+        Refusal::AddressNotAllowed => Text::new(
+            "webhook refused: the client's address is not among Binotel's allowed addresses",
+            "вебхук отклонён: адреса клиента нет среди разрешенных адресов Binotel",
         ),
     }
 }

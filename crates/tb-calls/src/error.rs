@@ -64,6 +64,10 @@ pub enum Subject {
     BinotelPush,
     BinotelParameters,
     BinotelResponse,
+    /// The administrator's list of addresses Binotel webhooks may come from.
+    BinotelAllowlist,
+    /// A PBX's look-up request (UIS «Интерактивная обработка вызова», an Asterisk look-up).
+    PbxLookup,
     CallHistoryRecord,
     CallEvent,
     ConnectCallEvent,

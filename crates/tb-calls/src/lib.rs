@@ -5,7 +5,11 @@
 //!   [`uis_call_api`]: click-to-call through the UIS Call API (JSON-RPC 2.0).
 //! - [`binotel`]: Binotel-style push events, signatures and API calls (Asterisk/FreePBX of Clinica Web), on top of
 //!   [`php`], which sees JSON and forms exactly as PHP does, so signatures match byte for byte.
+//! - [`binotel_webhook`]: Binotel's own webhook contract (API 4.0): `requestType` dispatch, the source-address
+//!   allowlist, the `apiCallSettings` and `apiCallCompleted` replies.
 //! - [`connect`]: 1C-Connect `Call` events.
+//! - [`pbx_lookup`]: the PBX asks at ring time — UIS «Интерактивная обработка вызова» and an Asterisk look-up.
+//! - [`routing`]: whom to ring — the responsible manager or the group — from the facts 1C gathers.
 //! - [`time`]: fixed-offset time handling shared by all of them.
 //! - [`webhook`]: who may push a call in — the admission gates of the PBX webhooks (source, secret, size,
 //!   signature, replay).
@@ -25,12 +29,15 @@
 #![forbid(unsafe_code)]
 
 pub mod binotel;
+pub mod binotel_webhook;
 pub mod connect;
 pub mod error;
 pub mod fields;
 pub mod history;
 pub mod model;
+pub mod pbx_lookup;
 pub mod php;
+pub mod routing;
 pub mod time;
 pub mod uis_call_api;
 pub mod uiscom;

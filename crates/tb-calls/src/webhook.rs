@@ -89,6 +89,10 @@ pub enum Refusal {
     Duplicate,
     /// The body cannot be read at all (not JSON nor a form, no call id, unknown content type).
     BadBody,
+    /// Binotel webhook: the client's address is not known (the web server passed no address header).
+    AddressUnknown,
+    /// Binotel webhook: the client's address is not in the allowlist.
+    AddressNotAllowed,
 }
 
 impl Refusal {
@@ -104,7 +108,9 @@ impl Refusal {
             | Refusal::SignatureMissing
             | Refusal::BadSignature
             | Refusal::Stale
-            | Refusal::FromTheFuture => 403,
+            | Refusal::FromTheFuture
+            | Refusal::AddressUnknown
+            | Refusal::AddressNotAllowed => 403,
             Refusal::LengthRequired => 411,
             Refusal::LengthInvalid | Refusal::BadBody => 400,
             Refusal::TooLarge => 413,
@@ -127,6 +133,8 @@ impl Refusal {
             Refusal::FromTheFuture => "from_the_future",
             Refusal::Duplicate => "duplicate",
             Refusal::BadBody => "bad_body",
+            Refusal::AddressUnknown => "address_unknown",
+            Refusal::AddressNotAllowed => "address_not_allowed",
         }
     }
 
@@ -187,7 +195,7 @@ pub fn admit_uis(
     check_length(content_length, cap)
 }
 
-fn check_length(content_length: Option<&str>, cap: u64) -> Result<(), Refusal> {
+pub(crate) fn check_length(content_length: Option<&str>, cap: u64) -> Result<(), Refusal> {
     let text = content_length
         .map(str::trim)
         .ok_or(Refusal::LengthRequired)?;
@@ -598,6 +606,8 @@ mod tests {
             Stale,
             FromTheFuture,
             BadBody,
+            AddressUnknown,
+            AddressNotAllowed,
         ] {
             assert!(r.http_status() >= 400, "{r:?}");
             assert!(!r.code().is_empty());

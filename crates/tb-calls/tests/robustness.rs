@@ -1,7 +1,10 @@
 //! No input makes a normalizer or decoder panic; malformed bodies give errors that say what is wrong.
 
 use proptest::prelude::*;
-use tb_calls::{binotel, connect, history, php, uiscom, CallsError, UtcOffset};
+use tb_calls::{
+    binotel, binotel_webhook, connect, history, pbx_lookup, php, routing, uiscom, CallsError,
+    UtcOffset,
+};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
@@ -17,6 +20,29 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes);
         let _ = history::merge_into_history(&text, &text, true, &history::MergeOptions::default());
         let _ = binotel::sign_json(&text, "secret");
+        // Issue 18: Binotel's webhook, the PBX questions, the allowlist, the client address, the routing facts.
+        let _ = binotel_webhook::parse_webhook(&bytes, "", UtcOffset::MOSCOW);
+        let _ = binotel_webhook::client_address(&text);
+        let _ = binotel_webhook::Allowlist::parse(&text);
+        let _ = binotel_webhook::customer_answer_from_json(&text)
+            .map(|a| binotel_webhook::call_settings_reply(a.as_ref()));
+        let _ = binotel_webhook::web_client_link(&text, &text);
+        let _ = pbx_lookup::parse_uis_query(&text);
+        let _ = pbx_lookup::parse_lookup_query(&text);
+        let _ = routing::facts_from_json(&text).map(|f| routing::route(&f));
+    }
+
+    #[test]
+    fn address_and_schedule_shaped_text_never_panics(
+        text in r#"[0-9a-f.:/\[\], ]{0,60}"#,
+        time in "[0-9:]{0,6}",
+        weekday in any::<u8>(),
+    ) {
+        let _ = binotel_webhook::Allowlist::parse(&text).map(|l| {
+            binotel_webhook::client_address(&text).map(|ip| l.admits(ip))
+        });
+        let hours = routing::WorkingHours { days: vec![weekday], from: time.clone(), to: text.clone() };
+        let _ = routing::in_working_hours(&hours, &routing::LocalTime { weekday, time });
     }
 
     #[test]

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Mutation test of the rules of issue 18 — Binotel's webhook (crates/tb-calls/src/binotel_webhook.rs) and the routing
+# decision (crates/tb-calls/src/routing.rs): each defect below is planted in a temporary copy of the tree and the
+# crate's unit tests of the module are run there; every mutant must
+# be killed (a test must fail). The script fails if one survives or if a defect could not be planted (the code it
+# patches has moved). Builds in target/mutants-calls (only tb-calls and its dependencies).
+# Usage: scripts/mutants-binotel-webhook.sh
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+target="$repo/target/mutants-calls"
+copy=$(mktemp -d)
+trap 'rm -rf "$copy"' EXIT
+file=crates/tb-calls/src/binotel_webhook.rs
+filter=binotel_webhook
+
+survived=0
+# plant NAME FROM TO: FROM (a literal text) becomes TO in the module, in a fresh copy.
+plant() {
+    local name=$1 from=$2 to=$3
+    rm -rf "${copy:?}"/*
+    git ls-files -z -co --exclude-standard | grep -zv '^target/' | tar --null -T - -cf - | tar -xf - -C "$copy"
+    FROM="$from" TO="$to" perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$copy/$file"
+    if cmp -s "$repo/$file" "$copy/$file"; then
+        echo "NOT PLANTED: $name ($file no longer holds the code it patches)"
+        survived=1
+        return
+    fi
+    # A mutant that does not compile proves nothing about the tests: it counts as a failure of this script.
+    if ! (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 900 cargo test -q -p tb-calls --lib --no-run) >/dev/null 2>&1; then
+        echo "DOES NOT BUILD: $name"
+        survived=1
+        return
+    fi
+    if (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 900 cargo test -q -p tb-calls --lib "$filter") >/dev/null 2>&1; then
+        echo "SURVIVED: $name"
+        survived=1
+    else
+        echo "killed: $name"
+    fi
+}
+
+plant "a CIDR prefix ignored (any address of the family admitted)" \
+    'if prefix == 0 {' 'if prefix < 255 {'
+plant "the first X-Forwarded-For entry trusted (the client's own)" \
+    "let last = header.rsplit(',').next()?.trim();" "let last = header.split(',').next()?.trim();"
+plant "the allowlist not consulted" \
+    'if !facts.allowlist.admits(ip) {' 'if false && !facts.allowlist.admits(ip) {'
+plant "the size checked before the address (an outsider learns the cap)" \
+    '    let ip = client_address(facts.source_header).ok_or(Refusal::AddressUnknown)?;' \
+    '    crate::webhook::check_length(facts.content_length, facts.cap)?;
+    let ip = client_address(facts.source_header).ok_or(Refusal::AddressUnknown)?;'
+plant "an invalid entry dropped silently" \
+    '.collect::<Result<Vec<_>, _>>()?;' '.filter_map(Result::ok).collect::<Vec<_>>();'
+plant "a repeated completion not recognised" \
+    'accepted.iter().any(|k| k.trim() == key)' 'accepted.iter().any(|k| k == "")'
+plant "the caller name not cut for phone screens" \
+    'put("name", &answer.name, NAME_MAX_CHARS);' 'put("name", &answer.name, usize::MAX);'
+plant "an unknown caller answered with an empty customerData" \
+    'if data.is_empty() {' 'if false {'
+
+file=crates/tb-calls/src/routing.rs
+filter=routing
+plant "an unavailable manager rung" \
+    'if manager.available == Some(false) {' 'if false && manager.available == Some(false) {'
+plant "a busy manager rung" \
+    'if manager.on_call {' 'if false {'
+plant "working hours ignored" \
+    'if !inside {' 'if false && !inside {'
+plant "a missing time taken as inside the hours" \
+    '.is_some_and(|now| in_working_hours(hours, now));' '.is_none_or(|now| in_working_hours(hours, now));'
+plant "the end of the working day included" \
+    'works(now.weekday) && from <= at && at < to' 'works(now.weekday) && from <= at && at <= to'
+plant "a night shift's morning credited to the wrong day" \
+    '(works(now.weekday) && at >= from) || (works(yesterday) && at < to)' \
+    '(works(now.weekday) && at >= from) || (works(now.weekday) && at < to)'
+plant "an empty group rung" \
+    'Some(group) if !group.is_empty() => Decision::Group {' 'Some(group) => Decision::Group {'
+
+file=crates/tb-calls/src/pbx_lookup.rs
+filter=pbx_lookup
+plant "a routed extension passed to Dial() unfiltered" \
+    '.filter(|c| c.is_ascii_digit() || matches!(c, '"'"'*'"'"' | '"'"'#'"'"' | '"'"'+'"'"'))' '.filter(|_| true)'
+plant "quotes left in CALLERID(name)" \
+    "if c.is_control() || matches!(c, '\"' | '<' | '>' | '\\\\') {" "if c.is_control() {"
+plant "UIS's None taken as DTMF" \
+    '.filter(|t| !t.eq_ignore_ascii_case("none"))' '.filter(|_| true)'
+plant "a non-numeric group sent as a UIS return code" \
+    'Err(_) => json!({}),' 'Err(_) => json!({ "returned_code": group }),'
+
+exit $survived
