@@ -362,7 +362,7 @@ pub fn webhook_verdict(
 /// when admitted (admitted by address means authenticated).
 pub fn address_verdict(
     result: Result<std::net::IpAddr, Refusal>,
-    lang: crate::native::Lang,
+    lang: crate::present::Lang,
 ) -> String {
     let verdict = match result {
         Ok(address) => serde_json::json!({
@@ -430,8 +430,8 @@ pub fn webhook_request_json(
 }
 
 /// Routing facts that cannot be read (МаршрутЗвонка / RouteCall): what serde says, in both languages.
-pub fn routing_facts_error(error: serde_json::Error) -> crate::native::AddinError {
-    crate::native::AddinError::new(
+pub fn routing_facts_error(error: serde_json::Error) -> crate::present::AddinError {
+    crate::present::AddinError::new(
         format!("routing facts: not the expected JSON ({error})"),
         format!("факты маршрутизации: не тот JSON, что ожидается ({error})"),
     )
