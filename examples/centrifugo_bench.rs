@@ -1,5 +1,6 @@
 //! Centrifugo figures on loopback, through the built add-in and the test host:
-//! - publish → ExternalEvent latency (median, p99) for the add-in, side by side with two official SDKs
+//! - publish → ExternalEvent latency (median, p99; from the publisher's clock before Publish to the add-in's
+//!   ExternalEvent call) for the add-in, side by side with two official SDKs
 //!   receiving the same publications in the same run: `centrifuge-python` and `centrifuge-go`
 //!   (benches/centrifuge_go_subscriber, built by scripts/setup/20-centrifugo.sh into .tools/bin);
 //! - publishes per second through the HTTP API with keep-alive;
@@ -61,6 +62,53 @@ fn cpu_ticks() -> Option<u64> {
     let after = stat.rsplit(')').next()?;
     let fields: Vec<&str> = after.split_whitespace().collect();
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Per thread name: (ns on a CPU, ns waiting on a run queue, times scheduled) from
+/// /proc/<pid>/task/*/schedstat — where a process's threads spent the latency phase (Linux only).
+fn schedstat(pid: u32) -> std::collections::BTreeMap<String, [u64; 3]> {
+    let mut threads = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return threads;
+    };
+    for task in tasks.filter_map(Result::ok) {
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        let fields: Vec<u64> = stat
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        if fields.len() == 3 {
+            let entry: &mut [u64; 3] = threads.entry(name.trim().to_string()).or_default();
+            for (sum, value) in entry.iter_mut().zip(fields) {
+                *sum += value;
+            }
+        }
+    }
+    threads
+}
+
+/// What each thread of `pid` spent per publication between two [`schedstat`] snapshots: µs on a CPU,
+/// µs runnable but waiting for one, and wake-ups.
+fn schedstat_delta(
+    before: &std::collections::BTreeMap<String, [u64; 3]>,
+    after: &std::collections::BTreeMap<String, [u64; 3]>,
+) -> Value {
+    let per = LATENCY_SAMPLES as f64;
+    let mut threads = serde_json::Map::new();
+    for (name, end) in after {
+        let start = before.get(name).copied().unwrap_or_default();
+        let cpu = end[0].saturating_sub(start[0]) as f64 / 1000.0 / per;
+        let queued = end[1].saturating_sub(start[1]) as f64 / 1000.0 / per;
+        let runs = end[2].saturating_sub(start[2]) as f64 / per;
+        if runs > 0.0 {
+            threads.insert(
+                name.clone(),
+                json!({"cpu_us": (cpu * 10.0).round() / 10.0, "runqueue_wait_us": (queued * 10.0).round() / 10.0, "runs": (runs * 100.0).round() / 100.0}),
+            );
+        }
+    }
+    Value::Object(threads)
 }
 
 /// Threads named by the add-in's WebSocket worker.
@@ -148,6 +196,10 @@ impl Reference {
         }
     }
 
+    fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(std::process::Child::id)
+    }
+
     /// Collects the latencies (µs) it printed, then stops the child.
     fn finish(&mut self) -> Vec<f64> {
         let mut latencies = Vec::new();
@@ -224,7 +276,18 @@ fn main() {
     ];
 
     // Latency: one publication at a time, the add-in's ExternalEvent timed by a spinning host.
-    let mut addin = Vec::with_capacity(LATENCY_SAMPLES);
+    // Two measures of the add-in: `handed` is when its worker called ExternalEvent (the moment it hands the
+    // event to the platform; what the SDKs' callbacks measure), `seen` is when the host thread saw it, which
+    // also waits for this thread's own Publish call to return.
+    let mut addin_seen = Vec::with_capacity(LATENCY_SAMPLES);
+    let mut addin_handed = Vec::with_capacity(LATENCY_SAMPLES);
+    let pids = [
+        ("addin_host_process", Some(std::process::id())),
+        ("centrifuge_python", references[0].pid()),
+        ("centrifuge_go", references[1].pid()),
+        ("centrifugo", server.pid()),
+    ];
+    let sched_before: Vec<_> = pids.iter().map(|(_, pid)| pid.map(schedstat)).collect();
     for n in 0..LATENCY_SAMPLES {
         let sent = wall_ns();
         let data = json!({"n": n, "t": sent as u64}).to_string();
@@ -238,7 +301,8 @@ fn main() {
                 let received = wall_ns();
                 let value: Value = serde_json::from_str(&event.data).unwrap();
                 assert_eq!(value["data"]["n"], n);
-                addin.push((received - sent) as f64 / 1000.0);
+                addin_seen.push((received - sent) as f64 / 1000.0);
+                addin_handed.push(event.handed_at_ns.saturating_sub(sent) as f64 / 1000.0);
                 break;
             }
             assert!(Instant::now() < deadline, "publication {n} not received");
@@ -246,6 +310,12 @@ fn main() {
             std::thread::yield_now();
         }
         std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut per_publication = serde_json::Map::new();
+    for ((name, pid), before) in pids.iter().zip(&sched_before) {
+        if let (Some(pid), Some(before)) = (pid, before) {
+            per_publication.insert(name.to_string(), schedstat_delta(before, &schedstat(*pid)));
+        }
     }
     let reference_latencies: Vec<Vec<f64>> = references.iter_mut().map(Reference::finish).collect();
 
@@ -289,15 +359,17 @@ fn main() {
     std::thread::sleep(Duration::from_secs(idle_seconds));
     let cpu_after = cpu_ticks();
 
-    addin.sort_by(|a, b| a.total_cmp(b));
+    let addin = sorted(&addin_handed);
     let result = json!({
         "samples": LATENCY_SAMPLES,
-        "addin_latency_us": {"median": percentile(&addin, 0.5), "p99": percentile(&addin, 0.99)},
+        "addin_latency_us": summary(&addin_handed),
+        "addin_seen_by_host_thread_latency_us": summary(&addin_seen),
         "centrifuge_python_latency_us": summary(&reference_latencies[0]),
         "centrifuge_go_latency_us": summary(&reference_latencies[1]),
         "median_ratio_addin_to_go": percentile(&addin, 0.5) / percentile(&sorted(&reference_latencies[1]), 0.5),
         "p99_ratio_addin_to_go": percentile(&addin, 0.99) / percentile(&sorted(&reference_latencies[1]), 0.99),
         "median_ratio_addin_to_python": percentile(&addin, 0.5) / percentile(&sorted(&reference_latencies[0]), 0.5),
+        "threads_per_publication_in_latency_phase": per_publication,
         "http_api_publishes_per_second_keepalive": publishes_per_second.round(),
         "process_rss_kib": {"host_only": baseline_rss, "before_second_client": rss_before_second, "after_second_client_connected": rss_connected},
         "process_threads": {"host_only": baseline_threads, "total_with_two_clients": threads_connected},
