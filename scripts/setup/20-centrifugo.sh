@@ -8,8 +8,11 @@
 # - Redis: Debian's redis-server (the two-node tests use the Redis engine). The system service is not needed:
 #   the tests start their own redis-server on a random loopback port. openssl (the TLS test's certificates).
 # - centrifuge-python (the official Python SDK) for the latency benchmark, into .tools/venv.
+# - centrifuge-go (the official Go SDK) for the same benchmark: benches/centrifuge_go_subscriber (its go.mod and
+#   go.sum pin the SDK, fetched from the Go module proxy) built into .tools/bin/centrifuge-go-subscriber; rebuilt
+#   only when its sources change (their hash is kept beside the binary).
 #
-# Env: TB_TOOLS_DIR overrides .tools; TB_SKIP_PYTHON=1 skips the Python client.
+# Env: TB_TOOLS_DIR overrides .tools; TB_SKIP_PYTHON=1 skips the Python client, TB_SKIP_GO_CLIENT=1 the Go one.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -77,5 +80,19 @@ if [ "${TB_SKIP_PYTHON:-0}" != "1" ]; then
         fi
         "$VENV/bin/pip" install -q centrifuge-python >/tmp/tb-20-centrifugo-pip.log 2>&1 \
             || { tail -n 20 /tmp/tb-20-centrifugo-pip.log >&2; fail "pip install centrifuge-python failed"; }
+    fi
+fi
+
+if [ "${TB_SKIP_GO_CLIENT:-0}" != "1" ]; then
+    src=$ROOT/benches/centrifuge_go_subscriber
+    sum=$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -d' ' -f1)
+    if [ ! -x "$BIN/centrifuge-go-subscriber" ] || [ "$(cat "$BIN/centrifuge-go-subscriber.sha256" 2>/dev/null)" != "$sum" ]; then
+        command -v go >/dev/null 2>&1 || fail "Go is not installed (needed for the centrifuge-go benchmark; TB_SKIP_GO_CLIENT=1 skips it)"
+        note "building the centrifuge-go subscriber into $BIN"
+        log=$(mktemp)
+        (cd "$src" && go build -mod=readonly -trimpath -o "$BIN/centrifuge-go-subscriber" .) >"$log" 2>&1 \
+            || { tail -n 20 "$log" >&2; fail "go build of benches/centrifuge_go_subscriber failed (log: $log)"; }
+        rm -f "$log"
+        echo "$sum" >"$BIN/centrifuge-go-subscriber.sha256"
     fi
 fi

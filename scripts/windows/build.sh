@@ -19,8 +19,13 @@
 #   - runner = scripts/windows/wine-run.sh (x64: wine64; i686: the private 32-bit Wine).
 #   - release opt-level "s" (TB_WINDOWS_OPT_LEVEL overrides): the DLLs come out ~22% smaller
 #     (x64 2.05 MB -> 1.59 MB with the ConnectAgent transport) and stay under the 2 MB aim; the
-#     add-in waits on pipes and sockets, so speed is not what -O3 would buy. Linux keeps the
-#     workspace profile.
+#     add-in waits on pipes and sockets, so speed is not what -O3 would buy. Since the workspace
+#     release profile is opt-level "s" too, this only matters for TB_WINDOWS_OPT_LEVEL experiments.
+#   - std without its backtrace symbolizer, as on Linux (-Zbuild-std-features=panic-unwind,
+#     optimize_for_size; TB_WINDOWS_STD_FEATURES overrides; docs/windows.md «Размер»): std is then
+#     compiled with the release profile inside the same fat LTO and drops the DWARF/gimli reader.
+#     A panic is still caught at the FFI boundary with its message; only the RUST_BACKTRACE printout
+#     on the 1C process's stderr loses its symbol names.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -76,4 +81,5 @@ export CARGO_PROFILE_RELEASE_OPT_LEVEL="${TB_WINDOWS_OPT_LEVEL:-s}"
 # A RUSTFLAGS from the caller would override the per-target flags above for every target.
 unset RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 
-exec "$TB_CARGO" "$subcommand" --target "$target" -Zbuild-std=std,panic_abort "$@"
+exec "$TB_CARGO" "$subcommand" --target "$target" -Zbuild-std=std,panic_abort \
+    "-Zbuild-std-features=${TB_WINDOWS_STD_FEATURES-panic-unwind,optimize_for_size}" "$@"

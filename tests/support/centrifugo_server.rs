@@ -184,6 +184,11 @@ impl CentrifugoServer {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// The server process's id while it runs (benchmarks read its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn api_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }

@@ -279,11 +279,22 @@ pub struct AddError {
 }
 
 /// One event as the 1C form's ВнешнееСобытие handler sees it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub source: String,
     pub name: String,
     pub data: String,
+    /// Wall clock (ns since the Unix epoch) when the add-in called ExternalEvent: the moment it handed
+    /// the event to the platform, whatever the host thread was doing then (latency benchmarks).
+    pub handed_at_ns: u128,
+}
+
+/// Two events are the same event when the form would see the same thing; when they were handed over is
+/// not part of it.
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        self.source == other.source && self.name == other.name && self.data == other.data
+    }
 }
 
 /// Which 1C process the host pretends to be.
@@ -393,10 +404,14 @@ unsafe extern "system" fn external_event(
     if state.mode == Mode::Server {
         return false;
     }
+    let handed_at_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     let event = Event {
         source: read_utf16(source),
         name: read_utf16(name),
         data: read_utf16(data),
+        handed_at_ns,
     };
     let depth = *state.depth.lock();
     let mut buffer = state.buffer.lock();
