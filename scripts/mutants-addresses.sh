@@ -7,6 +7,8 @@
 # The copy builds in target/mutants (seeded once from target/debug, so dependencies are not rebuilt); the real
 # target/debug library is never touched. Usage: scripts/mutants-addresses.sh
 set -euo pipefail
+# The test binaries are this tree's: a killed mutant must not leave proptest's regression file in the source tree.
+export PROPTEST_DISABLE_FAILURE_PERSISTENCE=1
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
