@@ -347,15 +347,21 @@ pub fn webhook_verdict(
             "key": admitted.map(|a| a.key.as_str()),
             "start_time": admitted.and_then(|a| a.start_time),
         }),
-        Err(refusal) => serde_json::json!({
-            "accept": false,
-            "status": refusal.http_status(),
-            "reason": refusal.code(),
-            "text": refusal_text(refusal).pick(lang),
-            "authenticated": refusal.authenticated(),
-        }),
+        Err(refusal) => refusal_verdict(refusal, lang),
     };
     verdict.to_string()
+}
+
+/// A refused webhook as every gate's verdict says it: the HTTP status the PBX gets, the reason code for the log, the
+/// text in the user's language, and whether the request had proved its source before it was refused.
+fn refusal_verdict(refusal: Refusal, lang: crate::present::Lang) -> serde_json::Value {
+    serde_json::json!({
+        "accept": false,
+        "status": refusal.http_status(),
+        "reason": refusal.code(),
+        "text": refusal_text(refusal).pick(lang),
+        "authenticated": refusal.authenticated(),
+    })
 }
 
 /// The verdict of the Binotel webhook gate (source address): as [`webhook_verdict`], with the client's `address`
@@ -373,13 +379,7 @@ pub fn address_verdict(
             "authenticated": true,
             "address": address.to_string(),
         }),
-        Err(refusal) => serde_json::json!({
-            "accept": false,
-            "status": refusal.http_status(),
-            "reason": refusal.code(),
-            "text": refusal_text(refusal).pick(lang),
-            "authenticated": refusal.authenticated(),
-        }),
+        Err(refusal) => refusal_verdict(refusal, lang),
     };
     verdict.to_string()
 }
