@@ -462,18 +462,21 @@ fn the_architecture_page_shows_the_table() {
     );
 }
 
+/// The text of one source file (its path below `src/`) of [`sources`], for planting a defect in a copy of it.
+fn source_text(files: &[(String, String)], name: &str) -> String {
+    files
+        .iter()
+        .find(|(file, _)| file == name)
+        .map(|(_, text)| text.clone())
+        .unwrap_or_else(|| panic!("{name} is read"))
+}
+
 /// Mutations: a forbidden import planted in a copy of real files is found, in each form a path can take; the
 /// table's rendering changes when the table does, so the page check can fail.
 #[test]
 fn a_planted_crossing_is_found() {
     let files = sources();
-    let text = |name: &str| {
-        files
-            .iter()
-            .find(|(file, _)| file == name)
-            .map(|(_, text)| text.clone())
-            .unwrap_or_else(|| panic!("{name} is read"))
-    };
+    let text = |name: &str| source_text(&files, name);
     let worker = text("driver/worker.rs");
     let plants = [
         (
@@ -813,13 +816,7 @@ fn threads_start_in_spawn_and_texts_are_made_in_present() {
 #[test]
 fn a_planted_thread_or_text_is_found() {
     let files = sources();
-    let text = |name: &str| {
-        files
-            .iter()
-            .find(|(file, _)| file == name)
-            .map(|(_, text)| text.clone())
-            .unwrap_or_else(|| panic!("{name} is read"))
-    };
+    let text = |name: &str| source_text(&files, name);
     let worker = text("driver/worker.rs");
     let planted = format!("{worker}\nfn f() {{ std::thread::spawn(|| {{}}); }}\n");
     let found = misplaced("driver/worker.rs", &planted);
