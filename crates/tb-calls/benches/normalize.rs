@@ -1,7 +1,8 @@
-//! Normalizations per second for each source, signatures per second (criterion; medians go in the issue notes).
+//! Normalizations per second for each source, signatures per second, and the cost of the delivery rules a client
+//! runs per card (criterion; medians go in the issue notes and docs/delivery-rules.md).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use tb_calls::{binotel, connect, history, uiscom, UtcOffset};
+use tb_calls::{binotel, connect, delivery, history, uiscom, UtcOffset};
 
 const UISCOM_REC: &[u8] = include_bytes!("../tests/data/uiscom/rec.json");
 const BINOTEL_FORM: &[u8] = include_bytes!("../tests/data/binotel/api_call_completed.form");
@@ -84,5 +85,41 @@ fn signatures(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, normalizations, signatures);
+/// Path choice per session, de-duplication per card (a full seen-set: the worst case, its eviction scan), and the
+/// pending card of a call event.
+fn delivery_rules(c: &mut Criterion) {
+    let mut group = c.benchmark_group("delivery");
+    group.throughput(Throughput::Elements(1));
+    let facts = delivery::facts_from_json(
+        r#"{"client":"web","addin":false,"platform":"8.3.27.1935","collaboration":true,"file_base":false,"centrifugo":true,"disabled":["collaboration"]}"#,
+    )
+    .unwrap_or_else(|e| panic!("facts: {e}"));
+    group.bench_function("choose_paths", |b| {
+        b.iter(|| delivery::choose_paths(black_box(&facts)))
+    });
+    group.bench_function("is_repeat_duplicate", |b| {
+        let mut seen = delivery::Seen::default();
+        seen.is_repeat("call-1", "answered");
+        b.iter(|| seen.is_repeat(black_box("call-1"), black_box("ringing")))
+    });
+    group.bench_function("is_repeat_new_call_full_set", |b| {
+        let mut seen = delivery::Seen::default();
+        let ids: Vec<String> = (0..4096).map(|n| format!("call-{n}")).collect();
+        let mut next = 0;
+        b.iter(|| {
+            next = (next + 1) % ids.len();
+            seen.is_repeat(black_box(&ids[next]), "ringing")
+        })
+    });
+    group.bench_function("is_stale", |b| {
+        b.iter(|| delivery::is_stale(black_box(1_000), black_box(121_000), black_box(60_000), 0))
+    });
+    let event = r#"{"source":"uiscom","event":"ringing","call_id":"3001","caller":"+7 495 123-45-67","callee":"101","name":"ООО Ромашка","card":"e1cib/data/Справочник.Контрагенты?ref=1"}"#;
+    group.bench_function("pending_card", |b| {
+        b.iter(|| delivery::pending_card(black_box(event), 120, 1_800_000_000_000))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, normalizations, signatures, delivery_rules);
 criterion_main!(benches);
