@@ -542,3 +542,104 @@ fn the_evaluator_refuses_what_it_does_not_model() {
         .unwrap_err()
         .contains("takes 0 arguments"));
 }
+
+// --- The table of cases in docs/delivery-rules.md is what the rules choose. -------------------------------------
+
+fn docs_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/delivery-rules.md")
+}
+
+/// The rows of the «Таблица случаев» table that differ from what `choose_paths` gives, and how.
+fn documented_case_problems(doc: &str) -> Vec<String> {
+    use tb_calls::delivery::{choose_paths, ClientKind, Path as DPath, SessionFacts};
+    let section = doc
+        .split("### Таблица случаев")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or("");
+    let path_of =
+        |word: &str| -> Option<DPath> { DPath::ALL.into_iter().find(|p| p.as_str() == word) };
+    let ticked = |cell: &str| -> Vec<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    let mut problems = Vec::new();
+    let mut rows = 0;
+    for line in section.lines().filter(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        if cells.len() != 9 || cells[0] == "Клиент" || cells[0].starts_with("---") {
+            continue;
+        }
+        rows += 1;
+        let client = match cells[0].split_whitespace().next().unwrap_or("") {
+            "тонкий" => ClientKind::Thin,
+            "толстый" => ClientKind::Thick,
+            "веб" => ClientKind::Web,
+            "мобильный" => ClientKind::Mobile,
+            other => {
+                problems.push(format!("{line}: unknown client {other}"));
+                continue;
+            }
+        };
+        let facts = SessionFacts {
+            client,
+            addin: cells[1].starts_with("да"),
+            addin_supported: cells[1] != "нет сборки",
+            platform: cells[2].to_string(),
+            collaboration: cells[3] == "зарегистрирована",
+            file_base: cells[3] == "файловая база",
+            centrifugo: !cells[1].contains("Centrifugo не настроен"),
+            disabled: ticked(cells[4]).iter().filter_map(|w| path_of(w)).collect(),
+        };
+        let plan = choose_paths(&facts);
+        let primary = ticked(cells[5]);
+        let fanout: Vec<String> = ticked(cells[6]);
+        let got_fanout: Vec<String> = plan.fanout.iter().map(|p| p.as_str().to_string()).collect();
+        let numbers = (cells[7].parse::<u32>(), cells[8].parse::<u32>());
+        if primary.first().map(String::as_str) != Some(plan.primary.as_str())
+            || fanout != got_fanout
+            || numbers != (Ok(plan.poll_seconds), Ok(plan.safety_poll_seconds))
+        {
+            problems.push(format!("{line}: the rules give {plan:?}"));
+        }
+        if let Some(reason) = primary.get(1) {
+            if plan.verdict(plan.primary).reason.as_str() != reason {
+                problems.push(format!(
+                    "{line}: the primary's reason is {:?}",
+                    plan.verdict(plan.primary).reason
+                ));
+            }
+        }
+    }
+    if rows < 8 {
+        problems.push(format!("only {rows} rows found in «Таблица случаев»"));
+    }
+    problems
+}
+
+#[test]
+fn the_documented_cases_are_what_the_rules_choose() {
+    let doc = std::fs::read_to_string(docs_path()).unwrap();
+    let problems = documented_case_problems(&doc);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn mutation_a_wrong_documented_case_is_found() {
+    let doc = std::fs::read_to_string(docs_path()).unwrap();
+    let row = "| веб | — | 8.5.1.1118 | файловая база | — | `polling` | — | 2 | 0 |";
+    assert!(doc.contains(row));
+    for wrong in [
+        "| веб | — | 8.5.1.1118 | файловая база | — | `notifications` | — | 2 | 0 |",
+        "| веб | — | 8.5.1.1118 | файловая база | — | `polling` | — | 2 | 60 |",
+        "| веб | — | 8.5.1.1119 | файловая база | — | `polling` | — | 2 | 0 |",
+    ] {
+        let problems = documented_case_problems(&doc.replacen(row, wrong, 1));
+        assert_eq!(problems.len(), 1, "{wrong}: {problems:?}");
+    }
+    let empty = documented_case_problems("### Таблица случаев\n\n## Next\n");
+    assert!(empty[0].contains("only 0 rows"), "{empty:?}");
+}
