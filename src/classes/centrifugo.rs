@@ -22,6 +22,7 @@ use crate::native::{
     AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamKind, ParamSpec, Prop, Value,
 };
 use crate::present;
+use tb_calls::delivery;
 
 const METHODS: &[Method<Centrifugo>] = &[
     Method {
@@ -320,6 +321,61 @@ const METHODS: &[Method<Centrifugo>] = &[
             let token = str_arg(args, 0).to_string();
             crate::secrets::remember(&token);
             c.start_and_tell(Command::SetToken(token))
+        },
+    },
+    // The delivery rules of issue 17 (tb_calls::delivery): pure, no link needed, usable on the server and in a
+    // thin or thick client.
+    Method {
+        spec: MethodSpec {
+            en: "ChooseDeliveryPaths",
+            ru: "ВыбратьПутиДоставки",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("FactsJSON", "ФактыJSON")],
+        },
+        call: |c, args| {
+            let facts = delivery::facts_from_json(str_arg(args, 0))
+                .map_err(present::delivery::facts_error)?;
+            let plan = delivery::choose_paths(&facts);
+            Ok(Value::json(&present::delivery::plan(&plan, c.ctx.lang())))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "PendingCard",
+            ru: "КарточкаОжидания",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("EventJSON", "СобытиеJSON"),
+                ParamSpec::number("TtlSeconds", "СрокСекунд"),
+                ParamSpec::number("NowUnixMs", "СейчасUnixМс"),
+            ],
+        },
+        call: |_, args| {
+            let ttl = num_arg(args, 1).clamp(i64::MIN as f64, i64::MAX as f64) as i64;
+            let now = num_arg(args, 2).clamp(0.0, i64::MAX as f64) as i64;
+            delivery::pending_card(str_arg(args, 0), ttl, now)
+                .map(|card| Value::Str(card.to_json_string()))
+                .map_err(|e| present::delivery::card_error(&e))
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "OperatorSessions",
+            ru: "СеансыОператора",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("UserName", "ИмяПользователя"),
+                ParamSpec::text("SessionsJSON", "СеансыJSON"),
+            ],
+        },
+        call: |_, args| {
+            let sessions = delivery::sessions_from_json(str_arg(args, 1))
+                .map_err(present::delivery::sessions_error)?;
+            let numbers = delivery::operator_sessions(str_arg(args, 0), &sessions);
+            Ok(Value::json(&Json::from(numbers)))
         },
     },
 ];

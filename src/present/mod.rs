@@ -16,6 +16,7 @@
 pub mod calls;
 pub mod centrifugo;
 pub mod connect;
+pub mod delivery;
 pub mod driver;
 pub mod events;
 pub mod native;

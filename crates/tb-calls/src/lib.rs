@@ -8,6 +8,8 @@
 //! - [`binotel_webhook`]: Binotel's own webhook contract (API 4.0): `requestType` dispatch, the source-address
 //!   allowlist, the `apiCallSettings` and `apiCallCompleted` replies.
 //! - [`connect`]: 1C-Connect `Call` events.
+//! - [`delivery`]: how a call reaches the operator's sessions — path choice, de-duplication, staleness, polling
+//!   back-off, the pending card, addressing.
 //! - [`pbx_lookup`]: the PBX asks at ring time — UIS «Интерактивная обработка вызова» and an Asterisk look-up.
 //! - [`routing`]: whom to ring — the responsible manager or the group — from the facts 1C gathers.
 //! - [`time`]: fixed-offset time handling shared by all of them.
@@ -31,6 +33,7 @@
 pub mod binotel;
 pub mod binotel_webhook;
 pub mod connect;
+pub mod delivery;
 pub mod error;
 pub mod fields;
 pub mod history;
