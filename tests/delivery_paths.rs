@@ -599,3 +599,115 @@ fn the_webhook_path_hands_each_publication_to_the_delivery() {
     let planted = server.replacen("ТБ_ТелефонияДоставка.ДоставитьОператорам(", "ТБ_Нет(", 1);
     assert!(!hooked(&planted));
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// 7. Every delivery goes through the filters; the web client registers
+
+const CLIENT_MAIN: &str = "CommonModules/ТБ_ТелефонияКлиент/Ext/Module.bsl";
+
+/// What is wrong with how deliveries reach the popup: (a) the envelope of every push path and of the poll passes
+/// `ЭтоУстаревшееСобытие` and then `ЭтоПовторСобытия` before `ПоказатьДоставленныйЗвонок`; (b) the add-in's
+/// publication passes `ЭтоПовторДоставки` before `ПоказатьЗвонок`; (c) the web client's branch registers the session.
+fn delivery_filter_problems(modules: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    let body_of = |rel: &str, name: &str| -> String {
+        methods(module(modules, rel))
+            .into_iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, _, l)| l.join("\n"))
+            .unwrap_or_default()
+    };
+    let accept = body_of(CLIENT, "ПринятьКонверт");
+    let show = accept.find("ПоказатьДоставленныйЗвонок(");
+    let stale = accept.find("ЭтоУстаревшееСобытие(");
+    let repeat = accept.find("ЭтоПовторСобытия(");
+    match (stale, repeat, show) {
+        (Some(s), Some(r), Some(p)) if s < r && r < p => {}
+        _ => out.push(format!(
+            "{CLIENT}: ПринятьКонверт shows a card without ЭтоУстаревшееСобытие then ЭтоПовторСобытия first"
+        )),
+    }
+    for (handler, path) in [
+        ("ПриУведомленииКлиента", "notifications"),
+        ("ПриСообщенииОбсуждения", "collaboration"),
+    ] {
+        let body = body_of(CLIENT, handler);
+        if !body.contains("ПринятьКонвертJSON(") || !body.contains(&format!("\"{path}\""))
+        {
+            out.push(format!(
+                "{CLIENT}: {handler} does not hand its {path} envelope to ПринятьКонвертJSON"
+            ));
+        }
+    }
+    let poll = body_of(CLIENT, "ПрочитатьОжидающиеКарточки");
+    if !poll.contains("ПринятьКонвертJSON(") {
+        out.push(format!(
+            "{CLIENT}: the poll does not hand its envelopes to ПринятьКонвертJSON"
+        ));
+    }
+    let publication = body_of(CLIENT_MAIN, "ОбработатьПубликацию");
+    match (
+        publication.find("ЭтоПовторДоставки("),
+        publication.find("ПоказатьЗвонок("),
+    ) {
+        (Some(r), Some(p)) if r < p => {}
+        _ => out.push(format!(
+            "{CLIENT_MAIN}: the add-in's publication is shown without ЭтоПовторДоставки first"
+        )),
+    }
+    let connect = body_of(CLIENT_MAIN, "ПодключитьТелефонию");
+    let web = connect
+        .split("#Если ВебКлиент Тогда")
+        .nth(1)
+        .and_then(|rest| rest.split("#Иначе").next())
+        .unwrap_or_default();
+    if !web.contains("ТБ_ТелефонияДоставкаКлиент.ЗарегистрироватьСеансОператора(")
+    {
+        out.push(format!(
+            "{CLIENT_MAIN}: the web client's branch does not register the session for delivery"
+        ));
+    }
+    out
+}
+
+#[test]
+fn every_delivery_passes_the_filters_and_the_web_client_registers() {
+    let m = modules();
+    assert_eq!(delivery_filter_problems(&m), Vec::<String>::new());
+    for (rel, from, to, needle) in [
+        (
+            CLIENT,
+            "Если ТБ_ТелефонияДоставкаКлиентСервер.ЭтоПовторСобытия(Доставка.Показанные",
+            "Если Ложь И ТБ_ТелефонияДоставкаКлиентСервер.ЭтоПовторСобытияНет(Доставка.Показанные",
+            "ПринятьКонверт shows",
+        ),
+        (
+            CLIENT,
+            "Если ТБ_ТелефонияДоставкаКлиентСервер.ЭтоУстаревшееСобытие(",
+            "Если ТБ_ТелефонияДоставкаКлиентСервер.ЭтоНовоеСобытие(",
+            "ПринятьКонверт shows",
+        ),
+        (
+            CLIENT,
+            "ПринятьКонвертJSON(Данные, \"notifications\");",
+            "ТБ_ТелефонияКлиент.ПоказатьДоставленныйЗвонок(Данные, Истина);",
+            "ПриУведомленииКлиента",
+        ),
+        (
+            CLIENT_MAIN,
+            "Если ТБ_ТелефонияДоставкаКлиент.ЭтоПовторДоставки(Звонок.ИдЗвонка, Звонок.Событие) Тогда",
+            "Если Ложь Тогда",
+            "ЭтоПовторДоставки first",
+        ),
+        (
+            CLIENT_MAIN,
+            "\tТБ_ТелефонияДоставкаКлиент.ЗарегистрироватьСеансОператора(Параметры, Ложь);\n\tУстановитьСостояние(ТекстВебКлиента()",
+            "\tУстановитьСостояние(ТекстВебКлиента()",
+            "web client's branch",
+        ),
+    ] {
+        let planted = replaced(&m, rel, from, to);
+        let v = delivery_filter_problems(&planted);
+        assert!(v.iter().any(|x| x.contains(needle)), "{to}: {v:?}");
+    }
+}
