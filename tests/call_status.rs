@@ -182,3 +182,39 @@ fn a_short_incoming_call_is_cancelled_and_bad_json_is_named() {
         error.message()
     );
 }
+
+#[test]
+fn call_access_turns_roles_and_settings_into_scopes() {
+    let host = Host::load_default();
+    let uis = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let ask = |facts: Value| {
+        json_of(
+            &uis.call("ПраваНаЗвонки", &[Val::from(facts.to_string())])
+                .unwrap(),
+        )
+    };
+    assert_eq!(ask(json!({})), json!({"Звонки": "Свои", "Записи": "Свои"}));
+    assert_eq!(
+        ask(json!({"РольВсеЗвонки": true, "ДоступКЗаписям": "Нет"})),
+        json!({"Звонки": "Все", "Записи": "Нет"})
+    );
+    assert_eq!(
+        ask(json!({"ВидимостьЗвонков": "Группа", "ЕстьГруппа": true, "ДоступКЗаписям": "Все"})),
+        json!({"Звонки": "Группа", "Записи": "Группа"})
+    );
+    // A typo in the setting never widens anything: the role decides.
+    assert_eq!(
+        ask(json!({"ВидимостьЗвонков": "Всe"})),
+        json!({"Звонки": "Свои", "Записи": "Свои"})
+    );
+    assert_eq!(
+        json_of(
+            &uis.call(
+                "CallAccess",
+                &[Val::from(json!({"administrator": true}).to_string())]
+            )
+            .unwrap()
+        ),
+        json!({"Звонки": "Все", "Записи": "Все"})
+    );
+}

@@ -174,6 +174,20 @@ const METHODS: &[Method<UIScom>] = &[
     },
     Method {
         spec: MethodSpec {
+            en: "CallAccess",
+            ru: "ПраваНаЗвонки",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("FactsJSON", "ФактыJSON")],
+        },
+        call: |_, args| {
+            crate::present::call_status::call_access(args[0].as_str())
+                .map(Value::Str)
+                .map_err(calls_error)
+        },
+    },
+    Method {
+        spec: MethodSpec {
             en: "CallEmployee",
             ru: "ПозвонитьСотруднику",
             aliases: &[],

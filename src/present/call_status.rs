@@ -1,13 +1,15 @@
 //! 1C vocabulary over `tb_calls::call_status`: the field names of the extension's register ТБ_СтатусыЗвонков and
 //! its status values (`Принят`, `Дозвонились`, `НетОтвета`, `Потерян`, `Отменен`), the facts and rules 1C passes
 //! (`ПервыйКонтакт`, `Оператор`, `Ответственный`, `ВремяПолучения`; `ОкноПерезвонаЧасов`, `ПорогОтменыСек`), for
-//! the `UIScom` methods `СтатусЗвонка` and `ЗакрытьПропущенные`.
+//! the `UIScom` methods `СтатусЗвонка` and `ЗакрытьПропущенные`; and the scope values of the per-user rights
+//! (`Нет`, `Свои`, `Группа`, `Все`) for `ПраваНаЗвонки`.
 //!
 //! Dates go out as `YYYY-MM-DDTHH:MM:SS` (what `XMLЗначение(Тип("Дата"), ...)` reads), an empty one as
 //! `0001-01-01T00:00:00` (the empty 1C date), so 1C writes every field without checking it first.
 
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
+use tb_calls::call_access::{decide, AccessFacts, Scope};
 use tb_calls::call_status::{
     apply_event, close_missed, CallFacts, CallStatus, CallbackWindow, Status, StatusRules,
 };
@@ -252,4 +254,42 @@ impl<'a> From<&'a CallStatus> for StatusRow<'a> {
             source: &s.source,
         }
     }
+}
+
+/// The setting's value of a scope (`ВидимостьЗвонков`, `ДоступКЗаписям`).
+pub fn scope_value(scope: Scope) -> &'static str {
+    match scope {
+        Scope::None => "Нет",
+        Scope::Own => "Свои",
+        Scope::Group => "Группа",
+        Scope::All => "Все",
+    }
+}
+
+fn scope_from_value(text: Option<String>) -> Option<Scope> {
+    let text = text?;
+    [Scope::None, Scope::Own, Scope::Group, Scope::All]
+        .into_iter()
+        .find(|s| scope_value(*s).to_lowercase() == text.trim().to_lowercase())
+}
+
+/// `ПраваНаЗвонки`: the scopes of a user from the facts 1C gathers (`Администратор`, `РольВсеЗвонки`,
+/// `ВидимостьЗвонков`, `ДоступКЗаписям`, `ЕстьГруппа`), as `{"Звонки": …, "Записи": …}`. An unknown setting value
+/// counts as not set (the role decides), never as «all».
+pub fn call_access(facts_json: &str) -> Result<String, CallsError> {
+    let object = parse_object(facts_json, Subject::CallStatusFacts)?.unwrap_or_default();
+    let f = Fields::new(&object);
+    let flag = |names: &[&str]| f.flag(names).unwrap_or(false);
+    let access = decide(&AccessFacts {
+        administrator: flag(&["администратор", "administrator"]),
+        sees_all_role: flag(&["рольвсезвонки", "sees_all_role"]),
+        calls_setting: scope_from_value(f.text(&["видимостьзвонков", "calls"])),
+        recordings_setting: scope_from_value(f.text(&["доступкзаписям", "recordings"])),
+        has_group: flag(&["естьгруппа", "has_group"]),
+    });
+    Ok(serde_json::json!({
+        "Звонки": scope_value(access.calls),
+        "Записи": scope_value(access.recordings),
+    })
+    .to_string())
 }
