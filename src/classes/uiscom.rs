@@ -1,4 +1,5 @@
-//! Class `UIScom`: UIScom notifications → the normalized call event, the ИсторияЗвонков rules of seed 000, and
+//! Class `UIScom`: UIScom notifications → the normalized call event, the ИсторияЗвонков rules of seed 000, call
+//! statuses (`СтатусЗвонка`, `ЗакрытьПропущенные`: any source's normalized call, `tb_calls::call_status`), and
 //! click-to-call through the UIS Call API.
 //!
 //! Everything but the Call API is pure (`tb-calls`); the Call API is one synchronous HTTP request per call through
@@ -120,6 +121,70 @@ const METHODS: &[Method<UIScom>] = &[
             ],
         },
         call: UIScom::merge,
+    },
+    Method {
+        spec: MethodSpec {
+            en: "CallStatus",
+            ru: "СтатусЗвонка",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("PreviousJSON", "ПредыдущийJSON"),
+                ParamSpec::text("EventJSON", "СобытиеJSON"),
+                ParamSpec::optional_text("FactsJSON", "ФактыJSON"),
+                ParamSpec::optional_text("RulesJSON", "ПравилаJSON"),
+            ],
+        },
+        call: |c, args| {
+            crate::present::call_status::call_status(
+                args[0].as_str(),
+                args[1].as_str(),
+                args[2].as_str(),
+                args[3].as_str(),
+                c.pbx.time_zone,
+            )
+            .map(Value::Str)
+            .map_err(calls_error)
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "CloseMissedCalls",
+            ru: "ЗакрытьПропущенные",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("OpenJSON", "ОткрытыеJSON"),
+                ParamSpec::text("CallJSON", "ЗвонокJSON"),
+                ParamSpec::optional_text("CalledBackAt", "ВремяПерезвона"),
+                ParamSpec::optional_text("RulesJSON", "ПравилаJSON"),
+            ],
+        },
+        call: |c, args| {
+            crate::present::call_status::close_missed_calls(
+                args[0].as_str(),
+                args[1].as_str(),
+                args[2].as_str(),
+                args[3].as_str(),
+                c.pbx.time_zone,
+            )
+            .map(Value::Str)
+            .map_err(calls_error)
+        },
+    },
+    Method {
+        spec: MethodSpec {
+            en: "CallAccess",
+            ru: "ПраваНаЗвонки",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("FactsJSON", "ФактыJSON")],
+        },
+        call: |_, args| {
+            crate::present::call_status::call_access(args[0].as_str())
+                .map(Value::Str)
+                .map_err(calls_error)
+        },
     },
     Method {
         spec: MethodSpec {

@@ -132,6 +132,11 @@ fn subject(what: Subject) -> Text {
         }
         Subject::CallIds => Text::new("call IDs", "идентификаторы звонков"),
         Subject::PbxLookup => Text::new("PBX look-up request", "запрос АТС о звонящем"),
+        Subject::CallStatusRecord => Text::new("call status record", "запись статуса звонка"),
+        Subject::CallStatusFacts => Text::new(
+            "call status facts or rules",
+            "факты или правила статуса звонка",
+        ),
     }
 }
 

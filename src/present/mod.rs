@@ -13,6 +13,7 @@
 //! - `Diagnostics` keys are `snake_case` everywhere (the class's own keys and the cores' parts alike).
 //! - Events are declared as data in [`events`] (name, class, fields with descriptions), so README.md lists every
 //!   event with its fields and `tests/readme_reference.rs` keeps the two in step.
+pub mod call_status;
 pub mod calls;
 pub mod centrifugo;
 pub mod connect;

@@ -74,6 +74,10 @@ pub enum Subject {
     UisCallApiResponse,
     UisCallApiParameters,
     CallIds,
+    /// A record of the call statuses register (`call_status`).
+    CallStatusRecord,
+    /// The facts or rules 1C passes to `call_status`.
+    CallStatusFacts,
 }
 
 /// Why a value, a form or an answer cannot be used.

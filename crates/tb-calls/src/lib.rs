@@ -11,6 +11,9 @@
 //! - [`delivery`]: how a call reaches the operator's sessions — path choice, de-duplication, staleness, polling
 //!   back-off, the pending card, addressing.
 //! - [`pbx_lookup`]: the PBX asks at ring time — UIS «Интерактивная обработка вызова» and an Asterisk look-up.
+//! - [`call_status`]: a call's status and flags (accepted, reached, no answer, lost, cancelled; missed, first
+//!   contact, called back) from its events, and which missed calls a callback closes.
+//! - [`call_access`]: who sees which calls and whose recordings (roles plus the per-user setting).
 //! - [`routing`]: whom to ring — the responsible manager or the group — from the facts 1C gathers.
 //! - [`time`]: fixed-offset time handling shared by all of them.
 //! - [`webhook`]: who may push a call in — the admission gates of the PBX webhooks (source, secret, size,
@@ -32,6 +35,8 @@
 
 pub mod binotel;
 pub mod binotel_webhook;
+pub mod call_access;
+pub mod call_status;
 pub mod connect;
 pub mod delivery;
 pub mod error;
