@@ -9,6 +9,7 @@
 //!   allowlist, the `apiCallSettings` and `apiCallCompleted` replies.
 //! - [`connect`]: 1C-Connect `Call` events.
 //! - [`pbx_lookup`]: the PBX asks at ring time — UIS «Интерактивная обработка вызова» and an Asterisk look-up.
+//! - [`journal`]: the call journal's filters and scopes, the callback-time intervals of the reports.
 //! - [`routing`]: whom to ring — the responsible manager or the group — from the facts 1C gathers.
 //! - [`time`]: fixed-offset time handling shared by all of them.
 //! - [`webhook`]: who may push a call in — the admission gates of the PBX webhooks (source, secret, size,
@@ -34,6 +35,7 @@ pub mod connect;
 pub mod error;
 pub mod fields;
 pub mod history;
+pub mod journal;
 pub mod model;
 pub mod pbx_lookup;
 pub mod php;
