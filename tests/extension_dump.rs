@@ -208,6 +208,7 @@ fn folder(kind: &str) -> &'static str {
         "CommonForm" => "CommonForms",
         "CommonCommand" => "CommonCommands",
         "InformationRegister" => "InformationRegisters",
+        "Report" => "Reports",
         other => panic!("Configuration.xml lists a {other}, which this test does not know"),
     }
 }
@@ -240,6 +241,18 @@ fn every_xml_file_of_the_dump_parses_and_carries_the_format_version() {
     for path in &all {
         let root = parse(path);
         let version = root.attrs.get("version").map(String::as_str);
+        if root.name == "DataCompositionSchema" {
+            // A data-composition schema is written by its own serializer, without the dump's format version (as
+            // every report of 1c-syntax/ssl_3_1, e.g. Reports/ОбъемНенужныхФайлов/Templates/*/Ext/Template.xml),
+            // and only as the Template.xml of a template of type DataCompositionSchema.
+            assert_eq!(version, None, "{}: a schema has no version", rel(path));
+            assert!(
+                rel(path).contains("/Templates/") && rel(path).ends_with("/Ext/Template.xml"),
+                "{}: a schema outside a template",
+                rel(path)
+            );
+            continue;
+        }
         assert_eq!(
             version,
             Some(FORMAT_VERSION),
@@ -337,6 +350,18 @@ fn configuration_xml_describes_the_add_on_extension_and_lists_every_object_file(
             "Subsystem" => {
                 need(format!("Subsystems/{name}/Ext/Help.xml"));
                 need(format!("Subsystems/{name}/Ext/Help/ru.html"));
+            }
+            "Report" => {
+                need(format!("Reports/{name}/Ext/ObjectModule.bsl"));
+                for template in object(kind, name)
+                    .child("ChildObjects")
+                    .into_iter()
+                    .flat_map(|c| c.children_named("Template"))
+                {
+                    let template = template.text.trim();
+                    need(format!("Reports/{name}/Templates/{template}.xml"));
+                    need(format!("Reports/{name}/Templates/{template}/Ext/Template.xml"));
+                }
             }
             _ => {}
         }
@@ -1149,10 +1174,11 @@ fn every_form_item_shows_an_attribute_of_its_form() {
 
 /// The common form that opens only for a call (ТБ_ТелефонияКлиент.ОткрытьКарточкуЗвонка), never from a command.
 const POPUP_FORM: &str = "ТБ_ВходящийЗвонок";
-/// The forms the section must open: the operator's panel, the history, the administrator's settings.
+/// The forms the section must open: the operator's panel, the call journal, the administrator's settings. (The raw
+/// event history, ТБ_ИсторияЗвонков, is the administrator's: the journal opens it for him.)
 const SECTION_FORMS: &[&str] = &[
     "ТБ_ПанельТелефонии",
-    "ТБ_ИсторияЗвонков",
+    "ТБ_ЖурналЗвонков",
     "ТБ_НастройкиТелефонии",
 ];
 /// The register that holds secrets when the base has no БСП: never listed anywhere.
@@ -1297,7 +1323,7 @@ fn the_section_opens_the_panel_history_and_settings_and_never_lists_secrets() {
         (
             "popup",
             "CommonCommands/ТБ_ОткрытьИсториюЗвонков/Ext/CommandModule.bsl".to_string(),
-            "\"ОбщаяФорма.ТБ_ИсторияЗвонков\"".to_string(),
+            "\"ОбщаяФорма.ТБ_ЖурналЗвонков\"".to_string(),
             "\"ОбщаяФорма.ТБ_ВходящийЗвонок\"".to_string(),
             "opens the popup",
         ),
