@@ -360,7 +360,9 @@ fn configuration_xml_describes_the_add_on_extension_and_lists_every_object_file(
                 {
                     let template = template.text.trim();
                     need(format!("Reports/{name}/Templates/{template}.xml"));
-                    need(format!("Reports/{name}/Templates/{template}/Ext/Template.xml"));
+                    need(format!(
+                        "Reports/{name}/Templates/{template}/Ext/Template.xml"
+                    ));
                 }
             }
             _ => {}
