@@ -757,6 +757,11 @@ fn xml_order_fixtures_cover_what_the_extension_has() {
         "form:ChildItems/Table",
         "md:CommonForm/Properties",
         "md:CommonModule/Properties",
+        "md:Report/Properties",
+        "md:Template/Properties",
+        "DataCompositionSchema:/DataCompositionSchema",
+        "DataCompositionSchema:DataCompositionSchema/parameter",
+        "DataCompositionSchema:settingsVariant/settings",
     ] {
         assert!(o.contains_key(k), "no learned order for {k}");
     }
@@ -805,6 +810,44 @@ fn mutation_known_wrong_orders_fail() {
         &v,
         "<Properties> has <UseStandardCommands> before <UsePurposes>",
     );
+    // A report's schema with its resources before its calculated fields and a parameter's value after its
+    // restriction; the report object with its main schema before its default form.
+    let copy = Copy::new("order-report");
+    let schema =
+        "Reports/ТБ_АнализЗвонков/Templates/ОсновнаяСхемаКомпоновкиДанных/Ext/Template.xml";
+    let text = std::fs::read_to_string(copy.path(schema)).expect("schema");
+    let text = move_before(&text, "<totalField>", "</totalField>", "<calculatedField>");
+    let value =
+        "<value xsi:type=\"xs:boolean\">false</value>\n\t\t<useRestriction>true</useRestriction>";
+    assert!(
+        text.contains(value),
+        "{schema}: ВсеОператоры has its value before its restriction"
+    );
+    let text = text.replacen(
+        value,
+        "<useRestriction>true</useRestriction>\n\t\t<value xsi:type=\"xs:boolean\">false</value>",
+        1,
+    );
+    std::fs::write(copy.path(schema), text).expect("write");
+    let report = "Reports/ТБ_АнализЗвонков.xml";
+    let text = std::fs::read_to_string(copy.path(report)).expect("report");
+    let text = move_before(
+        &text,
+        "<MainDataCompositionSchema>",
+        "</MainDataCompositionSchema>",
+        "<DefaultForm/>",
+    );
+    std::fs::write(copy.path(report), text).expect("write");
+    let v = dump_checks::order_violations(&copy.dir, &o);
+    assert_found(
+        &v,
+        "<DataCompositionSchema> has <totalField> before <calculatedField>",
+    );
+    assert_found(
+        &v,
+        "<Properties> has <MainDataCompositionSchema> before <DefaultForm>",
+    );
+    assert_found(&v, "<parameter> has <useRestriction> before <value>");
 }
 
 /// Moves the first `<start…end>` element of `text` to just before the first `anchor`.
