@@ -10,8 +10,9 @@
 //! - Access: each report and each section command is in the subsystem ТБ_Телефония and seen (View; Use for reports)
 //!   by exactly the roles listed in [`SECTION`]; the reports' operator restriction is a schema parameter the user
 //!   cannot change, set by the object module after its role check.
-//! - Agreement: the journal's filter table (ТБ_ТелефонияЖурнал.УсловияОтборов), the filters the journal form
-//!   offers, the missed-calls command's filter and the report's callback intervals equal `tb_calls::journal`.
+//! - Agreement: the journal's filter table (ТБ_ТелефонияЖурнал.УсловияОтборов), its scope tables
+//!   (ОбластиПользователя, ОператорыОбласти), the filters the journal form offers, the missed-calls command's filter
+//!   and the report's callback intervals equal `tb_calls::journal`.
 
 #[path = "support/bsl_names.rs"]
 mod bsl_names;
@@ -23,7 +24,8 @@ use std::path::{Path, PathBuf};
 
 use dump_checks::Node;
 use tb_calls::journal::{
-    FieldValue, JournalFilter, CALLBACK_INTERVALS, CALLBACK_LATER, CALLBACK_NONE,
+    offered_scopes, operators_for, FieldValue, JournalFilter, Scope, CALLBACK_INTERVALS,
+    CALLBACK_LATER, CALLBACK_NONE,
 };
 
 fn dump() -> PathBuf {
@@ -572,6 +574,71 @@ fn filter_problems(dump: &Path) -> Vec<String> {
     out
 }
 
+/// `(key, value)` of every `<map>.Вставить("key", "value");` of a module.
+fn string_map(text: &str, map: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix(&format!("{map}.Вставить(\"")))
+        .filter_map(|r| {
+            let (k, rest) = r.split_once('"')?;
+            let v = rest.split('"').nth(1)?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// Where the BSL's scope tables (ТБ_ТелефонияЖурнал.ОбластиПользователя, ОператорыОбласти) disagree with
+/// `tb_calls::journal::offered_scopes` and `operators_for`.
+fn scope_problems(dump: &Path) -> Vec<String> {
+    let text = read(&dump.join("CommonModules/ТБ_ТелефонияЖурнал/Ext/Module.bsl"));
+    let me = "ivanov".to_string();
+    let group = vec![me.clone(), "petrov".to_string()];
+    let alone = vec![me.clone()];
+    let join = |s: Vec<Scope>| s.iter().map(|s| s.name()).collect::<Vec<_>>().join(",");
+    let offered = vec![
+        ("все".to_string(), join(offered_scopes(None, &me))),
+        (
+            "группа".to_string(),
+            join(offered_scopes(Some(&group), &me)),
+        ),
+        ("я".to_string(), join(offered_scopes(Some(&alone), &me))),
+    ];
+    let mut operators = Vec::new();
+    for visible in [None, Some(group.as_slice())] {
+        for scope in [Scope::Mine, Scope::Group, Scope::All] {
+            let whose = match operators_for(scope, visible, &me) {
+                None => "Все",
+                Some(list) if list == alone => "Я",
+                Some(list) if Some(list.as_slice()) == visible => "Видимые",
+                Some(list) => panic!("operators_for gave {list:?}"),
+            };
+            let key = format!(
+                "{}|{}",
+                scope.name(),
+                if visible.is_none() {
+                    "все"
+                } else {
+                    "список"
+                }
+            );
+            operators.push((key, whose.to_string()));
+        }
+    }
+    let mut out = Vec::new();
+    let sorted = |mut v: Vec<(String, String)>| {
+        v.sort();
+        v
+    };
+    let bsl = string_map(&text, "ОбластиПоВидимости");
+    if sorted(bsl.clone()) != sorted(offered.clone()) {
+        out.push(format!("ТБ_ТелефонияЖурнал.ОбластиПользователя says {bsl:?}, tb_calls::journal says {offered:?}"));
+    }
+    let bsl = string_map(&text, "ОператорыПоОбласти");
+    if sorted(bsl.clone()) != sorted(operators.clone()) {
+        out.push(format!("ТБ_ТелефонияЖурнал.ОператорыОбласти says {bsl:?}, tb_calls::journal says {operators:?}"));
+    }
+    out
+}
+
 /// Where the report's callback intervals disagree with `tb_calls::journal`.
 fn interval_problems(dump: &Path) -> Vec<String> {
     let schema =
@@ -873,4 +940,29 @@ fn mutation_callback_interval_disagreements_are_found() {
     let v = interval_problems(&copy.dir);
     assert_found(&v, "the report's callback intervals are [(1800");
     assert_found(&v, "«потом»");
+}
+
+#[test]
+fn the_journal_scopes_are_the_rules_of_tb_calls() {
+    let v = scope_problems(&dump());
+    assert!(v.is_empty(), "{}", v.join("\n"));
+}
+
+#[test]
+fn mutation_journal_scope_disagreements_are_found() {
+    let copy = Copy::new("scopes");
+    // «Все» offered to a group member; «Все» of a group member widened to everybody.
+    copy.replace(
+        "CommonModules/ТБ_ТелефонияЖурнал/Ext/Module.bsl",
+        "ОбластиПоВидимости.Вставить(\"группа\", \"Мои,Группа\");",
+        "ОбластиПоВидимости.Вставить(\"группа\", \"Мои,Группа,Все\");",
+    );
+    copy.replace(
+        "CommonModules/ТБ_ТелефонияЖурнал/Ext/Module.bsl",
+        "ОператорыПоОбласти.Вставить(\"Все|список\", \"Видимые\");",
+        "ОператорыПоОбласти.Вставить(\"Все|список\", \"Все\");",
+    );
+    let v = scope_problems(&copy.dir);
+    assert_found(&v, "ОбластиПользователя says");
+    assert_found(&v, "ОператорыОбласти says");
 }
