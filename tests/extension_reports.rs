@@ -602,25 +602,22 @@ fn scope_problems(dump: &Path) -> Vec<String> {
         ),
         ("я".to_string(), join(offered_scopes(Some(&alone), &me))),
     ];
+    let others = vec!["petrov".to_string()];
     let mut operators = Vec::new();
-    for visible in [None, Some(group.as_slice())] {
+    for (rights, visible) in [
+        ("все", None),
+        ("список", Some(group.as_slice())),
+        ("чужие", Some(others.as_slice())),
+    ] {
         for scope in [Scope::Mine, Scope::Group, Scope::All] {
             let whose = match operators_for(scope, visible, &me) {
                 None => "Все",
                 Some(list) if list == alone => "Я",
                 Some(list) if Some(list.as_slice()) == visible => "Видимые",
+                Some(list) if list.is_empty() => "Никого",
                 Some(list) => panic!("operators_for gave {list:?}"),
             };
-            let key = format!(
-                "{}|{}",
-                scope.name(),
-                if visible.is_none() {
-                    "все"
-                } else {
-                    "список"
-                }
-            );
-            operators.push((key, whose.to_string()));
+            operators.push((format!("{}|{rights}", scope.name()), whose.to_string()));
         }
     }
     let mut out = Vec::new();

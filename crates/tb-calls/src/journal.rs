@@ -136,11 +136,14 @@ pub fn offered_scopes(visible: Option<&[String]>, me: &str) -> Vec<Scope> {
 }
 
 /// The operators whose calls a scope shows: `None` = no condition on the operator (everybody), `Some(list)` = calls
-/// of these operators only. Never more than `visible` allows: «Все» without the right is the allowed list, and «Моя
-/// группа» of a user who sees everybody is himself (a group is what the rights module lists, and it lists none).
+/// of these operators only. Never more than `visible` allows: «Все» without the right is the allowed list, «Моя
+/// группа» of a user who sees everybody is himself (a group is what the rights module lists, and it lists none), and
+/// «Мои» of a user whose list does not name him (the rights say «no calls») is nobody.
 pub fn operators_for(scope: Scope, visible: Option<&[String]>, me: &str) -> Option<Vec<String>> {
     match (scope, visible) {
-        (Scope::Mine, _) | (Scope::Group, None) => Some(vec![me.to_string()]),
+        (Scope::Mine | Scope::Group, None) => Some(vec![me.to_string()]),
+        (Scope::Mine, Some(list)) if list.iter().any(|o| o == me) => Some(vec![me.to_string()]),
+        (Scope::Mine, Some(_)) => Some(vec![]),
         (Scope::All, None) => None,
         (Scope::Group | Scope::All, Some(list)) => Some(list.to_vec()),
     }
@@ -259,8 +262,22 @@ mod tests {
             operators_for(Scope::Mine, Some(&group), "ivanov"),
             Some(names(&["ivanov"]))
         );
-        // Nobody: «Все» of a user who may see nobody is nobody.
+        // Nobody: «Все» and «Мои» of a user who may see nobody are nobody.
         assert_eq!(operators_for(Scope::All, Some(&[]), "ivanov"), Some(vec![]));
+        assert_eq!(
+            operators_for(Scope::Mine, Some(&[]), "ivanov"),
+            Some(vec![])
+        );
+        // A list without him (a group he is not in): not even his own calls.
+        let others = names(&["petrov"]);
+        assert_eq!(
+            operators_for(Scope::Mine, Some(&others), "ivanov"),
+            Some(vec![])
+        );
+        assert_eq!(
+            operators_for(Scope::Group, Some(&others), "ivanov"),
+            Some(others.clone())
+        );
     }
 
     #[test]
