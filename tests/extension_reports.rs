@@ -13,6 +13,7 @@
 //! - Agreement: the journal's filter table (ТБ_ТелефонияЖурнал.УсловияОтборов), its scope tables
 //!   (ОбластиПользователя, ОператорыОбласти), the filters the journal form offers, the missed-calls command's filter
 //!   and the report's callback intervals equal `tb_calls::journal`.
+//! - Refresh: the journal follows the client's call events with one debounced reload, never a server call per event.
 
 #[path = "support/bsl_names.rs"]
 mod bsl_names;
@@ -962,4 +963,78 @@ fn mutation_journal_scope_disagreements_are_found() {
     let v = scope_problems(&copy.dir);
     assert_found(&v, "ОбластиПользователя says");
     assert_found(&v, "ОператорыОбласти says");
+}
+
+/// The journal reacts to the client's call events (`ОбработкаОповещения` of "ТБ_СобытиеЗвонка") without a server
+/// round trip per event: the handler calls no server method of the form and no server-call module, and restarts one
+/// idle handler (detached, then attached), which reloads once the burst is over.
+fn refresh_problems(dump: &Path) -> Vec<String> {
+    let file = "CommonForms/ТБ_ЖурналЗвонков/Ext/Form/Module.bsl";
+    let module = bsl_names::parse_module(&read(&dump.join(file)));
+    let Some(handler) = module.method("ОбработкаОповещения") else {
+        return vec![format!(
+            "{file}: no ОбработкаОповещения: the journal does not follow call events"
+        )];
+    };
+    let body: String = handler
+        .statements
+        .iter()
+        .map(|(_, _, t)| t.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = Vec::new();
+    if !body.contains("\"ТБ_СобытиеЗвонка\"") {
+        out.push(format!(
+            "{file}: ОбработкаОповещения does not react to ТБ_СобытиеЗвонка"
+        ));
+    }
+    for m in module
+        .methods
+        .iter()
+        .filter(|m| m.annotated("НаСервере") || m.annotated("НаСервереБезКонтекста"))
+    {
+        let called = words(&body)
+            .iter()
+            .any(|(w, _)| bsl_names::key(w) == bsl_names::key(&m.name));
+        if called {
+            out.push(format!(
+                "{file}: ОбработкаОповещения calls the server method {} on every event",
+                m.name
+            ));
+        }
+    }
+    if body.contains("ВызовСервера.") {
+        out.push(format!(
+            "{file}: ОбработкаОповещения calls a server-call module on every event"
+        ));
+    }
+    let attach = body.find("ПодключитьОбработчикОжидания(\"");
+    let detach = body.find("ОтключитьОбработчикОжидания(\"");
+    match (detach, attach) {
+        (Some(d), Some(a)) if d < a => {}
+        _ => out.push(format!(
+            "{file}: ОбработкаОповещения does not restart one idle handler (ОтключитьОбработчикОжидания, then \
+             ПодключитьОбработчикОжидания): events are not debounced"
+        )),
+    }
+    out
+}
+
+#[test]
+fn the_journal_follows_call_events_with_one_debounced_reload() {
+    let v = refresh_problems(&dump());
+    assert!(v.is_empty(), "{}", v.join("\n"));
+}
+
+#[test]
+fn mutation_a_reload_per_event_is_found() {
+    let copy = Copy::new("refresh");
+    copy.replace(
+        "CommonForms/ТБ_ЖурналЗвонков/Ext/Form/Module.bsl",
+        "\t\tОтключитьОбработчикОжидания(\"ОбновитьПослеСобытий\");\n\t\tПодключитьОбработчикОжидания(\"ОбновитьПослеСобытий\", 3, Истина);",
+        "\t\tЗаполнитьЗвонки();",
+    );
+    let v = refresh_problems(&copy.dir);
+    assert_found(&v, "calls the server method ЗаполнитьЗвонки on every event");
+    assert_found(&v, "events are not debounced");
 }
