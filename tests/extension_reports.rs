@@ -13,6 +13,7 @@
 //! - Agreement: the journal's filter table (ТБ_ТелефонияЖурнал.УсловияОтборов), its scope tables
 //!   (ОбластиПользователя, ОператорыОбласти), the filters the journal form offers, the missed-calls command's filter
 //!   and the report's callback intervals equal `tb_calls::journal`.
+//! - ConfigDumpInfo.xml lists each report, its object module and its templates under their files' uuids.
 //! - Refresh: the journal follows the client's call events with one debounced reload, never a server call per event.
 
 #[path = "support/bsl_names.rs"]
@@ -1037,4 +1038,86 @@ fn mutation_a_reload_per_event_is_found() {
     let v = refresh_problems(&copy.dir);
     assert_found(&v, "calls the server method ЗаполнитьЗвонки on every event");
     assert_found(&v, "events are not debounced");
+}
+
+/// ConfigDumpInfo.xml lists each report, its object module and each of its templates (object and content) under
+/// the uuids of their files, as Designer writes it (`Report.X`, `Report.X.ObjectModule` = `<uuid>.0`,
+/// `Report.X.Template.T`, `Report.X.Template.T.Template` = `<template uuid>.0`).
+fn dump_info_problems(dump: &Path) -> Vec<String> {
+    let info = root(&dump.join("ConfigDumpInfo.xml"));
+    let mut ids = std::collections::BTreeMap::new();
+    info.walk(&mut |n, _| {
+        if n.name == "Metadata" {
+            if let (Some(name), Some(id)) = (n.attrs.get("name"), n.attrs.get("id")) {
+                ids.insert(name.clone(), id.clone());
+            }
+        }
+    });
+    let mut out = Vec::new();
+    let mut expect = |name: String, id: String| {
+        if ids.get(&name) != Some(&id) {
+            out.push(format!(
+                "ConfigDumpInfo.xml: {name} is {:?}, its file says {id}",
+                ids.get(&name)
+            ));
+        }
+    };
+    for report in dump_checks::names_in(dump, "Reports") {
+        let object = root(&dump.join(format!("Reports/{report}.xml")));
+        let Some(element) = object.child("Report") else {
+            continue;
+        };
+        let uuid = element.attrs.get("uuid").cloned().unwrap_or_default();
+        expect(format!("Report.{report}"), uuid.clone());
+        if dump
+            .join(format!("Reports/{report}/Ext/ObjectModule.bsl"))
+            .exists()
+        {
+            expect(format!("Report.{report}.ObjectModule"), format!("{uuid}.0"));
+        }
+        for template in element
+            .child("ChildObjects")
+            .into_iter()
+            .flat_map(|c| c.children.iter().filter(|t| t.name == "Template"))
+        {
+            let t = template.text.trim();
+            let tuuid = root(&dump.join(format!("Reports/{report}/Templates/{t}.xml")))
+                .child("Template")
+                .and_then(|e| e.attrs.get("uuid").cloned())
+                .unwrap_or_default();
+            expect(format!("Report.{report}.Template.{t}"), tuuid.clone());
+            expect(
+                format!("Report.{report}.Template.{t}.Template"),
+                format!("{tuuid}.0"),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn config_dump_info_lists_each_report_its_module_and_templates() {
+    let v = dump_info_problems(&dump());
+    assert!(v.is_empty(), "{}", v.join("\n"));
+}
+
+#[test]
+fn mutation_config_dump_info_without_the_schema_is_found() {
+    let copy = Copy::new("dump-info");
+    copy.replace(
+        "ConfigDumpInfo.xml",
+        "name=\"Report.ТБ_АнализЗвонков.Template.ОсновнаяСхемаКомпоновкиДанных.Template\"",
+        "name=\"Report.ТБ_АнализЗвонков.Template.Другой.Template\"",
+    );
+    copy.replace(
+        "ConfigDumpInfo.xml",
+        "name=\"Report.ТБ_АнализЗвонков.ObjectModule\" id=\"ff4195cd-87ce-5a06-94a8-09058fa8c28a.0\"",
+        "name=\"Report.ТБ_АнализЗвонков.ObjectModule\" id=\"ff4195cd-87ce-5a06-94a8-09058fa8c28a.1\"",
+    );
+    let v = dump_info_problems(&copy.dir);
+    assert_found(
+        &v,
+        "Report.ТБ_АнализЗвонков.Template.ОсновнаяСхемаКомпоновкиДанных.Template is None",
+    );
+    assert_found(&v, "Report.ТБ_АнализЗвонков.ObjectModule is Some");
 }
