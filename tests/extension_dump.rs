@@ -234,33 +234,59 @@ fn object(kind: &str, name: &str) -> Node {
     element
 }
 
+/// What is wrong with the format version of one parsed dump file at `rel_path`: every file carries 2.13, but a
+/// data-composition schema, which its own serializer writes without the dump's version (as every report of
+/// 1c-syntax/ssl_3_1, e.g. Reports/ОбъемНенужныхФайлов/Templates/*/Ext/Template.xml) and only as the Template.xml of
+/// a template.
+fn version_problem(root: &Node, rel_path: &str) -> Option<String> {
+    let version = root.attrs.get("version").map(String::as_str);
+    if root.name == "DataCompositionSchema" {
+        if version.is_some() {
+            return Some(format!("{rel_path}: a schema carries a version"));
+        }
+        if !(rel_path.contains("/Templates/") && rel_path.ends_with("/Ext/Template.xml")) {
+            return Some(format!("{rel_path}: a schema outside a template"));
+        }
+        return None;
+    }
+    (version != Some(FORMAT_VERSION))
+        .then(|| format!("{rel_path}: version of <{}> is {version:?}", root.name))
+}
+
 #[test]
 fn every_xml_file_of_the_dump_parses_and_carries_the_format_version() {
     let all = files("xml");
     assert!(all.len() > 30, "only {} XML files", all.len());
     for path in &all {
         let root = parse(path);
-        let version = root.attrs.get("version").map(String::as_str);
-        if root.name == "DataCompositionSchema" {
-            // A data-composition schema is written by its own serializer, without the dump's format version (as
-            // every report of 1c-syntax/ssl_3_1, e.g. Reports/ОбъемНенужныхФайлов/Templates/*/Ext/Template.xml),
-            // and only as the Template.xml of a template of type DataCompositionSchema.
-            assert_eq!(version, None, "{}: a schema has no version", rel(path));
-            assert!(
-                rel(path).contains("/Templates/") && rel(path).ends_with("/Ext/Template.xml"),
-                "{}: a schema outside a template",
-                rel(path)
-            );
-            continue;
-        }
-        assert_eq!(
-            version,
-            Some(FORMAT_VERSION),
-            "{}: version of <{}>",
-            rel(path),
-            root.name
-        );
+        assert_eq!(version_problem(&root, &rel(path)), None);
     }
+}
+
+#[test]
+fn mutation_versions_out_of_place_are_found() {
+    let schema = Node {
+        name: "DataCompositionSchema".into(),
+        ..Node::default()
+    };
+    let at = "Reports/Р/Templates/Т/Ext/Template.xml";
+    assert_eq!(version_problem(&schema, at), None);
+    assert!(
+        version_problem(&schema, "CommonTemplates/Т/Ext/Template.bin.xml")
+            .is_some_and(|p| p.contains("outside a template"))
+    );
+    let mut versioned = schema.clone();
+    versioned.attrs.insert("version".into(), "2.13".into());
+    assert!(version_problem(&versioned, at).is_some_and(|p| p.contains("carries a version")));
+    let mut form = schema;
+    form.name = "Form".into();
+    assert!(
+        version_problem(&form, "CommonForms/Ф/Ext/Form.xml").is_some_and(|p| p.contains("None"))
+    );
+    form.attrs.insert("version".into(), "2.16".into());
+    assert!(
+        version_problem(&form, "CommonForms/Ф/Ext/Form.xml").is_some_and(|p| p.contains("2.16"))
+    );
 }
 
 #[test]
