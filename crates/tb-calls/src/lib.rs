@@ -14,6 +14,7 @@
 //! - [`call_status`]: a call's status and flags (accepted, reached, no answer, lost, cancelled; missed, first
 //!   contact, called back) from its events, and which missed calls a callback closes.
 //! - [`call_access`]: who sees which calls and whose recordings (roles plus the per-user setting).
+//! - [`journal`]: the call journal's filters and scopes, the callback-time intervals of the reports.
 //! - [`routing`]: whom to ring — the responsible manager or the group — from the facts 1C gathers.
 //! - [`time`]: fixed-offset time handling shared by all of them.
 //! - [`webhook`]: who may push a call in — the admission gates of the PBX webhooks (source, secret, size,
@@ -42,6 +43,7 @@ pub mod delivery;
 pub mod error;
 pub mod fields;
 pub mod history;
+pub mod journal;
 pub mod model;
 pub mod pbx_lookup;
 pub mod php;
