@@ -191,7 +191,10 @@ fn release_and_availability() {
         Val::Bool(false)
     );
     assert_eq!(ok(&uis, "CallsAvailable", &[s("25")]), Val::Bool(false));
-    assert!(pbx.account.lock().unwrap().employees[&26], "the other employee is untouched");
+    assert!(
+        pbx.account.lock().unwrap().employees[&26],
+        "the other employee is untouched"
+    );
     let seen: Vec<(String, Value)> = pbx
         .seen
         .try_iter()

@@ -319,25 +319,32 @@ pub fn error_text(error: &CallsError) -> Text {
         ),
         CallsError::Api { api, code, message } => api_text(api, code, Text::new(message.clone(), message.clone())),
         CallsError::ApiStatus { api, code, status } => api_text(api, code, status_text(status)),
-        CallsError::UisRefused {
-            api,
-            fault,
-            code,
-            message,
-        } => {
-            let said = api_text(api, code, Text::new(message.clone(), message.clone()));
-            let todo = uis_fault_advice(*fault);
-            Text::new(
-                format!("{}. {}", said.en, todo.en),
-                format!("{}. {}", said.ru, todo.ru),
-            )
-        }
+        refused @ CallsError::UisRefused { .. } => uis_refusal_text(refused),
         CallsError::UnexpectedResponse { api, detail } => detailed(
             format!("{api}: unexpected response: "),
             format!("{api}: неожиданный ответ: "),
             detail,
         ),
     }
+}
+
+/// What UIS said (as [`CallsError::Api`] reads) followed by what to do about it.
+fn uis_refusal_text(error: &CallsError) -> Text {
+    let CallsError::UisRefused {
+        api,
+        fault,
+        code,
+        message,
+    } = error
+    else {
+        return Text::new(error.to_string(), error.to_string());
+    };
+    let said = api_text(api, code, Text::new(message.clone(), message.clone()));
+    let todo = uis_fault_advice(*fault);
+    Text::new(
+        format!("{}. {}", said.en, todo.en),
+        format!("{}. {}", said.ru, todo.ru),
+    )
 }
 
 /// What the operator or the administrator does about a documented UIS refusal.
