@@ -155,6 +155,25 @@ fn blind_transfer_and_its_clean_up() {
     );
     assert_eq!(pbx.state(602), Some(CallState::Talk));
 
+    // A consultation in one call: hold and the second leg; then the operator restores the talk.
+    pbx.connect_call(604);
+    assert_eq!(
+        ok(&uis, "StartConsultation", &[s("604"), s("105")]),
+        Val::Bool(true)
+    );
+    assert_eq!(pbx.methods(), ["/v4.0 hold.call", "/v4.0 make.call"]);
+    assert_eq!(pbx.state(604), Some(CallState::Dialing));
+    ok(&uis, "ВернутьРазговор", &[s("604")]);
+    assert_eq!(pbx.state(604), Some(CallState::Talk));
+    let message = failure(&uis, "НачатьКонсультацию", &[s("604"), s("999")]);
+    assert!(message.contains("no_active_phone_number"), "{message}");
+    assert_eq!(
+        pbx.state(604),
+        Some(CallState::Talk),
+        "the client is off hold again"
+    );
+    let _ = pbx.methods();
+
     // A call already on hold (the operator pressed hold in the softphone): invalid_state at once.
     pbx.account
         .lock()
@@ -232,8 +251,9 @@ fn token_limit_component_and_timeout_refusals_are_actionable() {
 
     // Every member, with a token UIS does not know.
     pbx.account.lock().unwrap().token = "another-token".into();
-    let members: [(&str, Vec<Val>); 10] = [
+    let members: [(&str, Vec<Val>); 11] = [
         ("УдержатьЗвонок", vec![s("801")]),
+        ("НачатьКонсультацию", vec![s("801"), s("102")]),
         ("СнятьСУдержания", vec![s("801")]),
         ("ПозвонитьДляКонсультации", vec![s("801"), s("102")]),
         ("ПереадресоватьРазговор", vec![s("801")]),
@@ -283,7 +303,7 @@ fn token_limit_component_and_timeout_refusals_are_actionable() {
 
     // The minute's points are spent.
     pbx.account.lock().unwrap().minute_remaining = 0;
-    for (member, args) in &members[..9] {
+    for (member, args) in &members[..10] {
         let message = failure(&uis, member, args);
         assert!(
             message.contains("-32029") && message.contains("limit_exceeded"),

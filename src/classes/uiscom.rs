@@ -198,6 +198,21 @@ const METHODS: &[Method<UIScom>] = &[
     },
     Method {
         spec: MethodSpec {
+            en: "StartConsultation",
+            ru: "НачатьКонсультацию",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("CallSessionID", "ИдСессииЗвонка"),
+                ParamSpec::text("Number", "Номер"),
+                ParamSpec::optional_text("HoldMessage", "СообщениеУдержания"),
+                ParamSpec::optional_text("HoldMessageType", "ТипСообщенияУдержания"),
+            ],
+        },
+        call: |c, args| c.handover(args, false),
+    },
+    Method {
+        spec: MethodSpec {
             en: "TransferTalk",
             ru: "ПереадресоватьРазговор",
             aliases: &[],
@@ -229,7 +244,7 @@ const METHODS: &[Method<UIScom>] = &[
                 ParamSpec::optional_text("HoldMessageType", "ТипСообщенияУдержания"),
             ],
         },
-        call: UIScom::blind_transfer,
+        call: |c, args| c.handover(args, true),
     },
     Method {
         spec: MethodSpec {
@@ -437,13 +452,19 @@ impl UIScom {
         self.control(request).map(|()| Value::Bool(true))
     }
 
-    /// `ПереадресоватьЗвонок`: the blind transfer of the core's machine (hold, second leg, transfer; the
-    /// clean-up after a failure), one request at a time, each bounded by Таймаут.
-    fn blind_transfer(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+    /// `ПереадресоватьЗвонок` (`blind`) and `НачатьКонсультацию`: the core's machine (hold, second leg, then
+    /// the transfer for a blind one; the clean-up after a failure), one request at a time, each bounded by
+    /// Таймаут.
+    fn handover(&mut self, args: &[Value], blind: bool) -> Result<Value, AddinError> {
         let message =
             HoldMessage::from_parts(args[2].as_str(), args[3].as_str()).map_err(calls_error)?;
         let id = self.request_id();
-        let (mut machine, mut request) = BlindTransfer::start(
+        let start = if blind {
+            BlindTransfer::start
+        } else {
+            BlindTransfer::start_consultation
+        };
+        let (mut machine, mut request) = start(
             &id,
             &self.access_token,
             args[0].as_str(),

@@ -172,11 +172,16 @@ pub fn parse_success(body: &[u8], expected_id: &str, access_token: &str) -> Resu
 /// fails the client is taken off hold (`unhold.call`), when `transfer.talk` fails the operator goes back to the
 /// client (`restore.talk`), so a failed transfer never leaves the client waiting; the error reported is the
 /// first one, the clean-up's own result is only logged.
+///
+/// The same machine, stopped after `make.call`, starts a consultation ([`BlindTransfer::start_consultation`]):
+/// the client is on hold and the second leg rings; the operator then ends it with `transfer.talk` or
+/// `restore.talk`.
 #[derive(Debug)]
 pub struct BlindTransfer {
     session: String,
     to: String,
     stage: Stage,
+    transfer: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,9 +217,23 @@ impl BlindTransfer {
                 session: session.trim().to_string(),
                 to,
                 stage: Stage::Hold,
+                transfer: true,
             },
             first,
         ))
+    }
+
+    /// `hold.call` → `make.call` (the client comes off hold if `make.call` fails), and no transfer.
+    pub fn start_consultation(
+        id: &str,
+        access_token: &str,
+        session: &str,
+        to: &str,
+        message: &HoldMessage,
+    ) -> Result<(BlindTransfer, RpcRequest), CallsError> {
+        let (mut machine, first) = BlindTransfer::start(id, access_token, session, to, message)?;
+        machine.transfer = false;
+        Ok((machine, first))
     }
 
     /// The outcome of the last request sent; `id` is the JSON-RPC id of the next one. `failure` keeps the first
@@ -231,6 +250,7 @@ impl BlindTransfer {
                 self.stage = Stage::Make;
                 make_call_request(id, access_token, &self.session, &self.to)
             }
+            (Stage::Make, Ok(())) if !self.transfer => return Step::Done(Ok(())),
             (Stage::Make, Ok(())) => {
                 self.stage = Stage::Transfer;
                 session_request(id, access_token, SessionMethod::TransferTalk, &self.session)
@@ -638,6 +658,32 @@ mod tests {
             (
                 vec!["hold.call", "make.call", "transfer.talk", "restore.talk"],
                 Some(Err("transfer"))
+            )
+        );
+        // A consultation stops once the second leg rings, and cleans up the same way.
+        let consult = |outcomes: &[Result<(), &'static str>]| {
+            let (mut machine, first) =
+                BlindTransfer::start_consultation("1", "t0ken", "777", "101", &message)
+                    .expect("start");
+            let mut methods = vec![first.method];
+            let mut failure = None;
+            for outcome in outcomes {
+                match machine.answered("n", "t0ken", *outcome, &mut failure) {
+                    Step::Send(request) => methods.push(request.method),
+                    Step::Done(result) => return (methods, Some(result)),
+                }
+            }
+            (methods, None)
+        };
+        assert_eq!(
+            consult(&[Ok(()), Ok(())]),
+            (vec!["hold.call", "make.call"], Some(Ok(())))
+        );
+        assert_eq!(
+            consult(&[Ok(()), Err("make"), Ok(())]),
+            (
+                vec!["hold.call", "make.call", "unhold.call"],
+                Some(Err("make"))
             )
         );
         let (_, first) = BlindTransfer::start("1", "t0ken", "777", "101", &message).expect("start");
