@@ -359,4 +359,11 @@ fn token_limit_component_and_timeout_refusals_are_actionable() {
         );
         assert!(message.contains("увеличьте Таймаут"), "{member}: {message}");
     }
+    std::thread::sleep(Duration::from_millis(1700));
+    uis.set_locale("en_US");
+    let message = failure(&uis, "ReleaseCall", &[s("802")]);
+    assert!(
+        message.starts_with("UIScom.ReleaseCall: UIS Call API did not answer in time"),
+        "{message}"
+    );
 }

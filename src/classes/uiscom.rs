@@ -9,7 +9,7 @@
 use serde_json::json;
 use tb_calls::history::MergeOptions;
 use tb_calls::uis_call_api::{self, EmployeeCall, RpcRequest, SimpleCall};
-use tb_calls::uis_control::{self, BlindTransfer, HoldMessage, SessionMethod, Step};
+use tb_calls::uis_control::{self, Handover, HoldMessage, SessionMethod, Step};
 use tb_calls::uiscom::{self as core, UiscomMethod};
 use tb_calls::webhook;
 use tb_calls::CallsError;
@@ -460,9 +460,9 @@ impl UIScom {
             HoldMessage::from_parts(args[2].as_str(), args[3].as_str()).map_err(calls_error)?;
         let id = self.request_id();
         let start = if blind {
-            BlindTransfer::start
+            Handover::blind_transfer
         } else {
-            BlindTransfer::start_consultation
+            Handover::consultation
         };
         let (mut machine, mut request) = start(
             &id,

@@ -1,7 +1,7 @@
 //! UIS call control and the operator's availability, sans IO: the JSON-RPC requests of the Call API's call
 //! management methods (`hold.call`, `unhold.call`, `make.call`, `transfer.talk`, `restore.talk`, `release.call`)
 //! and of the Data API (`get.employees`, `update.employees` with `calls_available`), the readers of their answers,
-//! and the blind transfer as a small state machine over them.
+//! and the blind transfer and the consultation as a small state machine over them ([`Handover`]).
 //!
 //! Sources: the UIS Call API v4.0 documentation (a copy in andrey149502/comagic-api `call-api.md`; the same
 //! platform's current English pages at callgear.github.io/call_api) and the Data API v2.0 pages for
@@ -168,16 +168,17 @@ pub fn parse_success(body: &[u8], expected_id: &str, access_token: &str) -> Resu
     }
 }
 
-/// The blind transfer over the Call API: `hold.call`, `make.call`, `transfer.talk` in a row. When `make.call`
+/// Handing the client over, as a sans-IO machine: the blind transfer ([`Handover::blind_transfer`]) is `hold.call`,
+/// `make.call`, `transfer.talk` in a row. When `make.call`
 /// fails the client is taken off hold (`unhold.call`), when `transfer.talk` fails the operator goes back to the
 /// client (`restore.talk`), so a failed transfer never leaves the client waiting; the error reported is the
-/// first one, the clean-up's own result is only logged.
+/// first one (the caller logs the clean-up's own result with every request).
 ///
-/// The same machine, stopped after `make.call`, starts a consultation ([`BlindTransfer::start_consultation`]):
+/// The same machine, stopped after `make.call`, starts a consultation ([`Handover::consultation`]):
 /// the client is on hold and the second leg rings; the operator then ends it with `transfer.talk` or
 /// `restore.talk`.
 #[derive(Debug)]
-pub struct BlindTransfer {
+pub struct Handover {
     session: String,
     to: String,
     stage: Stage,
@@ -195,25 +196,25 @@ enum Stage {
 /// What to do next.
 #[derive(Debug)]
 pub enum Step<E> {
-    /// Send this request and pass its outcome to [`BlindTransfer::answered`].
+    /// Send this request and pass its outcome to [`Handover::answered`].
     Send(RpcRequest),
     /// Finished: `Ok` when the client was handed over.
     Done(Result<(), E>),
 }
 
-impl BlindTransfer {
+impl Handover {
     /// Checks the parameters and gives the first request (`hold.call`).
-    pub fn start(
+    pub fn blind_transfer(
         id: &str,
         access_token: &str,
         session: &str,
         to: &str,
         message: &HoldMessage,
-    ) -> Result<(BlindTransfer, RpcRequest), CallsError> {
+    ) -> Result<(Handover, RpcRequest), CallsError> {
         let to = require(to, "to")?;
         let first = hold_call_request(id, access_token, session, message)?;
         Ok((
-            BlindTransfer {
+            Handover {
                 session: session.trim().to_string(),
                 to,
                 stage: Stage::Hold,
@@ -224,14 +225,15 @@ impl BlindTransfer {
     }
 
     /// `hold.call` → `make.call` (the client comes off hold if `make.call` fails), and no transfer.
-    pub fn start_consultation(
+    pub fn consultation(
         id: &str,
         access_token: &str,
         session: &str,
         to: &str,
         message: &HoldMessage,
-    ) -> Result<(BlindTransfer, RpcRequest), CallsError> {
-        let (mut machine, first) = BlindTransfer::start(id, access_token, session, to, message)?;
+    ) -> Result<(Handover, RpcRequest), CallsError> {
+        let (mut machine, first) =
+            Handover::blind_transfer(id, access_token, session, to, message)?;
         machine.transfer = false;
         Ok((machine, first))
     }
@@ -623,7 +625,7 @@ mod tests {
         let message = HoldMessage::Tts(DEFAULT_HOLD_TEXT.into());
         let run = |outcomes: &[Result<(), &'static str>]| {
             let (mut machine, first) =
-                BlindTransfer::start("1", "t0ken", "777", "101", &message).expect("start");
+                Handover::blind_transfer("1", "t0ken", "777", "101", &message).expect("start");
             let mut methods = vec![first.method];
             let mut failure = None;
             for (n, outcome) in outcomes.iter().enumerate() {
@@ -663,8 +665,7 @@ mod tests {
         // A consultation stops once the second leg rings, and cleans up the same way.
         let consult = |outcomes: &[Result<(), &'static str>]| {
             let (mut machine, first) =
-                BlindTransfer::start_consultation("1", "t0ken", "777", "101", &message)
-                    .expect("start");
+                Handover::consultation("1", "t0ken", "777", "101", &message).expect("start");
             let mut methods = vec![first.method];
             let mut failure = None;
             for outcome in outcomes {
@@ -686,9 +687,10 @@ mod tests {
                 Some(Err("make"))
             )
         );
-        let (_, first) = BlindTransfer::start("1", "t0ken", "777", "101", &message).expect("start");
+        let (_, first) =
+            Handover::blind_transfer("1", "t0ken", "777", "101", &message).expect("start");
         assert_eq!(body(&first)["params"]["contact_message"]["type"], "tts");
-        assert!(BlindTransfer::start("1", "t0ken", "777", " ", &message).is_err());
+        assert!(Handover::blind_transfer("1", "t0ken", "777", " ", &message).is_err());
     }
 
     #[test]
