@@ -1,15 +1,19 @@
 //! Class `UIScom`: UIScom notifications → the normalized call event, the ИсторияЗвонков rules of seed 000, call
-//! statuses (`СтатусЗвонка`, `ЗакрытьПропущенные`: any source's normalized call, `tb_calls::call_status`), and
-//! click-to-call through the UIS Call API.
+//! statuses (`СтатусЗвонка`, `ЗакрытьПропущенные`: any source's normalized call, `tb_calls::call_status`),
+//! click-to-call and call control (hold, consultation, transfer, release) through the UIS Call API, and the
+//! operator's availability (`calls_available`) through the UIS Data API.
 //!
-//! Everything but the Call API is pure (`tb-calls`); the Call API is one synchronous HTTP request per call through
-//! the driver's HTTP runner (`classes::pbx`), so no thread is needed.
+//! Everything but the HTTP exchange is pure (`tb-calls`: `uis_call_api`, `uis_control`); each API call is one
+//! synchronous HTTP request through the driver's HTTP runner (`classes::pbx`), bounded by Таймаут, so no thread
+//! is needed (a blind transfer is at most four such requests in a row).
 
 use serde_json::json;
 use tb_calls::history::MergeOptions;
-use tb_calls::uis_call_api::{self, EmployeeCall, SimpleCall};
+use tb_calls::uis_call_api::{self, EmployeeCall, RpcRequest, SimpleCall};
+use tb_calls::uis_control::{self, Handover, HoldMessage, SessionMethod, Step};
 use tb_calls::uiscom::{self as core, UiscomMethod};
 use tb_calls::webhook;
+use tb_calls::CallsError;
 
 use crate::present::calls::{routing_facts_error, webhook_verdict};
 use tb_calls::{pbx_lookup, routing};
@@ -19,6 +23,9 @@ use crate::native::{
     AddinClass, AddinError, ClassContext, Method, MethodSpec, ParamKind, ParamSpec, Prop, Value,
 };
 use tb_prims::redact;
+
+const CALL_API: &str = "UIS Call API";
+const DATA_API: &str = "UIS Data API";
 
 const METHODS: &[Method<UIScom>] = &[
     Method {
@@ -219,6 +226,131 @@ const METHODS: &[Method<UIScom>] = &[
     },
     Method {
         spec: MethodSpec {
+            en: "HoldCall",
+            ru: "УдержатьЗвонок",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("CallSessionID", "ИдСессииЗвонка"),
+                ParamSpec::optional_text("HoldMessage", "СообщениеУдержания"),
+                ParamSpec::optional_text("HoldMessageType", "ТипСообщенияУдержания"),
+            ],
+        },
+        call: UIScom::hold_call,
+    },
+    Method {
+        spec: MethodSpec {
+            en: "UnholdCall",
+            ru: "СнятьСУдержания",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("CallSessionID", "ИдСессииЗвонка")],
+        },
+        call: |c, args| c.session_method(SessionMethod::UnholdCall, args),
+    },
+    Method {
+        spec: MethodSpec {
+            en: "MakeConsultationCall",
+            ru: "ПозвонитьДляКонсультации",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("CallSessionID", "ИдСессииЗвонка"),
+                ParamSpec::text("Number", "Номер"),
+            ],
+        },
+        call: UIScom::make_call,
+    },
+    Method {
+        spec: MethodSpec {
+            en: "StartConsultation",
+            ru: "НачатьКонсультацию",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("CallSessionID", "ИдСессииЗвонка"),
+                ParamSpec::text("Number", "Номер"),
+                ParamSpec::optional_text("HoldMessage", "СообщениеУдержания"),
+                ParamSpec::optional_text("HoldMessageType", "ТипСообщенияУдержания"),
+            ],
+        },
+        call: |c, args| c.handover(args, false),
+    },
+    Method {
+        spec: MethodSpec {
+            en: "TransferTalk",
+            ru: "ПереадресоватьРазговор",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("CallSessionID", "ИдСессииЗвонка")],
+        },
+        call: |c, args| c.session_method(SessionMethod::TransferTalk, args),
+    },
+    Method {
+        spec: MethodSpec {
+            en: "RestoreTalk",
+            ru: "ВернутьРазговор",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("CallSessionID", "ИдСессииЗвонка")],
+        },
+        call: |c, args| c.session_method(SessionMethod::RestoreTalk, args),
+    },
+    Method {
+        spec: MethodSpec {
+            en: "BlindTransfer",
+            ru: "ПереадресоватьЗвонок",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("CallSessionID", "ИдСессииЗвонка"),
+                ParamSpec::text("Number", "Номер"),
+                ParamSpec::optional_text("HoldMessage", "СообщениеУдержания"),
+                ParamSpec::optional_text("HoldMessageType", "ТипСообщенияУдержания"),
+            ],
+        },
+        call: |c, args| c.handover(args, true),
+    },
+    Method {
+        spec: MethodSpec {
+            en: "ReleaseCall",
+            ru: "ЗавершитьЗвонок",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("CallSessionID", "ИдСессииЗвонка")],
+        },
+        call: |c, args| c.session_method(SessionMethod::ReleaseCall, args),
+    },
+    Method {
+        spec: MethodSpec {
+            en: "CallsAvailable",
+            ru: "ДоступенДляЗвонков",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("EmployeeID", "ИдСотрудника")],
+        },
+        call: UIScom::calls_available,
+    },
+    Method {
+        spec: MethodSpec {
+            en: "SetCallsAvailable",
+            ru: "УстановитьДоступностьДляЗвонков",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("EmployeeID", "ИдСотрудника"),
+                ParamSpec {
+                    en: "Available",
+                    ru: "Доступен",
+                    kind: ParamKind::Bool,
+                    default: None,
+                },
+            ],
+        },
+        call: UIScom::set_calls_available,
+    },
+    Method {
+        spec: MethodSpec {
             en: "PhoneDigits",
             ru: "ЦифрыНомера",
             aliases: &[],
@@ -249,6 +381,20 @@ const PROPS: &[Prop<UIScom>] = &[
             Ok(())
         },
     ),
+    Prop::read_write(
+        "DataApiUrl",
+        "АдресDataAPI",
+        |c| Ok(Value::from(tb_prims::redact::setting(&c.data_api_url))),
+        |c, value| {
+            let url = value.as_str().trim();
+            c.data_api_url = if url.is_empty() {
+                uis_control::DEFAULT_DATA_URL.to_string()
+            } else {
+                super::pbx::api_address(url, ("DataApiUrl", "АдресDataAPI"))?
+            };
+            Ok(())
+        },
+    ),
     // Write-only: the token is a credential and never comes back out.
     Prop::write_only("AccessToken", "ТокенДоступа", |c, value| {
         c.access_token = value.as_str().trim().to_string();
@@ -263,6 +409,7 @@ pub struct UIScom {
     ctx: ClassContext,
     pbx: PbxCommon,
     call_api_url: String,
+    data_api_url: String,
     access_token: String,
     next_request_id: u64,
     normalized: u64,
@@ -291,31 +438,144 @@ impl UIScom {
         )))
     }
 
-    fn rpc(&mut self, request: uis_call_api::RpcRequest) -> Result<Value, AddinError> {
+    fn rpc(&mut self, request: RpcRequest) -> Result<Value, AddinError> {
         let url = self.call_api_url.clone();
+        self.exchange(CALL_API, &url, &request, uis_call_api::parse_call_response)
+            .map(|started| Value::from(started.call_session_id))
+    }
+
+    /// One request to a UIS API on the 1C thread, bounded by Таймаут (the driver's runner), its answer read by
+    /// `parse`; counted and logged by method (the error text is scrubbed of the token by the core).
+    fn exchange<T>(
+        &mut self,
+        api: &'static str,
+        url: &str,
+        request: &RpcRequest,
+        parse: impl FnOnce(&[u8], &str, &str) -> Result<T, CallsError>,
+    ) -> Result<T, AddinError> {
         self.api_calls += 1;
         let result = self
             .pbx
-            .post_json("UIS Call API", &url, &request.body)
-            .and_then(|body| {
-                uis_call_api::parse_call_response(&body, &request.id, &self.access_token)
-                    .map(|started| Value::from(started.call_session_id))
-                    .map_err(calls_error)
-            });
+            .post_json(api, url, &request.body)
+            .and_then(|body| parse(&body, &request.id, &self.access_token).map_err(calls_error));
         match &result {
-            Ok(_) => self
-                .ctx
-                .log
-                .info("UIS call started", json!({ "method": request.method })),
+            Ok(_) => self.ctx.log.info(
+                "UIS request done",
+                json!({ "api": api, "method": request.method }),
+            ),
             Err(e) => {
                 self.api_failures += 1;
                 self.ctx.log.warn(
-                    "UIS call failed",
-                    json!({ "method": request.method, "error": e.en }),
+                    "UIS request failed",
+                    json!({ "api": api, "method": request.method, "error": e.en }),
                 );
             }
         }
         result
+    }
+
+    /// A Call API call management request answered with `success`.
+    fn control(&mut self, request: RpcRequest) -> Result<(), AddinError> {
+        let url = self.call_api_url.clone();
+        self.exchange(CALL_API, &url, &request, uis_control::parse_success)
+    }
+
+    /// `УдержатьЗвонок`: `hold.call` with the message the client hears.
+    fn hold_call(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+        let message =
+            HoldMessage::from_parts(args[1].as_str(), args[2].as_str()).map_err(calls_error)?;
+        let id = self.request_id();
+        let request =
+            uis_control::hold_call_request(&id, &self.access_token, args[0].as_str(), &message)
+                .map_err(calls_error)?;
+        self.control(request).map(|()| Value::Bool(true))
+    }
+
+    /// `ПозвонитьДляКонсультации`: `make.call` to the number while the client is on hold.
+    fn make_call(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+        let id = self.request_id();
+        let request = uis_control::make_call_request(
+            &id,
+            &self.access_token,
+            args[0].as_str(),
+            args[1].as_str(),
+        )
+        .map_err(calls_error)?;
+        self.control(request).map(|()| Value::Bool(true))
+    }
+
+    /// `ПереадресоватьРазговор`, `ВернутьРазговор`, `СнятьСУдержания`, `ЗавершитьЗвонок`.
+    fn session_method(
+        &mut self,
+        method: SessionMethod,
+        args: &[Value],
+    ) -> Result<Value, AddinError> {
+        let id = self.request_id();
+        let request =
+            uis_control::session_request(&id, &self.access_token, method, args[0].as_str())
+                .map_err(calls_error)?;
+        self.control(request).map(|()| Value::Bool(true))
+    }
+
+    /// `ПереадресоватьЗвонок` (`blind`) and `НачатьКонсультацию`: the core's machine (hold, second leg, then
+    /// the transfer for a blind one; the clean-up after a failure), one request at a time, each bounded by
+    /// Таймаут.
+    fn handover(&mut self, args: &[Value], blind: bool) -> Result<Value, AddinError> {
+        let message =
+            HoldMessage::from_parts(args[2].as_str(), args[3].as_str()).map_err(calls_error)?;
+        let id = self.request_id();
+        let start = if blind {
+            Handover::blind_transfer
+        } else {
+            Handover::consultation
+        };
+        let (mut machine, mut request) = start(
+            &id,
+            &self.access_token,
+            args[0].as_str(),
+            args[1].as_str(),
+            &message,
+        )
+        .map_err(calls_error)?;
+        let mut failure = None;
+        loop {
+            let outcome = self.control(request);
+            let id = self.request_id();
+            let token = self.access_token.clone();
+            match machine.answered(&id, &token, outcome, &mut failure) {
+                Step::Send(next) => request = next,
+                Step::Done(result) => return result.map(|()| Value::Bool(true)),
+            }
+        }
+    }
+
+    /// `ДоступенДляЗвонков`: the employee's `calls_available` from the Data API.
+    fn calls_available(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+        let id = self.request_id();
+        let employee = args[0].as_str().to_string();
+        let request = uis_control::get_employee_request(&id, &self.access_token, &employee)
+            .map_err(calls_error)?;
+        let url = self.data_api_url.clone();
+        self.exchange(DATA_API, &url, &request, |body, id, token| {
+            uis_control::parse_calls_available(body, id, token, &employee)
+        })
+        .map(Value::Bool)
+    }
+
+    /// `УстановитьДоступностьДляЗвонков`: `update.employees {id, calls_available}` of the Data API.
+    fn set_calls_available(&mut self, args: &[Value]) -> Result<Value, AddinError> {
+        let available = args[1].as_bool().unwrap_or(false);
+        let id = self.request_id();
+        let request = uis_control::set_calls_available_request(
+            &id,
+            &self.access_token,
+            args[0].as_str(),
+            available,
+        )
+        .map_err(calls_error)?;
+        let url = self.data_api_url.clone();
+        self.exchange(DATA_API, &url, &request, uis_control::parse_update_response)
+            .map(|()| Value::Bool(available))
     }
 
     fn normalize(&mut self, args: &[Value]) -> Result<Value, AddinError> {
@@ -399,6 +659,7 @@ impl AddinClass for UIScom {
             ctx,
             pbx: PbxCommon::new(),
             call_api_url: uis_call_api::DEFAULT_URL.to_string(),
+            data_api_url: uis_control::DEFAULT_DATA_URL.to_string(),
             access_token: String::new(),
             next_request_id: 0,
             normalized: 0,
@@ -413,6 +674,7 @@ impl AddinClass for UIScom {
         json!({
             "time_zone": self.pbx.time_zone.to_string(),
             "call_api_url": redact::url(&self.call_api_url),
+            "data_api_url": redact::url(&self.data_api_url),
             "access_token_set": !self.access_token.is_empty(),
             "timeout_sec": self.pbx.timeout().as_secs(),
             "normalized": self.normalized,

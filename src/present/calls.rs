@@ -9,7 +9,7 @@ use tb_calls::history::{
     MergeOptions, Publication,
 };
 use tb_calls::webhook::{AdmittedPush, Refusal};
-use tb_calls::{CallEvent, CallsError, Problem, Subject};
+use tb_calls::{CallEvent, CallsError, Problem, Subject, UisFault};
 
 use super::Text;
 
@@ -130,6 +130,7 @@ fn subject(what: Subject) -> Text {
         Subject::UisCallApiParameters => {
             Text::new("UIS Call API parameters", "параметры UIS Call API")
         }
+        Subject::UisDataApiResponse => Text::new("UIS Data API response", "ответ UIS Data API"),
         Subject::CallIds => Text::new("call IDs", "идентификаторы звонков"),
         Subject::PbxLookup => Text::new("PBX look-up request", "запрос АТС о звонящем"),
         Subject::CallStatusRecord => Text::new("call status record", "запись статуса звонка"),
@@ -184,6 +185,18 @@ fn problem(detail: &Problem) -> Text {
         Problem::NoCallSessionId => Text::new(
             "no result.data.call_session_id in the answer",
             "в ответе нет result.data.call_session_id",
+        ),
+        Problem::NotSuccessful => Text::new(
+            "the answer does not confirm success (result.data.success is not true)",
+            "ответ не подтверждает успех (result.data.success не true)",
+        ),
+        Problem::NoEmployee { id } => Text::new(
+            format!("no employee {id} with calls_available in the answer: check the UIS employee id of the operator"),
+            format!("в ответе нет сотрудника {id} с calls_available: проверьте идентификатор сотрудника UIS у оператора"),
+        ),
+        Problem::NotDigits => Text::new(
+            "a whole number is expected",
+            "ожидается целое число",
         ),
         Problem::NoCallDetails => Text::new(
             "no callDetails in a successful stats/call-details.json answer",
@@ -311,10 +324,76 @@ pub fn error_text(error: &CallsError) -> Text {
         ),
         CallsError::Api { api, code, message } => api_text(api, code, Text::new(message.clone(), message.clone())),
         CallsError::ApiStatus { api, code, status } => api_text(api, code, status_text(status)),
+        refused @ CallsError::UisRefused { .. } => uis_refusal_text(refused),
         CallsError::UnexpectedResponse { api, detail } => detailed(
             format!("{api}: unexpected response: "),
             format!("{api}: неожиданный ответ: "),
             detail,
+        ),
+    }
+}
+
+/// What UIS said (as [`CallsError::Api`] reads) followed by what to do about it.
+fn uis_refusal_text(error: &CallsError) -> Text {
+    let CallsError::UisRefused {
+        api,
+        fault,
+        code,
+        message,
+    } = error
+    else {
+        return Text::new(error.to_string(), error.to_string());
+    };
+    let said = api_text(api, code, Text::new(message.clone(), message.clone()));
+    let todo = uis_fault_advice(*fault);
+    Text::new(
+        format!("{}. {}", said.en, todo.en),
+        format!("{}. {}", said.ru, todo.ru),
+    )
+}
+
+/// What the operator or the administrator does about a documented UIS refusal.
+fn uis_fault_advice(fault: UisFault) -> Text {
+    match fault {
+        UisFault::Token => Text::new(
+            "The UIS access token is invalid, expired or blocked: the administrator issues a new permanent token in \
+             the UIS cabinet and enters it in the telephony settings",
+            "Токен доступа UIS неверен, истёк или заблокирован: администратор выпускает новый постоянный токен в \
+             личном кабинете UIS и указывает его в настройках телефонии",
+        ),
+        UisFault::IpNotWhitelisted => Text::new(
+            "The address of the 1C server is not in the UIS API whitelist: the administrator adds it in the UIS \
+             cabinet (Account → Rules and safety → API)",
+            "Адреса сервера 1С нет в белом списке API UIS: администратор добавляет его в личном кабинете UIS \
+             (Аккаунт → Правила и настройки безопасности → API)",
+        ),
+        UisFault::Forbidden => Text::new(
+            "The token's user has no right to this method: the administrator allows Call API for him in the UIS \
+             cabinet",
+            "У пользователя токена нет прав на этот метод: администратор разрешает ему Call API в личном \
+             кабинете UIS",
+        ),
+        UisFault::ComponentDisabled => Text::new(
+            "The UIS component this action needs is not enabled: hold, consultation and transfer need the paid \
+             component «Call API Управление вызовами» (Account → Tariffs and options)",
+            "Не подключен компонент UIS, нужный для этого действия: удержание, консультация и перевод требуют \
+             платного компонента «Call API Управление вызовами» (Аккаунт → Тарифы и опции)",
+        ),
+        UisFault::InvalidState => Text::new(
+            "The call is not in a state that allows this step (for example, a transfer without a consultation \
+             call, or the call has already ended): check the call and take the step it allows",
+            "Звонок сейчас не в том состоянии, чтобы сделать этот шаг (например, перевод без звонка для \
+             консультации, или звонок уже завершён): проверьте звонок и выполните допустимый шаг",
+        ),
+        UisFault::SessionNotFound => Text::new(
+            "UIS does not know this call: it has ended or the call session id is wrong",
+            "UIS не знает этот звонок: он завершён или неверен идентификатор сессии звонка",
+        ),
+        UisFault::Limit => Text::new(
+            "The UIS API points limit per minute or per day is spent: wait a minute and repeat; the administrator \
+             can raise the limits in the UIS cabinet (Account → Tariffs and options)",
+            "Исчерпан лимит баллов API UIS в минуту или в день: подождите минуту и повторите; администратор может \
+             увеличить лимиты в личном кабинете UIS (Аккаунт → Тарифы и опции)",
         ),
     }
 }

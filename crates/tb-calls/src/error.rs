@@ -55,6 +55,34 @@ pub enum CallsError {
     },
     /// The API answer is not what the protocol describes.
     UnexpectedResponse { api: &'static str, detail: Problem },
+    /// A UIS API (Call API, Data API) refused the request for a reason its documentation lists, so the text can
+    /// say what to do; `code` and `message` as [`CallsError::Api`] (scrubbed of the token).
+    UisRefused {
+        api: &'static str,
+        fault: UisFault,
+        code: String,
+        message: String,
+    },
+}
+
+/// The documented refusals of the UIS APIs (Call API v4.0 «Список ошибок общих для всех методов» and the call
+/// control methods' own lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UisFault {
+    /// `access_token_expired`, `access_token_blocked`, `access_token_invalid`, `auth_error` (code -32001).
+    Token,
+    /// `ip_not_whitelisted`: the caller's address is not in the cabinet's API whitelist.
+    IpNotWhitelisted,
+    /// `forbidden` (code -32003): the token's user has no right to the method.
+    Forbidden,
+    /// `component_disabled` (code -32008): the method's component (e.g. «Call API Управление вызовами») is off.
+    ComponentDisabled,
+    /// `invalid_state` (code -32004): the call is not in a state the method allows.
+    InvalidState,
+    /// `call_session_not_found`: UIS does not know the call session (ended or wrong id).
+    SessionNotFound,
+    /// `limit_exceeded` (code -32029): the points limit per minute or per day is spent.
+    Limit,
 }
 
 /// What a [`CallsError`] is about.
@@ -73,6 +101,7 @@ pub enum Subject {
     ConnectCallEvent,
     UisCallApiResponse,
     UisCallApiParameters,
+    UisDataApiResponse,
     CallIds,
     /// A record of the call statuses register (`call_status`).
     CallStatusRecord,
@@ -103,6 +132,12 @@ pub enum Problem {
     WrongRequestId { id: String, expected: String },
     /// A successful UIS answer without `result.data.call_session_id`.
     NoCallSessionId,
+    /// A call control answer whose `result.data.success` is not true.
+    NotSuccessful,
+    /// A `get.employees` answer without the employee asked for (or without its `calls_available`).
+    NoEmployee { id: String },
+    /// A value that must be a whole number (a UIS call session or employee id).
+    NotDigits,
     /// A successful `stats/call-details.json` answer without `callDetails`.
     NoCallDetails,
     /// A successful `stats/call-record.json` answer without `url`.

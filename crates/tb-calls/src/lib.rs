@@ -50,9 +50,10 @@ pub mod php;
 pub mod routing;
 pub mod time;
 pub mod uis_call_api;
+pub mod uis_control;
 pub mod uiscom;
 pub mod webhook;
 
-pub use error::{CallsError, Problem, Subject};
+pub use error::{CallsError, Problem, Subject, UisFault};
 pub use model::{CallEvent, Customer, Direction, Employee, EventKind, Source};
 pub use time::{civil_from_days, UtcOffset};

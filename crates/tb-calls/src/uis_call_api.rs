@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::error::{CallsError, Problem, Subject};
+use crate::error::{CallsError, Problem, Subject, UisFault};
 use crate::fields::{value_text, Fields};
 
 /// The default endpoint.
@@ -75,14 +75,14 @@ pub fn parse_extra(extra_json: &str) -> Result<Map<String, Value>, CallsError> {
     }
 }
 
-fn id_value(text: &str) -> Value {
+pub(crate) fn id_value(text: &str) -> Value {
     match text.trim().parse::<u64>() {
         Ok(n) => Value::from(n),
         Err(_) => Value::String(text.trim().to_string()),
     }
 }
 
-fn require(text: &str, field: &'static str) -> Result<String, CallsError> {
+pub(crate) fn require(text: &str, field: &'static str) -> Result<String, CallsError> {
     let t = text.trim();
     if t.is_empty() {
         Err(CallsError::MissingField {
@@ -94,7 +94,7 @@ fn require(text: &str, field: &'static str) -> Result<String, CallsError> {
     }
 }
 
-fn build(
+pub(crate) fn build(
     id: &str,
     method: &'static str,
     mut params: Map<String, Value>,
@@ -183,14 +183,39 @@ pub fn parse_call_response(
     expected_id: &str,
     access_token: &str,
 ) -> Result<CallStarted, CallsError> {
+    let result = answer_result(body, expected_id, access_token, API_NAME, WHAT_RESPONSE)?;
+    let session = result
+        .get("data")
+        .and_then(|d| d.get("call_session_id"))
+        .and_then(value_text)
+        .ok_or(CallsError::UnexpectedResponse {
+            api: API_NAME,
+            detail: Problem::NoCallSessionId,
+        })?;
+    Ok(CallStarted {
+        call_session_id: session,
+    })
+}
+
+/// The `result` of a JSON-RPC answer of a UIS API (Call API or Data API, the same envelope), or its `error` as a
+/// [`CallsError`]: a refusal UIS documents (token, IP whitelist, rights, component, call state, unknown session,
+/// limits) becomes [`CallsError::UisRefused`] so its text can say what to do; any other error stays
+/// [`CallsError::Api`]. Texts UIS echoes are scrubbed of the token and `data.value` is never read.
+pub(crate) fn answer_result(
+    body: &[u8],
+    expected_id: &str,
+    access_token: &str,
+    api: &'static str,
+    what: Subject,
+) -> Result<Value, CallsError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let value: Value = serde_json::from_slice(body).map_err(|e| CallsError::NotJson {
-        what: WHAT_RESPONSE,
+    let mut value: Value = serde_json::from_slice(body).map_err(|e| CallsError::NotJson {
+        what,
         detail: Problem::Parser(e.to_string()),
     })?;
-    let object = value.as_object().ok_or(CallsError::NotAnObject {
-        what: WHAT_RESPONSE,
-    })?;
+    let object = value
+        .as_object_mut()
+        .ok_or(CallsError::NotAnObject { what })?;
     let scrub = |text: String| {
         if access_token.trim().len() >= 4 {
             text.replace(access_token.trim(), "***")
@@ -214,6 +239,7 @@ pub fn parse_call_response(
             .map(Fields::new);
         let mnemonic = data.as_ref().and_then(|d| d.text(&["mnemonic"]));
         let field = data.as_ref().and_then(|d| d.text(&["field"]));
+        let fault = uis_fault(&code, mnemonic.as_deref().unwrap_or_default());
         let mut full = message;
         if let Some(m) = mnemonic {
             full.push_str(&format!(" [{m}]"));
@@ -221,16 +247,21 @@ pub fn parse_call_response(
         if let Some(f) = field {
             full.push_str(&format!(" (field: {f})"));
         }
-        return Err(CallsError::Api {
-            api: API_NAME,
-            code: scrub(code),
-            message: scrub(full),
+        let (code, message) = (scrub(code), scrub(full));
+        return Err(match fault {
+            Some(fault) => CallsError::UisRefused {
+                api,
+                fault,
+                code,
+                message,
+            },
+            None => CallsError::Api { api, code, message },
         });
     }
     if let Some(id) = object.get("id").and_then(value_text) {
         if id != expected_id {
             return Err(CallsError::UnexpectedResponse {
-                api: API_NAME,
+                api,
                 detail: Problem::WrongRequestId {
                     id,
                     expected: expected_id.to_string(),
@@ -238,17 +269,31 @@ pub fn parse_call_response(
             });
         }
     }
-    let session = object
-        .get("result")
-        .and_then(|r| r.get("data"))
-        .and_then(|d| d.get("call_session_id"))
-        .and_then(value_text)
-        .ok_or(CallsError::UnexpectedResponse {
-            api: API_NAME,
-            detail: Problem::NoCallSessionId,
-        })?;
-    Ok(CallStarted {
-        call_session_id: session,
+    Ok(object.remove("result").unwrap_or(Value::Null))
+}
+
+/// Which documented refusal a UIS error is (the common error list of the Call API: the mnemonic first, the code
+/// group when the mnemonic is one this crate does not know).
+pub fn uis_fault(code: &str, mnemonic: &str) -> Option<UisFault> {
+    let by_mnemonic = match mnemonic {
+        "access_token_expired" | "access_token_blocked" | "access_token_invalid" | "auth_error" => {
+            Some(UisFault::Token)
+        }
+        "ip_not_whitelisted" => Some(UisFault::IpNotWhitelisted),
+        "forbidden" => Some(UisFault::Forbidden),
+        "component_disabled" => Some(UisFault::ComponentDisabled),
+        "invalid_state" => Some(UisFault::InvalidState),
+        "call_session_not_found" => Some(UisFault::SessionNotFound),
+        "limit_exceeded" => Some(UisFault::Limit),
+        _ => None,
+    };
+    by_mnemonic.or(match code.trim() {
+        "-32001" => Some(UisFault::Token),
+        "-32003" => Some(UisFault::Forbidden),
+        "-32004" => Some(UisFault::InvalidState),
+        "-32008" => Some(UisFault::ComponentDisabled),
+        "-32029" => Some(UisFault::Limit),
+        _ => None,
     })
 }
 

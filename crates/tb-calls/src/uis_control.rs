@@ -1,0 +1,744 @@
+//! UIS call control and the operator's availability, sans IO: the JSON-RPC requests of the Call API's call
+//! management methods (`hold.call`, `unhold.call`, `make.call`, `transfer.talk`, `restore.talk`, `release.call`)
+//! and of the Data API (`get.employees`, `update.employees` with `calls_available`), the readers of their answers,
+//! and the blind transfer and the consultation as a small state machine over them ([`Handover`]).
+//!
+//! Sources: the UIS Call API v4.0 documentation (a copy in andrey149502/comagic-api `call-api.md`; the same
+//! platform's current English pages at callgear.github.io/call_api) and the Data API v2.0 pages for
+//! `get.employees`/`update.employees` (callgear.github.io/data_api/employee). The Call API has no one-step blind
+//! transfer: `transfer.talk` is allowed once `make.call` has started the second leg, in the `dialing` state as
+//! well as in `operator_talk`, so a blind transfer is `hold.call` → `make.call` → `transfer.talk` sent at once.
+//! The access token travels in `params.access_token` and never appears in an error or a `Debug` output.
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{CallsError, Problem, Subject};
+use crate::fields::{value_flag, value_text};
+use crate::uis_call_api::{answer_result, build, require, RpcRequest};
+
+/// The Data API's default endpoint.
+pub const DEFAULT_DATA_URL: &str = "https://dataapi.uiscom.ru/v2.0";
+const CALL_API: &str = "UIS Call API";
+const DATA_API: &str = "UIS Data API";
+const WHAT_PARAMS: Subject = Subject::UisCallApiParameters;
+
+/// What the client hears while he is on hold (`hold.call`'s `contact_message`, which the documentation marks as
+/// required): a media file id of the cabinet or a text for speech synthesis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldMessage {
+    Media(String),
+    Tts(String),
+}
+
+/// The text said when the 1C developer gives none.
+pub const DEFAULT_HOLD_TEXT: &str = "Пожалуйста, оставайтесь на линии";
+
+impl HoldMessage {
+    /// From the add-in's parameters: `kind` "media" takes `value` as a file id; anything else (or empty) is
+    /// text for speech synthesis; an empty `value` is [`DEFAULT_HOLD_TEXT`].
+    pub fn from_parts(value: &str, kind: &str) -> Result<HoldMessage, CallsError> {
+        let value = value.trim();
+        match kind.trim().to_ascii_lowercase().as_str() {
+            "media" => Ok(HoldMessage::Media(require(value, "contact_message.value")?)),
+            "" | "tts" => Ok(HoldMessage::Tts(if value.is_empty() {
+                DEFAULT_HOLD_TEXT.to_string()
+            } else {
+                value.to_string()
+            })),
+            other => Err(CallsError::InvalidField {
+                what: WHAT_PARAMS,
+                field: "contact_message.type".into(),
+                detail: Problem::Parser(format!("\"{other}\" (media or tts)")),
+            }),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            HoldMessage::Media(id) => json!({"type": "media", "value": id}),
+            HoldMessage::Tts(text) => json!({"type": "tts", "value": text}),
+        }
+    }
+}
+
+/// The call management methods that take only the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionMethod {
+    /// Hand the client to the consulted party (after `make.call`).
+    TransferTalk,
+    /// Back to the client after a consultation (after `make.call`).
+    RestoreTalk,
+    /// Take the client off hold (after `hold.call`).
+    UnholdCall,
+    /// End the whole call.
+    ReleaseCall,
+}
+
+impl SessionMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionMethod::TransferTalk => "transfer.talk",
+            SessionMethod::RestoreTalk => "restore.talk",
+            SessionMethod::UnholdCall => "unhold.call",
+            SessionMethod::ReleaseCall => "release.call",
+        }
+    }
+}
+
+/// A whole number id (`call_session_id`, an employee `id`) as the JSON number UIS wants.
+fn number(text: &str, field: &'static str) -> Result<Value, CallsError> {
+    let text = require(text, field)?;
+    text.parse::<u64>()
+        .map(Value::from)
+        .map_err(|_| CallsError::InvalidField {
+            what: WHAT_PARAMS,
+            field: field.to_string(),
+            detail: Problem::NotDigits,
+        })
+}
+
+fn session_params(session: &str) -> Result<Map<String, Value>, CallsError> {
+    let mut params = Map::new();
+    params.insert(
+        "call_session_id".into(),
+        number(session, "call_session_id")?,
+    );
+    Ok(params)
+}
+
+/// `hold.call`: the client waits hearing `message`; the operator's line is free for `make.call`.
+pub fn hold_call_request(
+    id: &str,
+    access_token: &str,
+    session: &str,
+    message: &HoldMessage,
+) -> Result<RpcRequest, CallsError> {
+    let mut params = session_params(session)?;
+    params.insert("contact_message".into(), message.to_json());
+    build(id, "hold.call", params, &Map::new(), access_token)
+}
+
+/// `make.call`: the second leg to `to` (an extension, an employee's or an external number, a SIP number).
+pub fn make_call_request(
+    id: &str,
+    access_token: &str,
+    session: &str,
+    to: &str,
+) -> Result<RpcRequest, CallsError> {
+    let mut params = session_params(session)?;
+    params.insert("to".into(), Value::String(require(to, "to")?));
+    build(id, "make.call", params, &Map::new(), access_token)
+}
+
+/// `transfer.talk`, `restore.talk`, `unhold.call` or `release.call` of a session.
+pub fn session_request(
+    id: &str,
+    access_token: &str,
+    method: SessionMethod,
+    session: &str,
+) -> Result<RpcRequest, CallsError> {
+    build(
+        id,
+        method.name(),
+        session_params(session)?,
+        &Map::new(),
+        access_token,
+    )
+}
+
+/// Reads a call management answer: `result.data.success` true (UIS writes it as the string "true").
+pub fn parse_success(body: &[u8], expected_id: &str, access_token: &str) -> Result<(), CallsError> {
+    let result = answer_result(
+        body,
+        expected_id,
+        access_token,
+        CALL_API,
+        Subject::UisCallApiResponse,
+    )?;
+    match result
+        .get("data")
+        .and_then(|d| d.get("success"))
+        .and_then(value_flag)
+    {
+        Some(true) => Ok(()),
+        _ => Err(CallsError::UnexpectedResponse {
+            api: CALL_API,
+            detail: Problem::NotSuccessful,
+        }),
+    }
+}
+
+/// Handing the client over, as a sans-IO machine: the blind transfer ([`Handover::blind_transfer`]) is `hold.call`,
+/// `make.call`, `transfer.talk` in a row. When `make.call`
+/// fails the client is taken off hold (`unhold.call`), when `transfer.talk` fails the operator goes back to the
+/// client (`restore.talk`), so a failed transfer never leaves the client waiting; the error reported is the
+/// first one (the caller logs the clean-up's own result with every request).
+///
+/// The same machine, stopped after `make.call`, starts a consultation ([`Handover::consultation`]):
+/// the client is on hold and the second leg rings; the operator then ends it with `transfer.talk` or
+/// `restore.talk`.
+#[derive(Debug)]
+pub struct Handover {
+    session: String,
+    to: String,
+    stage: Stage,
+    transfer: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Hold,
+    Make,
+    Transfer,
+    CleanUp,
+}
+
+/// What to do next.
+#[derive(Debug)]
+pub enum Step<E> {
+    /// Send this request and pass its outcome to [`Handover::answered`].
+    Send(RpcRequest),
+    /// Finished: `Ok` when the client was handed over.
+    Done(Result<(), E>),
+}
+
+impl Handover {
+    /// Checks the parameters and gives the first request (`hold.call`).
+    pub fn blind_transfer(
+        id: &str,
+        access_token: &str,
+        session: &str,
+        to: &str,
+        message: &HoldMessage,
+    ) -> Result<(Handover, RpcRequest), CallsError> {
+        let to = require(to, "to")?;
+        let first = hold_call_request(id, access_token, session, message)?;
+        Ok((
+            Handover {
+                session: session.trim().to_string(),
+                to,
+                stage: Stage::Hold,
+                transfer: true,
+            },
+            first,
+        ))
+    }
+
+    /// `hold.call` → `make.call` (the client comes off hold if `make.call` fails), and no transfer.
+    pub fn consultation(
+        id: &str,
+        access_token: &str,
+        session: &str,
+        to: &str,
+        message: &HoldMessage,
+    ) -> Result<(Handover, RpcRequest), CallsError> {
+        let (mut machine, first) =
+            Handover::blind_transfer(id, access_token, session, to, message)?;
+        machine.transfer = false;
+        Ok((machine, first))
+    }
+
+    /// The outcome of the last request sent; `id` is the JSON-RPC id of the next one. `failure` keeps the first
+    /// error while the clean-up runs.
+    pub fn answered<E>(
+        &mut self,
+        id: &str,
+        access_token: &str,
+        outcome: Result<(), E>,
+        failure: &mut Option<E>,
+    ) -> Step<E> {
+        let next = match (self.stage, outcome) {
+            (Stage::Hold, Ok(())) => {
+                self.stage = Stage::Make;
+                make_call_request(id, access_token, &self.session, &self.to)
+            }
+            (Stage::Make, Ok(())) if !self.transfer => return Step::Done(Ok(())),
+            (Stage::Make, Ok(())) => {
+                self.stage = Stage::Transfer;
+                session_request(id, access_token, SessionMethod::TransferTalk, &self.session)
+            }
+            (Stage::Transfer, Ok(())) => return Step::Done(Ok(())),
+            (Stage::Hold, Err(e)) => return Step::Done(Err(e)),
+            (Stage::Make, Err(e)) => {
+                *failure = Some(e);
+                self.stage = Stage::CleanUp;
+                session_request(id, access_token, SessionMethod::UnholdCall, &self.session)
+            }
+            (Stage::Transfer, Err(e)) => {
+                *failure = Some(e);
+                self.stage = Stage::CleanUp;
+                session_request(id, access_token, SessionMethod::RestoreTalk, &self.session)
+            }
+            (Stage::CleanUp, _) => {
+                return match failure.take() {
+                    Some(e) => Step::Done(Err(e)),
+                    None => Step::Done(Ok(())),
+                }
+            }
+        };
+        // The session and the token were checked by `start`; these builds cannot fail.
+        match next {
+            Ok(request) => Step::Send(request),
+            Err(_) => match failure.take() {
+                Some(e) => Step::Done(Err(e)),
+                None => Step::Done(Ok(())),
+            },
+        }
+    }
+
+    /// The method the last request sent was (for logs).
+    pub fn stage_method(&self) -> &'static str {
+        match self.stage {
+            Stage::Hold => "hold.call",
+            Stage::Make => "make.call",
+            Stage::Transfer => "transfer.talk",
+            Stage::CleanUp => "clean-up",
+        }
+    }
+}
+
+/// Data API `get.employees` for one employee, asking only for `id` and `calls_available`.
+pub fn get_employee_request(
+    id: &str,
+    access_token: &str,
+    employee_id: &str,
+) -> Result<RpcRequest, CallsError> {
+    let mut params = Map::new();
+    params.insert(
+        "filter".into(),
+        json!({"field": "id", "operator": "=", "value": number(employee_id, "employee_id")?}),
+    );
+    params.insert("fields".into(), json!(["id", "calls_available"]));
+    build(id, "get.employees", params, &Map::new(), access_token)
+}
+
+/// Reads the `get.employees` answer: the employee's `calls_available`.
+pub fn parse_calls_available(
+    body: &[u8],
+    expected_id: &str,
+    access_token: &str,
+    employee_id: &str,
+) -> Result<bool, CallsError> {
+    let result = answer_result(
+        body,
+        expected_id,
+        access_token,
+        DATA_API,
+        Subject::UisDataApiResponse,
+    )?;
+    let wanted = employee_id.trim();
+    result
+        .get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|e| e.get("id").and_then(value_text).as_deref() == Some(wanted))
+        .and_then(|e| e.get("calls_available"))
+        .and_then(value_flag)
+        .ok_or(CallsError::UnexpectedResponse {
+            api: DATA_API,
+            detail: Problem::NoEmployee {
+                id: wanted.to_string(),
+            },
+        })
+}
+
+/// Data API `update.employees {id, calls_available}`: the operator takes calls or not.
+pub fn set_calls_available_request(
+    id: &str,
+    access_token: &str,
+    employee_id: &str,
+    available: bool,
+) -> Result<RpcRequest, CallsError> {
+    let mut params = Map::new();
+    params.insert("id".into(), number(employee_id, "id")?);
+    params.insert("calls_available".into(), Value::Bool(available));
+    build(id, "update.employees", params, &Map::new(), access_token)
+}
+
+/// Reads the `update.employees` answer: any `result` is success (UIS answers `{"data": {"id": …}}`).
+pub fn parse_update_response(
+    body: &[u8],
+    expected_id: &str,
+    access_token: &str,
+) -> Result<(), CallsError> {
+    let result = answer_result(
+        body,
+        expected_id,
+        access_token,
+        DATA_API,
+        Subject::UisDataApiResponse,
+    )?;
+    if result.is_null() {
+        return Err(CallsError::UnexpectedResponse {
+            api: DATA_API,
+            detail: Problem::NotSuccessful,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::UisFault;
+    use crate::uis_call_api::uis_fault;
+
+    /// The token of the documentation's examples.
+    const DOC_TOKEN: &str =
+        "2fRN4g217ca0b4224a67988aff3e584f91964a692045415f36fa66146f5a3c1ae1f6093d";
+    const DOC_SUCCESS: &[u8] =
+        br#"{"jsonrpc": "2.0", "id": "req1", "result": {"data": {"success": "true"}}}"#;
+
+    fn body(request: &RpcRequest) -> Value {
+        serde_json::from_str(&request.body).unwrap_or_default()
+    }
+
+    fn doc(text: &str) -> Value {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
+    #[test]
+    fn requests_are_the_documented_examples() {
+        let hold = hold_call_request(
+            "req1",
+            DOC_TOKEN,
+            "23465781",
+            &HoldMessage::from_parts("2034", "media").unwrap_or(HoldMessage::Tts(String::new())),
+        )
+        .expect("hold.call");
+        assert_eq!(
+            body(&hold),
+            doc(&format!(
+                r#"{{"jsonrpc": "2.0", "method": "hold.call", "id": "req1", "params": {{"access_token": "{DOC_TOKEN}",
+                "call_session_id": 23465781, "contact_message": {{"type": "media", "value": "2034"}}}}}}"#
+            ))
+        );
+        let make = make_call_request("req1", DOC_TOKEN, "2354891", " 79260000000 ").expect("make");
+        assert_eq!(
+            body(&make),
+            doc(&format!(
+                r#"{{"jsonrpc": "2.0", "method": "make.call", "id": "req1", "params": {{"access_token": "{DOC_TOKEN}",
+                "call_session_id": 2354891, "to": "79260000000"}}}}"#
+            ))
+        );
+        for (method, session) in [
+            (SessionMethod::TransferTalk, 2786459u64),
+            (SessionMethod::RestoreTalk, 25374860),
+            (SessionMethod::UnholdCall, 2846590),
+            (SessionMethod::ReleaseCall, 28575639),
+        ] {
+            let request = session_request("req1", DOC_TOKEN, method, &session.to_string())
+                .expect("session method");
+            assert_eq!(
+                body(&request),
+                json!({"jsonrpc": "2.0", "method": method.name(), "id": "req1",
+                    "params": {"access_token": DOC_TOKEN, "call_session_id": session}})
+            );
+            assert!(!format!("{request:?}").contains(DOC_TOKEN));
+        }
+        assert_eq!(
+            [
+                "transfer.talk",
+                "restore.talk",
+                "unhold.call",
+                "release.call"
+            ],
+            [
+                SessionMethod::TransferTalk.name(),
+                SessionMethod::RestoreTalk.name(),
+                SessionMethod::UnholdCall.name(),
+                SessionMethod::ReleaseCall.name()
+            ]
+        );
+    }
+
+    #[test]
+    fn hold_message_defaults_and_refusals() {
+        assert_eq!(
+            HoldMessage::from_parts(" ", ""),
+            Ok(HoldMessage::Tts(DEFAULT_HOLD_TEXT.into()))
+        );
+        assert_eq!(
+            HoldMessage::from_parts("Минуту", "TTS"),
+            Ok(HoldMessage::Tts("Минуту".into()))
+        );
+        assert!(matches!(
+            HoldMessage::from_parts("", "media"),
+            Err(CallsError::MissingField {
+                field: "contact_message.value",
+                ..
+            })
+        ));
+        assert!(matches!(
+            HoldMessage::from_parts("1", "mp3"),
+            Err(CallsError::InvalidField { .. })
+        ));
+        // The session id is a number in UIS: a name or a fraction is refused before anything is sent.
+        for bad in ["abc", "12.5", "-3"] {
+            assert!(matches!(
+                session_request("1", "t0ken", SessionMethod::ReleaseCall, bad),
+                Err(CallsError::InvalidField {
+                    detail: Problem::NotDigits,
+                    ..
+                })
+            ));
+        }
+        assert!(matches!(
+            session_request("1", "t0ken", SessionMethod::ReleaseCall, " "),
+            Err(CallsError::MissingField {
+                field: "call_session_id",
+                ..
+            })
+        ));
+        assert!(matches!(
+            make_call_request("1", " ", "5", "101"),
+            Err(CallsError::MissingField {
+                field: "access_token",
+                ..
+            })
+        ));
+        assert!(matches!(
+            make_call_request("1", "t0ken", "5", ""),
+            Err(CallsError::MissingField { field: "to", .. })
+        ));
+    }
+
+    #[test]
+    fn answers_success_and_each_documented_refusal() {
+        assert_eq!(parse_success(DOC_SUCCESS, "req1", DOC_TOKEN), Ok(()));
+        assert_eq!(
+            parse_success(
+                br#"{"jsonrpc":"2.0","id":"req1","result":{"data":{"success":true}}}"#,
+                "req1",
+                DOC_TOKEN
+            ),
+            Ok(())
+        );
+        assert!(matches!(
+            parse_success(
+                br#"{"jsonrpc":"2.0","id":"req1","result":{"data":{"success":"false"}}}"#,
+                "req1",
+                DOC_TOKEN
+            ),
+            Err(CallsError::UnexpectedResponse {
+                detail: Problem::NotSuccessful,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_success(DOC_SUCCESS, "req2", DOC_TOKEN),
+            Err(CallsError::UnexpectedResponse {
+                detail: Problem::WrongRequestId { .. },
+                ..
+            })
+        ));
+        // The documented errors (text, code, mnemonic) of the call control methods and of all methods.
+        let cases = [
+            (
+                "This method can not be called in this state",
+                -32004,
+                "invalid_state",
+                Some(UisFault::InvalidState),
+            ),
+            (
+                "Access token has been expired",
+                -32001,
+                "access_token_expired",
+                Some(UisFault::Token),
+            ),
+            (
+                "Access token has been blocked",
+                -32001,
+                "access_token_blocked",
+                Some(UisFault::Token),
+            ),
+            (
+                "Access token is invalid",
+                -32001,
+                "access_token_invalid",
+                Some(UisFault::Token),
+            ),
+            (
+                "Limit per minute has been exceeded. Value of current limit per minute is 60",
+                -32029,
+                "limit_exceeded",
+                Some(UisFault::Limit),
+            ),
+            (
+                "Component call_management has been disabled",
+                -32008,
+                "component_disabled",
+                Some(UisFault::ComponentDisabled),
+            ),
+            (
+                "Your IP 1.2.3.4 is not whitelisted",
+                -32003,
+                "ip_not_whitelisted",
+                Some(UisFault::IpNotWhitelisted),
+            ),
+            (
+                "Permission denied",
+                -32003,
+                "forbidden",
+                Some(UisFault::Forbidden),
+            ),
+            (
+                "Call session not found",
+                -32602,
+                "call_session_not_found",
+                Some(UisFault::SessionNotFound),
+            ),
+            (
+                "The phone number does not exist or inactive",
+                -32602,
+                "no_active_phone_number",
+                None,
+            ),
+        ];
+        for (message, code, mnemonic, fault) in cases {
+            let answer = json!({"jsonrpc": "2.0", "id": "req1", "error": {"code": code,
+                "message": format!("{message} {DOC_TOKEN}"),
+                "data": {"mnemonic": mnemonic, "field": "call_session_id", "value": DOC_TOKEN}}});
+            let err = parse_success(answer.to_string().as_bytes(), "req1", DOC_TOKEN).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains(DOC_TOKEN), "{shown}");
+            assert!(
+                shown.contains(mnemonic) && shown.contains(&code.to_string()),
+                "{shown}"
+            );
+            match (fault, err) {
+                (Some(expected), CallsError::UisRefused { fault, api, .. }) => {
+                    assert_eq!((fault, api), (expected, "UIS Call API"))
+                }
+                (None, CallsError::Api { .. }) => {}
+                (expected, other) => panic!("{mnemonic}: expected {expected:?}, got {other:?}"),
+            }
+        }
+        // An unknown mnemonic falls back on the documented code group.
+        assert_eq!(uis_fault("-32029", "minute_limit"), Some(UisFault::Limit));
+        assert_eq!(uis_fault("-32602", "data_type_error"), None);
+    }
+
+    #[test]
+    fn blind_transfer_is_hold_make_transfer_and_cleans_up_on_failure() {
+        let message = HoldMessage::Tts(DEFAULT_HOLD_TEXT.into());
+        let run = |outcomes: &[Result<(), &'static str>]| {
+            let (mut machine, first) =
+                Handover::blind_transfer("1", "t0ken", "777", "101", &message).expect("start");
+            let mut methods = vec![first.method];
+            let mut failure = None;
+            for (n, outcome) in outcomes.iter().enumerate() {
+                match machine.answered(&format!("{}", n + 2), "t0ken", *outcome, &mut failure) {
+                    Step::Send(request) => {
+                        assert_eq!(body(&request)["params"]["call_session_id"], 777);
+                        methods.push(request.method)
+                    }
+                    Step::Done(result) => return (methods, Some(result)),
+                }
+            }
+            (methods, None)
+        };
+        assert_eq!(
+            run(&[Ok(()), Ok(()), Ok(())]),
+            (
+                vec!["hold.call", "make.call", "transfer.talk"],
+                Some(Ok(()))
+            )
+        );
+        assert_eq!(run(&[Err("hold")]), (vec!["hold.call"], Some(Err("hold"))));
+        // make.call failed: the client comes off hold, the make.call error is reported even if unhold fails.
+        assert_eq!(
+            run(&[Ok(()), Err("make"), Err("unhold")]),
+            (
+                vec!["hold.call", "make.call", "unhold.call"],
+                Some(Err("make"))
+            )
+        );
+        assert_eq!(
+            run(&[Ok(()), Ok(()), Err("transfer"), Ok(())]),
+            (
+                vec!["hold.call", "make.call", "transfer.talk", "restore.talk"],
+                Some(Err("transfer"))
+            )
+        );
+        // A consultation stops once the second leg rings, and cleans up the same way.
+        let consult = |outcomes: &[Result<(), &'static str>]| {
+            let (mut machine, first) =
+                Handover::consultation("1", "t0ken", "777", "101", &message).expect("start");
+            let mut methods = vec![first.method];
+            let mut failure = None;
+            for outcome in outcomes {
+                match machine.answered("n", "t0ken", *outcome, &mut failure) {
+                    Step::Send(request) => methods.push(request.method),
+                    Step::Done(result) => return (methods, Some(result)),
+                }
+            }
+            (methods, None)
+        };
+        assert_eq!(
+            consult(&[Ok(()), Ok(())]),
+            (vec!["hold.call", "make.call"], Some(Ok(())))
+        );
+        assert_eq!(
+            consult(&[Ok(()), Err("make"), Ok(())]),
+            (
+                vec!["hold.call", "make.call", "unhold.call"],
+                Some(Err("make"))
+            )
+        );
+        let (_, first) =
+            Handover::blind_transfer("1", "t0ken", "777", "101", &message).expect("start");
+        assert_eq!(body(&first)["params"]["contact_message"]["type"], "tts");
+        assert!(Handover::blind_transfer("1", "t0ken", "777", " ", &message).is_err());
+    }
+
+    #[test]
+    fn data_api_availability() {
+        let get = get_employee_request("7", "t0ken", "25").expect("get.employees");
+        assert_eq!(
+            body(&get),
+            json!({"jsonrpc": "2.0", "id": "7", "method": "get.employees", "params": {
+                "access_token": "t0ken", "fields": ["id", "calls_available"],
+                "filter": {"field": "id", "operator": "=", "value": 25}}})
+        );
+        let answer = br#"{"jsonrpc":"2.0","id":"7","result":{"data":[{"id":24,"calls_available":true},{"id":25,"calls_available":false}],"metadata":{"total_items":2}}}"#;
+        assert_eq!(parse_calls_available(answer, "7", "t0ken", "25"), Ok(false));
+        assert_eq!(parse_calls_available(answer, "7", "t0ken", "24"), Ok(true));
+        assert!(matches!(
+            parse_calls_available(answer, "7", "t0ken", "26"),
+            Err(CallsError::UnexpectedResponse {
+                api: "UIS Data API",
+                detail: Problem::NoEmployee { .. }
+            })
+        ));
+        let set = set_calls_available_request("8", "t0ken", "25", false).expect("update");
+        assert_eq!(
+            body(&set),
+            json!({"jsonrpc": "2.0", "id": "8", "method": "update.employees",
+                "params": {"access_token": "t0ken", "id": 25, "calls_available": false}})
+        );
+        assert_eq!(
+            parse_update_response(
+                br#"{"jsonrpc":"2.0","id":"8","result":{"data":{"id":25}}}"#,
+                "8",
+                "t0ken"
+            ),
+            Ok(())
+        );
+        assert!(parse_update_response(br#"{"jsonrpc":"2.0","id":"8"}"#, "8", "t0ken").is_err());
+        let limit = br#"{"jsonrpc":"2.0","id":"8","error":{"code":-32029,"message":"Limit per day has been exceeded","data":{"mnemonic":"limit_exceeded"}}}"#;
+        assert!(matches!(
+            parse_update_response(limit, "8", "t0ken"),
+            Err(CallsError::UisRefused {
+                fault: UisFault::Limit,
+                api: "UIS Data API",
+                ..
+            })
+        ));
+        assert!(matches!(
+            get_employee_request("7", "t0ken", "Иванов"),
+            Err(CallsError::InvalidField { .. })
+        ));
+    }
+}
