@@ -132,6 +132,10 @@ fn subject(what: Subject) -> Text {
         }
         Subject::CallIds => Text::new("call IDs", "идентификаторы звонков"),
         Subject::PbxLookup => Text::new("PBX look-up request", "запрос АТС о звонящем"),
+        Subject::PhoneIndex => Text::new(
+            "contact-information texts for the phone index",
+            "тексты контактной информации для индекса телефонов",
+        ),
     }
 }
 

@@ -9,6 +9,7 @@
 //!   allowlist, the `apiCallSettings` and `apiCallCompleted` replies.
 //! - [`connect`]: 1C-Connect `Call` events.
 //! - [`pbx_lookup`]: the PBX asks at ring time — UIS «Интерактивная обработка вызова» and an Asterisk look-up.
+//! - [`phone_index`]: the phone-number index — the key of a number, every key of a card, the change on write.
 //! - [`routing`]: whom to ring — the responsible manager or the group — from the facts 1C gathers.
 //! - [`time`]: fixed-offset time handling shared by all of them.
 //! - [`webhook`]: who may push a call in — the admission gates of the PBX webhooks (source, secret, size,
@@ -36,6 +37,7 @@ pub mod fields;
 pub mod history;
 pub mod model;
 pub mod pbx_lookup;
+pub mod phone_index;
 pub mod php;
 pub mod routing;
 pub mod time;
