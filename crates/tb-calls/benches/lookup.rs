@@ -1,10 +1,10 @@
 //! The Rust part of one caller look-up at the HTTP service, end to end, against an in-memory index of 100,000
-//! generated counterparts (`phone_numbers.rs`): the PBX's request parsed, the caller's number turned into its
+//! generated counterparts (`support/phone_numbers.rs`): the PBX's request parsed, the caller's number turned into its
 //! index key, the index read (here a hash map; in 1C one read of `ТБ_ИндексТелефонов` by its first dimension),
 //! the routing decision, the reply built. Also the write side: the keys and the index change of one card.
 //! Medians go in docs/phone-index.md.
 
-#[path = "phone_numbers.rs"]
+#[path = "support/phone_numbers.rs"]
 mod phone_numbers;
 
 use std::collections::HashMap;

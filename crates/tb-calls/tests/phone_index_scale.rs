@@ -2,7 +2,7 @@
 //! Kazakhstan, Ukraine and Belarus, written the ways people write them. Every card gets exactly the keys of its
 //! numbers, no two cards share a key, and every written form of a number finds its card.
 
-#[path = "../benches/phone_numbers.rs"]
+#[path = "../benches/support/phone_numbers.rs"]
 mod phone_numbers;
 
 use std::collections::HashMap;
