@@ -208,6 +208,8 @@ fn folder(kind: &str) -> &'static str {
         "CommonForm" => "CommonForms",
         "CommonCommand" => "CommonCommands",
         "InformationRegister" => "InformationRegisters",
+        "EventSubscription" => "EventSubscriptions",
+        "ScheduledJob" => "ScheduledJobs",
         other => panic!("Configuration.xml lists a {other}, which this test does not know"),
     }
 }
