@@ -5,13 +5,22 @@
 //!   dimension (so the read is an index seek);
 //! - the card-write subscription names an exported procedure `(Источник, Отказ)` of a server (not client, not
 //!   server-call) common module, for the write of any catalog object;
-//! - the scheduled job names an exported procedure without parameters of a server common module.
+//! - the scheduled job names an exported procedure without parameters of a server common module;
+//! - the XML of both (and their place in Configuration.xml) follows the element order real dumps write
+//!   (`tests/fixtures/xml-order-2.13/extra.txt`, with its sources).
 //!
 //! Each check has a mutation test: the defect is planted in an in-memory copy of the dump's texts and the check
 //! must report it.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
+
+#[path = "support/bsl_names.rs"]
+#[allow(dead_code)]
+mod bsl_names;
+#[path = "support/dump_checks.rs"]
+#[allow(dead_code)]
+mod dump_checks;
 
 fn dump() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("bsl-examples/extension")
@@ -692,4 +701,69 @@ fn mutation_a_job_method_the_platform_cannot_call_fails() {
             "{to:?}: {problems:?}"
         );
     }
+}
+
+fn orders() -> BTreeMap<String, Vec<Vec<String>>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xml-order-2.13");
+    dump_checks::load_orders(&[dir.join("orders.txt"), dir.join("extra.txt")])
+}
+
+fn order_violations(dump: &Dump, rel: &str) -> Vec<String> {
+    let doc = dump_checks::parse_str(dump.get(rel)).expect("xml");
+    dump_checks::order_violations_in(&doc, rel, &orders())
+}
+
+#[test]
+fn the_subscription_and_the_job_are_written_in_the_order_real_dumps_have() {
+    let o = orders();
+    for k in [
+        "md:EventSubscription/Properties",
+        "md:ScheduledJob/Properties",
+    ] {
+        assert!(o.contains_key(k), "no learned order for {k}");
+    }
+    let dump = Dump::load();
+    for rel in [SUBSCRIPTION, JOB, "Configuration.xml"] {
+        assert_eq!(order_violations(&dump, rel), Vec::<String>::new(), "{rel}");
+    }
+}
+
+#[test]
+fn mutation_the_subscription_or_the_job_out_of_order_fails() {
+    let dump = Dump::load();
+    let swapped = dump.planted(
+        SUBSCRIPTION,
+        "<Event>OnWrite</Event>\n\t\t\t<Handler>CommonModule.ТБ_ИндексТелефоновСервер.ПриЗаписиКарточки</Handler>",
+        "<Handler>CommonModule.ТБ_ИндексТелефоновСервер.ПриЗаписиКарточки</Handler>\n\t\t\t<Event>OnWrite</Event>",
+    );
+    let v = order_violations(&swapped, SUBSCRIPTION);
+    assert!(
+        v.iter().any(|p| p.contains("<Handler> before <Event>")),
+        "{v:?}"
+    );
+    let job = dump.planted(
+        JOB,
+        "<Use>true</Use>\n\t\t\t<Predefined>true</Predefined>",
+        "<Predefined>true</Predefined>\n\t\t\t<Use>true</Use>",
+    );
+    let v = order_violations(&job, JOB);
+    assert!(
+        v.iter().any(|p| p.contains("<Predefined> before <Use>")),
+        "{v:?}"
+    );
+    let cfg = dump.planted(
+        "Configuration.xml",
+        "\t\t\t<EventSubscription>ТБ_ИндексТелефоновПриЗаписи</EventSubscription>\n",
+        "",
+    );
+    let cfg = cfg.planted(
+        "Configuration.xml",
+        "\t\t\t<InformationRegister>ТБ_ИндексТелефонов</InformationRegister>\n",
+        "\t\t\t<InformationRegister>ТБ_ИндексТелефонов</InformationRegister>\n\t\t\t<EventSubscription>ТБ_ИндексТелефоновПриЗаписи</EventSubscription>\n",
+    );
+    let v = order_violations(&cfg, "Configuration.xml");
+    assert!(
+        v.iter().any(|p| p.contains("before <EventSubscription>")),
+        "{v:?}"
+    );
 }
