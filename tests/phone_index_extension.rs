@@ -16,10 +16,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 #[path = "support/bsl_names.rs"]
-#[allow(dead_code)]
 mod bsl_names;
 #[path = "support/dump_checks.rs"]
-#[allow(dead_code)]
 mod dump_checks;
 
 fn dump() -> PathBuf {
