@@ -87,3 +87,54 @@ fn malformed_texts_are_refused_with_an_actionable_error() {
         error.message()
     );
 }
+
+/// The facts exactly as `ТБ_ИндексТелефоновСервер.ФактыМаршрутизации` writes them (ЗаписатьJSON of its structures),
+/// including the shape it puts for unreadable working hours, are read by the decision and routed as the docs say.
+#[test]
+fn the_facts_the_extension_gathers_are_what_the_decision_reads() {
+    let host = Host::load_default();
+    let binotel = host.create_with("Binotel", Mode::Server, "ru_RU");
+    let route = |facts: Value| {
+        json_of(
+            &binotel
+                .call("МаршрутЗвонка", &[Val::from(facts.to_string().as_str())])
+                .unwrap_or_else(|e| panic!("{facts}: {}", e.message())),
+        )
+    };
+    let manager = json!({"extension": "801", "available": true, "on_call": false});
+    // Found, manager free, no hours constant: his line.
+    let facts = json!({"card_found": true, "group": "900", "manager": manager});
+    assert_eq!(route(facts)["target"], "manager");
+    // The panel's «Не беспокоить» (Недоступен = Истина → available = false).
+    let mut away = manager.clone();
+    away["available"] = json!(false);
+    assert_eq!(
+        route(json!({"card_found": true, "group": "900", "manager": away}))["reason"],
+        "manager_unavailable"
+    );
+    // A call of his line answered and not finished in the history.
+    let mut busy = manager.clone();
+    busy["on_call"] = json!(true);
+    assert_eq!(
+        route(json!({"card_found": true, "group": "900", "manager": busy}))["reason"],
+        "manager_busy"
+    );
+    // Hours from ТБ_РабочиеЧасы with the session's weekday and time.
+    let mut hours = manager.clone();
+    hours["hours"] = json!({"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "18:00"});
+    let inside = json!({"card_found": true, "group": "900", "manager": hours, "now": {"weekday": 3, "time": "10:15"}});
+    assert_eq!(route(inside)["target"], "manager");
+    let saturday = json!({"card_found": true, "group": "900", "manager": hours, "now": {"weekday": 6, "time": "10:15"}});
+    assert_eq!(route(saturday)["reason"], "out_of_hours");
+    // Unreadable ТБ_РабочиеЧасы: the module passes empty hours, which is out of hours, never an error.
+    let mut unreadable = manager.clone();
+    unreadable["hours"] = json!({"days": [], "from": "", "to": ""});
+    let facts = json!({"card_found": true, "group": "900", "manager": unreadable, "now": {"weekday": 3, "time": "10:15"}});
+    assert_eq!(route(facts)["reason"], "out_of_hours");
+    // A card without a manager; an unknown caller without a group: the PBX's own scenario.
+    assert_eq!(
+        route(json!({"card_found": true, "group": "900"}))["reason"],
+        "no_manager"
+    );
+    assert_eq!(route(json!({"card_found": false}))["target"], "default");
+}
