@@ -8,7 +8,7 @@
 //!
 //! | Written | Read as | Example → key |
 //! |---|---|---|
-//! | `+` then 10–15 digits | international as written (`+8` and 10 more: the common slip for `+7`) | `+380 44 123 45 67` → `380441234567` |
+//! | `+` then 10–15 digits | international as written (`+89` and 9 more: the common slip for `+7 9…`) | `+380 44 123 45 67` → `380441234567` |
 //! | `00` or `810` then the international number | international (the European and the Russian exit code) | `8 10 375 29 123-45-67` → `375291234567` |
 //! | 11 digits from `80` | Belarus, `8 0XX`: trunk `8`, zero of the operator code | `8 029 123-45-67` → `375291234567` |
 //! | 11 digits from `8` | Russia/Kazakhstan, trunk `8` | `8 (926) 123-45-67` → `79261234567` |
@@ -46,7 +46,9 @@ pub fn normalize_digits(digits: &str, plus: bool) -> Option<String> {
     }
     let len = digits.len();
     if plus {
-        if len == 11 && digits.starts_with('8') {
+        // `+8 926…`: the trunk 8 typed after a plus. Only before 9 (a Russian mobile): no country code starts with
+        // 89, while +81, +82, +84, +86… are Japan, Korea, Vietnam, China.
+        if len == 11 && digits.starts_with("89") {
             return Some(format!("7{}", &digits[1..]));
         }
         return (MIN_KEY_DIGITS..=MAX_KEY_DIGITS)
@@ -334,6 +336,9 @@ mod tests {
             ("+375 29 123-45-67", Some("375291234567")),
             ("+8 926 123 45 67", Some("79261234567")),
             ("+49 30 1234567", Some("49301234567")),
+            ("+81 3 1234 5678", Some("81312345678")),
+            ("+82 2 1234 5678", Some("82212345678")),
+            ("+86 138 0013 8000", Some("8613800138000")),
             ("0044 20 7946 0000", Some("442079460000")),
             ("8 10 375 29 123-45-67", Some("375291234567")),
             ("8 029 123-45-67", Some("375291234567")),
