@@ -209,6 +209,8 @@ fn folder(kind: &str) -> &'static str {
         "CommonCommand" => "CommonCommands",
         "InformationRegister" => "InformationRegisters",
         "Report" => "Reports",
+        "EventSubscription" => "EventSubscriptions",
+        "ScheduledJob" => "ScheduledJobs",
         other => panic!("Configuration.xml lists a {other}, which this test does not know"),
     }
 }

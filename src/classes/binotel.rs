@@ -213,6 +213,9 @@ const METHODS: &[Method<Binotel>] = &[
         },
     },
     PbxMethods::<Binotel>::BODY_FINGERPRINT,
+    PbxMethods::<Binotel>::PHONE_INDEX_KEY,
+    PbxMethods::<Binotel>::PHONE_INDEX_KEYS,
+    PbxMethods::<Binotel>::PHONE_INDEX_CHANGE,
     Method {
         spec: MethodSpec {
             en: "ParsePush",

@@ -64,6 +64,64 @@ impl<C: PbxClass> PbxMethods<C> {
     };
 }
 
+/// The phone-number index methods every PBX class has, so the server code asks the object it already holds at a
+/// look-up (UIScom on the UIS route, Binotel on the Binotel and Asterisk ones) and the card-write handler any of
+/// them. The rules are `tb_calls::phone_index`; these only carry text in and out.
+impl<C: PbxClass> PbxMethods<C> {
+    pub(super) const PHONE_INDEX_KEY: Method<C> = Method {
+        spec: MethodSpec {
+            en: "PhoneIndexKey",
+            ru: "КлючИндексаТелефона",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("Number", "Номер")],
+        },
+        call: |_, args| {
+            Ok(Value::from(
+                tb_calls::phone_index::lookup_key(args[0].as_str()).unwrap_or_default(),
+            ))
+        },
+    };
+
+    pub(super) const PHONE_INDEX_KEYS: Method<C> = Method {
+        spec: MethodSpec {
+            en: "PhoneIndexKeys",
+            ru: "КлючиИндексаТелефонов",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("TextsJSON", "ТекстыJSON")],
+        },
+        call: |_, args| {
+            let texts =
+                tb_calls::phone_index::texts_from_json(args[0].as_str()).map_err(calls_error)?;
+            Ok(Value::json(&serde_json::json!(
+                tb_calls::phone_index::index_keys(&texts)
+            )))
+        },
+    };
+
+    pub(super) const PHONE_INDEX_CHANGE: Method<C> = Method {
+        spec: MethodSpec {
+            en: "PhoneIndexChange",
+            ru: "ИзменениеИндексаТелефонов",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("OldKeysJSON", "СтарыеКлючиJSON"),
+                ParamSpec::text("TextsJSON", "ТекстыJSON"),
+            ],
+        },
+        call: |_, args| {
+            let old =
+                tb_calls::phone_index::texts_from_json(args[0].as_str()).map_err(calls_error)?;
+            let texts =
+                tb_calls::phone_index::texts_from_json(args[1].as_str()).map_err(calls_error)?;
+            let diff = tb_calls::phone_index::index_diff(&old, &texts);
+            Ok(Value::json(&serde_json::to_value(diff).unwrap_or_default()))
+        },
+    };
+}
+
 /// An HTTP API address as a property takes it: parsed by the one address model (`tb_prims::address`) when set,
 /// refused with an actionable text if it breaks a rule (no scheme, a password with a reserved character…), its
 /// secrets handed to the scrubber; what is kept is the canonical form, which every request is built from.

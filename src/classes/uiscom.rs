@@ -79,6 +79,9 @@ const METHODS: &[Method<UIScom>] = &[
         },
     },
     PbxMethods::<UIScom>::BODY_FINGERPRINT,
+    PbxMethods::<UIScom>::PHONE_INDEX_KEY,
+    PbxMethods::<UIScom>::PHONE_INDEX_KEYS,
+    PbxMethods::<UIScom>::PHONE_INDEX_CHANGE,
     Method {
         spec: MethodSpec {
             en: "ClientReportedCall",

@@ -138,6 +138,10 @@ fn subject(what: Subject) -> Text {
             "call status facts or rules",
             "факты или правила статуса звонка",
         ),
+        Subject::PhoneIndex => Text::new(
+            "contact-information texts for the phone index",
+            "тексты контактной информации для индекса телефонов",
+        ),
     }
 }
 

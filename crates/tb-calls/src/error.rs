@@ -96,6 +96,8 @@ pub enum Subject {
     BinotelAllowlist,
     /// A PBX's look-up request (UIS «Интерактивная обработка вызова», an Asterisk look-up).
     PbxLookup,
+    /// The contact-information texts of a card for the phone-number index.
+    PhoneIndex,
     CallHistoryRecord,
     CallEvent,
     ConnectCallEvent,

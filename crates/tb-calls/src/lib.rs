@@ -15,6 +15,7 @@
 //!   contact, called back) from its events, and which missed calls a callback closes.
 //! - [`call_access`]: who sees which calls and whose recordings (roles plus the per-user setting).
 //! - [`journal`]: the call journal's filters and scopes, the callback-time intervals of the reports.
+//! - [`phone_index`]: the phone-number index — the key of a number, every key of a card, the change on write.
 //! - [`routing`]: whom to ring — the responsible manager or the group — from the facts 1C gathers.
 //! - [`time`]: fixed-offset time handling shared by all of them.
 //! - [`webhook`]: who may push a call in — the admission gates of the PBX webhooks (source, secret, size,
@@ -46,6 +47,7 @@ pub mod history;
 pub mod journal;
 pub mod model;
 pub mod pbx_lookup;
+pub mod phone_index;
 pub mod php;
 pub mod routing;
 pub mod time;

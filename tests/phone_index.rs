@@ -1,0 +1,140 @@
+//! The phone-number index methods of UIScom and Binotel (`КлючИндексаТелефона`, `КлючиИндексаТелефонов`,
+//! `ИзменениеИндексаТелефонов`) through the real built library and the platform-exact test host, in both
+//! languages, with the errors a 1C developer sees.
+
+use addin_host::{Host, Mode, Val};
+use serde_json::{json, Value};
+
+fn json_of(val: &Val) -> Value {
+    serde_json::from_str(val.str()).expect("valid JSON")
+}
+
+#[test]
+fn both_pbx_classes_give_the_same_keys_in_both_languages() {
+    let host = Host::load_default();
+    for class in ["UIScom", "Binotel"] {
+        let object = host.create_with(class, Mode::Server, "ru_RU");
+        for (number, key) in [
+            ("+7 (926) 123-45-67", "79261234567"),
+            ("8 926 123 45 67", "79261234567"),
+            ("0441234567", "380441234567"),
+            ("8 029 123-45-67", "375291234567"),
+            ("101", ""),
+            ("anonymous", ""),
+        ] {
+            assert_eq!(
+                object
+                    .call("КлючИндексаТелефона", &[Val::from(number)])
+                    .unwrap(),
+                Val::from(key),
+                "{class} {number}"
+            );
+            assert_eq!(
+                object.call("PhoneIndexKey", &[Val::from(number)]).unwrap(),
+                Val::from(key),
+                "{class} {number}"
+            );
+        }
+        let texts = json!(["+7 926 123-45-67, 8 (495) 111-22-33 доб. 12", null, "нет"]).to_string();
+        assert_eq!(
+            json_of(
+                &object
+                    .call("КлючиИндексаТелефонов", &[Val::from(texts.as_str())])
+                    .unwrap()
+            ),
+            json!(["74951112233", "79261234567"])
+        );
+        let change = json_of(
+            &object
+                .call(
+                    "PhoneIndexChange",
+                    &[
+                        Val::from(r#"["79261234567","70000000000"]"#),
+                        Val::from(texts.as_str()),
+                    ],
+                )
+                .unwrap(),
+        );
+        assert_eq!(
+            change,
+            json!({"add": ["74951112233"], "remove": ["70000000000"], "keys": ["74951112233", "79261234567"]})
+        );
+    }
+}
+
+#[test]
+fn malformed_texts_are_refused_with_an_actionable_error() {
+    let host = Host::load_default();
+    let ru = host.create_with("UIScom", Mode::Server, "ru_RU");
+    let error = ru
+        .call(
+            "ИзменениеИндексаТелефонов",
+            &[Val::from("[]"), Val::from("{")],
+        )
+        .unwrap_err();
+    assert!(
+        error.message().contains("индекса телефонов"),
+        "{}",
+        error.message()
+    );
+    let en = host.create_with("Binotel", Mode::Server, "en_US");
+    let error = en
+        .call("PhoneIndexKeys", &[Val::from(r#"[{"a":1}]"#)])
+        .unwrap_err();
+    assert!(
+        error.message().contains("phone index") && error.message().contains("texts[0]"),
+        "{}",
+        error.message()
+    );
+}
+
+/// The facts exactly as `ТБ_ИндексТелефоновСервер.ФактыМаршрутизации` writes them (ЗаписатьJSON of its structures),
+/// including the shape it puts for unreadable working hours, are read by the decision and routed as the docs say.
+#[test]
+fn the_facts_the_extension_gathers_are_what_the_decision_reads() {
+    let host = Host::load_default();
+    let binotel = host.create_with("Binotel", Mode::Server, "ru_RU");
+    let route = |facts: Value| {
+        json_of(
+            &binotel
+                .call("МаршрутЗвонка", &[Val::from(facts.to_string().as_str())])
+                .unwrap_or_else(|e| panic!("{facts}: {}", e.message())),
+        )
+    };
+    let manager = json!({"extension": "801", "available": true, "on_call": false});
+    // Found, manager free, no hours constant: his line.
+    let facts = json!({"card_found": true, "group": "900", "manager": manager});
+    assert_eq!(route(facts)["target"], "manager");
+    // The panel's «Не беспокоить» (Недоступен = Истина → available = false).
+    let mut away = manager.clone();
+    away["available"] = json!(false);
+    assert_eq!(
+        route(json!({"card_found": true, "group": "900", "manager": away}))["reason"],
+        "manager_unavailable"
+    );
+    // A call of his line answered and not finished in the history.
+    let mut busy = manager.clone();
+    busy["on_call"] = json!(true);
+    assert_eq!(
+        route(json!({"card_found": true, "group": "900", "manager": busy}))["reason"],
+        "manager_busy"
+    );
+    // Hours from ТБ_РабочиеЧасы with the session's weekday and time.
+    let mut hours = manager.clone();
+    hours["hours"] = json!({"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "18:00"});
+    let inside = json!({"card_found": true, "group": "900", "manager": hours, "now": {"weekday": 3, "time": "10:15"}});
+    assert_eq!(route(inside)["target"], "manager");
+    let saturday = json!({"card_found": true, "group": "900", "manager": hours, "now": {"weekday": 6, "time": "10:15"}});
+    assert_eq!(route(saturday)["reason"], "out_of_hours");
+    // Unreadable ТБ_РабочиеЧасы: the module passes empty hours, which is out of hours, never an error.
+    let mut unreadable = manager.clone();
+    unreadable["hours"] = json!({"days": [], "from": "", "to": ""});
+    let facts = json!({"card_found": true, "group": "900", "manager": unreadable, "now": {"weekday": 3, "time": "10:15"}});
+    assert_eq!(route(facts)["reason"], "out_of_hours");
+    // A card without a manager; an unknown caller without a group: the PBX's own scenario.
+    assert_eq!(
+        route(json!({"card_found": true, "group": "900"}))["reason"],
+        "no_manager"
+    );
+    assert_eq!(route(json!({"card_found": false}))["target"], "default");
+}
