@@ -43,7 +43,7 @@ use serde_json::{json, Value};
 
 use crate::error::{CallsError, Problem, Subject};
 use crate::fields::{value_flag, Fields};
-use crate::model::{phone_digits, CallEvent, Direction, EventKind};
+use crate::model::{phone_digits, CallEvent, Direction};
 use crate::time::{CallTime, UtcOffset};
 use crate::uiscom;
 
