@@ -6,7 +6,11 @@
 //! - the procedure does the three cleanups (old hidden-discussion messages, expired pending cards, dead sessions'
 //!   records) and nothing user-related: no access check, no current user (a background job has no operator);
 //! - the messages it deletes are only in the extension's own discussions: the key prefix is checked before
-//!   `УдалитьСообщение`, and the collaboration calls are the ones БСП makes for its own cleanup.
+//!   `УдалитьСообщение`, and the collaboration calls are the ones БСП makes for its own cleanup;
+//! - «Проверить доставку» (item 4): before the collaboration path's test message, the webhook users — the users with
+//!   the role `ТБ_ВебхукиТелефонии`, who write the call messages — are checked with the platform's
+//!   `СистемаВзаимодействия.ПолучитьИдентификаторПользователя` inside `Попытка` (it raises for a user who is not a
+//!   collaboration user, as БСП's `ОбсужденияСлужебный` relies on), and a problem becomes the path's reason.
 //!
 //! Each check returns its violations; every test runs it on the real dump and on a copy with a planted defect.
 
@@ -320,6 +324,103 @@ fn mutations_of_the_cleanup_job_are_found() {
         plant(&root, &file, &from, &to);
         let found = job_problems(&root);
         let _ = std::fs::remove_dir_all(&root);
+        assert!(
+            found.iter().any(|v| v.contains(expect)),
+            "{what}: expected `{expect}` in {found:#?}"
+        );
+    }
+}
+
+/// What is wrong with the webhook-user diagnostics in the delivery module text.
+fn diagnostics_problems(module: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    match procedure(module, "ОтправитьПробнуюКарточку") {
+        None => out.push("no ОтправитьПробнуюКарточку".into()),
+        Some((_, lines)) => {
+            let text = lines.join("\n");
+            let branch = text.find("Путь = \"collaboration\"");
+            let check = text.find("ПроблемаПользователяВебхуков()");
+            let send = text.find("ОтправитьВОбсуждение(");
+            match (branch, check, send) {
+                (Some(b), Some(c), Some(s)) if b < c && c < s => {}
+                _ => out.push(
+                    "the collaboration test is sent without checking the webhook user first".into(),
+                ),
+            }
+            if !text.contains("ВызватьИсключение Проблема") {
+                out.push("the webhook user's problem does not become the path's reason".into());
+            }
+        }
+    }
+    match procedure(module, "ПроблемаПользователяВебхуков") {
+        None => out.push("no ПроблемаПользователяВебхуков".into()),
+        Some((_, lines)) => {
+            let text = lines.join("\n");
+            let attempt = text.find("Попытка");
+            let call = text.find("СистемаВзаимодействия.ПолучитьИдентификаторПользователя(");
+            let except = text.find("Исключение");
+            match (attempt, call, except) {
+                (Some(a), Some(c), Some(e)) if a < c && c < e => {}
+                _ => out.push(
+                    "the collaboration user is not checked by the platform call inside Попытка"
+                        .into(),
+                ),
+            }
+            if !text.contains("Роли.Содержит(Роль)")
+                || !text.contains("Метаданные.Роли.Найти(\"ТБ_ВебхукиТелефонии\")")
+            {
+                out.push(
+                    "the webhook users are not the users with the role ТБ_ВебхукиТелефонии".into(),
+                );
+            }
+            if !text.contains("ЭтоАдминистраторТелефонии()") {
+                out.push("user names are shown to operators too".into());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_delivery_check_names_a_webhook_user_outside_the_collaboration_system() {
+    let path = dump().join("CommonModules/ТБ_ТелефонияДоставка/Ext/Module.bsl");
+    let module = bsl_names::read_text(&path);
+    let found = diagnostics_problems(&module);
+    assert!(found.is_empty(), "{found:#?}");
+    for (what, from, to, expect) in [
+        (
+            "no check",
+            "\t\t\t\tПроблема = ПроблемаПользователяВебхуков();\n",
+            "\t\t\t\tПроблема = \"\";\n",
+            "without checking the webhook user",
+        ),
+        (
+            "not the reason",
+            "ВызватьИсключение Проблема;",
+            "Проблема = \"\";",
+            "does not become the path's reason",
+        ),
+        (
+            "no platform call",
+            "СистемаВзаимодействия.ПолучитьИдентификаторПользователя(ПользовательИБ.УникальныйИдентификатор);",
+            "Чужие.Количество();",
+            "not checked by the platform call",
+        ),
+        (
+            "every user",
+            "Если Не ПользовательИБ.Роли.Содержит(Роль) Тогда",
+            "Если Ложь Тогда",
+            "not the users with the role",
+        ),
+        (
+            "names to operators",
+            "Если Не ТБ_ТелефонияСервер.ЭтоАдминистраторТелефонии() Тогда",
+            "Если Ложь Тогда",
+            "shown to operators",
+        ),
+    ] {
+        assert!(module.contains(from), "{what}: the mutation needs `{from}`");
+        let found = diagnostics_problems(&module.replacen(from, to, 1));
         assert!(
             found.iter().any(|v| v.contains(expect)),
             "{what}: expected `{expect}` in {found:#?}"
