@@ -18,6 +18,10 @@
 //! are re-stated in BSL, in the common module `ТБ_ТелефонияДоставкаКлиентСервер`; `tests/delivery_agreement.rs`
 //! evaluates both on the same cases. A change here needs the same change there.
 //!
+//! What any push to an operator may carry is [`push_event`]: an allowlist of the call event's fields (no recording
+//! links, no raw PBX body), used by the add-in where the Centrifugo publication is built (`history::merge`); the
+//! pending card is built from that stripped event and names the client's number by direction ([`other_party`]).
+//!
 //! No clock is read here: every time is an argument (Unix milliseconds on the server's clock).
 
 use std::collections::{BTreeSet, HashMap};
