@@ -170,9 +170,27 @@ fn pending_card_is_the_small_record_of_a_call() {
         .unwrap();
     assert_eq!(
         json_of(&card),
-        json!({"call_id": "3001", "state": "ringing", "caller": "+7 495 123-45-67", "called": "101",
-               "name": "ООО Ромашка", "card": "e1cib/data/Справочник.Контрагенты?ref=1",
-               "at_ms": now, "expires_ms": now + 90_000})
+        json!({"call_id": "3001", "state": "ringing", "direction": "in", "caller": "+7 495 123-45-67",
+               "called": "101", "other": "+7 495 123-45-67", "name": "ООО Ромашка",
+               "card": "e1cib/data/Справочник.Контрагенты?ref=1", "at_ms": now, "expires_ms": now + 90_000})
+    );
+    // An outgoing call: the popup shows whom the operator dials, not his own extension.
+    let outgoing = json!({"call_id": "3002", "event": "ringing", "direction": "out", "caller": "101",
+                          "callee": "+7 900 111-22-33"});
+    let card = object
+        .call(
+            "PendingCard",
+            &[
+                outgoing.to_string().into(),
+                Val::Int(0),
+                Val::Num(now as f64),
+            ],
+        )
+        .unwrap();
+    let card = json_of(&card);
+    assert_eq!(
+        (card["direction"].as_str(), card["other"].as_str()),
+        (Some("out"), Some("+7 900 111-22-33"))
     );
     // A huge event still gives at most 1 KB (UTF-8 bytes), valid JSON, every key present.
     let huge = json!({"call_id": "я".repeat(1000), "state": "answered", "caller": "😀".repeat(3000),
@@ -194,7 +212,7 @@ fn pending_card_is_the_small_record_of_a_call() {
         card["expires_ms"],
         now + delivery::DEFAULT_MAX_AGE_SECS * 1000
     );
-    assert_eq!(card.as_object().unwrap().len(), 8);
+    assert_eq!(card.as_object().unwrap().len(), 10);
 }
 
 #[test]

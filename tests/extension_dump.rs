@@ -204,6 +204,7 @@ fn folder(kind: &str) -> &'static str {
         "CommonTemplate" => "CommonTemplates",
         "CommonModule" => "CommonModules",
         "HTTPService" => "HTTPServices",
+        "ScheduledJob" => "ScheduledJobs",
         "Constant" => "Constants",
         "CommonForm" => "CommonForms",
         "CommonCommand" => "CommonCommands",

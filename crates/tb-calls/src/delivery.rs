@@ -18,6 +18,10 @@
 //! are re-stated in BSL, in the common module `ТБ_ТелефонияДоставкаКлиентСервер`; `tests/delivery_agreement.rs`
 //! evaluates both on the same cases. A change here needs the same change there.
 //!
+//! What any push to an operator may carry is [`push_event`]: an allowlist of the call event's fields (no recording
+//! links, no raw PBX body), used by the add-in where the Centrifugo publication is built (`history::merge`); the
+//! pending card is built from that stripped event and names the client's number by direction ([`other_party`]).
+//!
 //! No clock is read here: every time is an argument (Unix milliseconds on the server's clock).
 
 use std::collections::{BTreeSet, HashMap};
@@ -488,8 +492,14 @@ pub fn next_poll_interval(current_secs: u32, found: bool) -> u32 {
 pub struct PendingCard {
     pub call_id: String,
     pub state: EventKind,
+    /// `in` (a client calls us) or `out` (we call a client); an event without a direction counts as incoming, as
+    /// the call history does.
+    pub direction: String,
     pub caller: String,
     pub called: String,
+    /// The client's number, whatever the direction ([`other_party`]): what the popup shows and the card was
+    /// looked up by. Never the operator's own number on an outgoing call.
+    pub other: String,
     /// The name of the caller's card (the contact found for the number).
     pub name: String,
     /// The card's link as text (a navigation link 1C opens).
@@ -514,6 +524,7 @@ struct CardSource {
     call_id: Option<String>,
     state: Option<String>,
     event: Option<String>,
+    direction: Option<String>,
     caller: Option<String>,
     called: Option<String>,
     callee: Option<String>,
@@ -554,11 +565,16 @@ pub fn pending_card(
     } else {
         DEFAULT_MAX_AGE_SECS
     };
+    let direction = card_direction(source.direction.as_deref());
+    let caller = source.caller.unwrap_or_default();
+    let called = source.called.or(source.callee).unwrap_or_default();
     let mut card = PendingCard {
         call_id: trim_to(&call_id, CARD_CALL_ID_MAX_BYTES).to_string(),
         state,
-        caller: source.caller.unwrap_or_default(),
-        called: source.called.or(source.callee).unwrap_or_default(),
+        other: other_party(direction, &caller, &called).to_string(),
+        direction: direction.to_string(),
+        caller,
+        called,
         name: source.name.unwrap_or_default(),
         card: source.card.unwrap_or_default(),
         at_ms: now_ms,
@@ -567,6 +583,85 @@ pub fn pending_card(
     fit(&mut card);
     Ok(card)
 }
+
+/// The direction a card carries: `out` for an outgoing call, `in` for everything else (an event without a
+/// direction counts as incoming, as the call history does: `Входящий` defaults to true).
+pub fn card_direction(direction: Option<&str>) -> &'static str {
+    match direction.map(str::trim) {
+        Some(d) if d.eq_ignore_ascii_case("out") => "out",
+        _ => "in",
+    }
+}
+
+/// The client's number of a call: who dials us on an incoming call, whom we dial on an outgoing one. The other
+/// number is the operator's own (his extension or the company's line), which the popup must never show as «who».
+pub fn other_party<'a>(direction: &str, caller: &'a str, called: &'a str) -> &'a str {
+    if direction == "out" {
+        called
+    } else {
+        caller
+    }
+}
+
+/// The fields of a normalized call event ([`crate::model::CallEvent`]) that a push to an operator may carry — the
+/// Centrifugo publication, the pending card's source, client notifications and collaboration messages. An
+/// allowlist: a field added to the model later stays on the server until someone decides it may travel. Left out on
+/// purpose: `record_urls` (a recording is heard only through the server, after the rights check, by call id),
+/// `raw` (the PBX's whole body: recording links, tokens, other operators' data), `employee` and `customer` (the
+/// PBX's own directory data, which the card does not use).
+pub const PUSH_EVENT_FIELDS: [&str; 22] = [
+    "source",
+    "event",
+    "call_id",
+    "direction",
+    "caller",
+    "caller_digits",
+    "callee",
+    "callee_digits",
+    "other_party",
+    "other_party_digits",
+    "extension",
+    "extension_digits",
+    "virtual_number",
+    "virtual_number_digits",
+    "started_at",
+    "answered_at",
+    "finished_at",
+    "wait_sec",
+    "talk_sec",
+    "total_sec",
+    "lost",
+    "notification_name",
+];
+
+/// A call event stripped to what a push may carry: only the [`PUSH_EVENT_FIELDS`] of an object, in their order;
+/// anything that is not an object pushes nothing (`{}`). A text field is cut to 256 bytes on a character boundary:
+/// a normalized number or time is far shorter, so only a forged field is cut.
+pub fn push_event(event: &serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    if let Some(object) = event.as_object() {
+        for field in PUSH_EVENT_FIELDS {
+            let Some(value) = object.get(field) else {
+                continue;
+            };
+            let value = match value {
+                serde_json::Value::String(text) => {
+                    serde_json::Value::String(trim_to(text, PUSH_TEXT_MAX_BYTES).to_string())
+                }
+                serde_json::Value::Number(_)
+                | serde_json::Value::Bool(_)
+                | serde_json::Value::Null => value.clone(),
+                // The allowed fields are texts, numbers and flags: a nested value is nothing the card reads.
+                serde_json::Value::Array(_) | serde_json::Value::Object(_) => continue,
+            };
+            out.insert(field.to_string(), value);
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+/// The longest text field [`push_event`] lets through (bytes).
+pub const PUSH_TEXT_MAX_BYTES: usize = 256;
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
 pub fn trim_to(text: &str, max: usize) -> &str {
@@ -613,6 +708,8 @@ fn fit(card: &mut PendingCard) {
         let cut = over.min(longest.len() - longest.len() / 2);
         let keep = trim_to(longest, longest.len() - cut).len();
         longest.truncate(keep);
+        // `other` is one of the two numbers, cut with it.
+        card.other = other_party(&card.direction, &card.caller, &card.called).to_string();
     }
 }
 

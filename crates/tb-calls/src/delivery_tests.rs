@@ -429,8 +429,10 @@ fn a_pending_card_is_built_from_a_call_event() {
         PendingCard {
             call_id: "77".into(),
             state: EventKind::Ringing,
+            direction: "in".into(),
             caller: "+7 495 123-45-67".into(),
             called: "101".into(),
+            other: "+7 495 123-45-67".into(),
             name: "ООО Ромашка".into(),
             card: "e1cib/data/Справочник.Контрагенты?ref=1".into(),
             at_ms: 1_000,
@@ -453,8 +455,10 @@ fn a_pending_card_is_built_from_a_call_event() {
             "called",
             "caller",
             "card",
+            "direction",
             "expires_ms",
             "name",
+            "other",
             "state"
         ]
     );
@@ -502,8 +506,9 @@ fn a_huge_card_is_trimmed_to_1024_bytes_on_character_boundaries() {
         assert_eq!(back, card);
         assert!(card.call_id.len() <= CARD_CALL_ID_MAX_BYTES);
         assert!(card.call_id.starts_with(filler));
-        // The link is dropped whole; the texts share what is left.
+        // The link is dropped whole; the texts share what is left; `other` is the cut caller, not a third copy.
         assert!(card.card.is_empty(), "{filler:?}");
+        assert_eq!(card.other, card.caller, "{filler:?}");
         assert!(
             !card.name.is_empty() && !card.caller.is_empty() && !card.called.is_empty(),
             "{filler:?}"
@@ -550,4 +555,140 @@ fn only_the_operators_own_client_sessions_are_addressed() {
     assert!(operator_sessions("Иванов", &[]).is_empty());
     assert!(sessions_from_json(r#"[{"user":"x"}]"#).is_err());
     assert!(sessions_from_json(r#"{"number":1}"#).is_err());
+}
+
+#[test]
+fn the_card_of_an_outgoing_call_shows_the_client_not_the_operator() {
+    // The operator 101 dials a client: the popup must show the client's number.
+    let out = pending_card(
+        r#"{"call_id":"9","event":"ringing","direction":"out","caller":"101","callee":"+7 900 111-22-33"}"#,
+        0,
+        0,
+    )
+    .unwrap();
+    assert_eq!(
+        (out.direction.as_str(), out.other.as_str()),
+        ("out", "+7 900 111-22-33")
+    );
+    let incoming = pending_card(
+        r#"{"call_id":"9","event":"ringing","direction":"in","caller":"+7 900 111-22-33","callee":"101"}"#,
+        0,
+        0,
+    )
+    .unwrap();
+    assert_eq!(
+        (incoming.direction.as_str(), incoming.other.as_str()),
+        ("in", "+7 900 111-22-33")
+    );
+    // A record of the same fields (`called`), a direction in capitals, none at all, or nonsense.
+    for (direction, want_dir, want_other) in [
+        (r#""OUT""#, "out", "B"),
+        (r#"" out ""#, "out", "B"),
+        ("null", "in", "A"),
+        (r#""sideways""#, "in", "A"),
+        (r#""in""#, "in", "A"),
+    ] {
+        let card = pending_card(
+            &format!(r#"{{"call_id":"1","state":"answered","direction":{direction},"caller":"A","called":"B"}}"#),
+            0,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            (card.direction.as_str(), card.other.as_str()),
+            (want_dir, want_other),
+            "{direction}"
+        );
+    }
+    let bare = pending_card(r#"{"call_id":"1","state":"lost","caller":"A"}"#, 0, 0).unwrap();
+    assert_eq!((bare.direction.as_str(), bare.other.as_str()), ("in", "A"));
+    assert_eq!(other_party("out", "A", "B"), "B");
+    assert_eq!(other_party("in", "A", "B"), "A");
+    assert_eq!(card_direction(Some("Out")), "out");
+    assert_eq!(card_direction(None), "in");
+}
+
+#[test]
+fn a_huge_outgoing_card_keeps_other_equal_to_the_cut_callee() {
+    let event = serde_json::json!({
+        "call_id": "1", "state": "ringing", "direction": "out", "caller": "1".repeat(4000),
+        "called": "2".repeat(4000), "name": "N".repeat(4000),
+    });
+    let card = pending_card(&event.to_string(), 0, 0).unwrap();
+    assert!(card.to_json_string().len() <= CARD_MAX_BYTES);
+    assert_eq!(card.other, card.called);
+    assert!(!card.other.is_empty());
+}
+
+#[test]
+fn a_pushed_event_carries_only_the_allowed_fields() {
+    let event = serde_json::json!({
+        "source": "uiscom", "event": "finished", "call_id": "3201987654", "direction": "in",
+        "caller": "+7 926 123-45-67", "other_party": "+7 926 123-45-67", "extension": "101", "lost": false,
+        "talk_sec": 173, "started_at": "2024-03-15T10:21:07+03:00", "finished_at": null,
+        "record_urls": ["https://app.uiscom.ru/system/media/talk/1/"],
+        "raw": {"full_record_file_link": "https://app.uiscom.ru/system/media/talk/1/"},
+        "employee": {"id": "4711", "name": "Иванов"}, "customer": {"id": "1", "name": "ООО"},
+        "lost_reason": "x", "finish_reason": "y", "something_new": "secret",
+    });
+    let pushed = push_event(&event);
+    let keys: Vec<&str> = pushed
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "source",
+            "event",
+            "call_id",
+            "direction",
+            "caller",
+            "other_party",
+            "extension",
+            "started_at",
+            "finished_at",
+            "talk_sec",
+            "lost"
+        ]
+    );
+    let text = pushed.to_string();
+    for leak in [
+        "record",
+        "raw",
+        "media",
+        "Иванов",
+        "ООО",
+        "secret",
+        "reason",
+    ] {
+        assert!(!text.contains(leak), "{leak}: {text}");
+    }
+    // Every field of the model the allowlist names exists in the model (a typo would silently drop a field).
+    let model = serde_json::to_value(crate::model::CallEvent::new(
+        crate::model::Source::Uiscom,
+        EventKind::Ringing,
+        "1".into(),
+        serde_json::Value::Null,
+    ))
+    .unwrap();
+    for field in PUSH_EVENT_FIELDS {
+        assert!(
+            model.get(field).is_some(),
+            "{field} is no field of CallEvent"
+        );
+    }
+    for forbidden in ["record_urls", "raw", "employee", "customer"] {
+        assert!(!PUSH_EVENT_FIELDS.contains(&forbidden), "{forbidden}");
+    }
+    // Not an object: nothing; a nested value in an allowed field: dropped; a forged long text: cut.
+    assert_eq!(push_event(&serde_json::json!(["x"])), serde_json::json!({}));
+    assert_eq!(push_event(&serde_json::Value::Null), serde_json::json!({}));
+    let forged =
+        push_event(&serde_json::json!({"caller": {"url": "x"}, "callee": "я".repeat(1000)}));
+    assert!(forged.get("caller").is_none());
+    assert!(forged["callee"].as_str().unwrap().len() <= PUSH_TEXT_MAX_BYTES);
+    assert!(forged["callee"].as_str().unwrap().starts_with('я'));
 }

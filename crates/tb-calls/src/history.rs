@@ -29,7 +29,8 @@
 //!   by its call id alone and keeps the previous record's Канал too, so the end of the call still reaches the
 //!   operator;
 //! - a filled Канал means: publish to that operator's Centrifugo channel (`user` = `UIScom`, `text` = the caller's
-//!   number when the talk starts, the whole body when the call ends);
+//!   number, `call` = the event stripped by [`crate::delivery::push_event`]). The seed put the whole body into `text`
+//!   when the call ended; that body carries the recording links, so no push carries it any more;
 //! - `popup` (in the result and in the published data) is true only for the first publication of a call to an
 //!   operator (the previous record of the call had another or no Канал): the client opens the caller's card once
 //!   per call, not once per event (ringing, then answered, would otherwise open two windows).
@@ -42,7 +43,7 @@ use serde_json::{json, Value};
 
 use crate::error::{CallsError, Problem, Subject};
 use crate::fields::{value_flag, Fields};
-use crate::model::{phone_digits, CallEvent, Direction, EventKind};
+use crate::model::{phone_digits, CallEvent, Direction};
 use crate::time::{CallTime, UtcOffset};
 use crate::uiscom;
 
@@ -242,30 +243,24 @@ fn period(
     .unwrap_or_default()
 }
 
-/// What to publish to the operator's channel, when Канал is filled.
+/// What to publish to the operator's channel, when Канал is filled. The call goes through
+/// [`crate::delivery::push_event`] (an allowlist: no recording link, no raw body), and `text` is the caller's number
+/// for every event: the seed put the whole body there when the call ended, which carried the recording links to
+/// every operator whatever his rights to hear them.
 fn publication(
     event: &CallEvent,
     channel: &str,
-    body: &str,
     calling_number: &str,
     popup: bool,
 ) -> Option<Publication> {
-    let call_ended =
-        matches!(event.event, EventKind::Finished | EventKind::Lost) && event.finished_at.is_some();
-    (!channel.is_empty()).then(|| {
-        let mut event_without_raw = serde_json::to_value(event).unwrap_or(Value::Null);
-        if let Some(object) = event_without_raw.as_object_mut() {
-            object.remove("raw");
-        }
-        Publication {
-            channel: channel.to_string(),
-            data: json!({
-                "user": PUBLISH_USER,
-                "text": if call_ended { body.to_string() } else { calling_number.to_string() },
-                "call": event_without_raw,
-                "popup": popup,
-            }),
-        }
+    (!channel.is_empty()).then(|| Publication {
+        channel: channel.to_string(),
+        data: json!({
+            "user": PUBLISH_USER,
+            "text": calling_number,
+            "call": crate::delivery::push_event(&serde_json::to_value(event).unwrap_or(Value::Null)),
+            "popup": popup,
+        }),
     })
 }
 
@@ -350,7 +345,7 @@ pub fn merge(
             .as_ref()
             .and_then(|p| p.channel.as_deref())
             .is_none_or(|c| c.trim() != channel.trim());
-    let publish = publication(&event, &channel, &body, &calling_number, popup);
+    let publish = publication(&event, &channel, &calling_number, popup);
     HistoryMerge {
         is_new_record,
         publish_to_extension: publish.is_some(),

@@ -88,14 +88,40 @@ fn add_events_makes_a_new_record_per_notification_and_publishes_once_an_operator
     let finished = merge(&record_json(&answered), &body("rec"), true, &options());
     let publish = finished.publish.expect("a filled Канал publishes");
     assert_eq!(finished.record.period, "2024-03-15T10:24:12");
+    // The seed sent the whole body when the call ended; the body carries the recording links, so the push now
+    // carries the caller's number and the stripped event only, whatever the operator's right to hear recordings.
     assert_eq!(
-        publish.data["text"],
-        Value::String(finished.record.body.clone()),
-        "call end sends the whole body"
+        publish.data["text"], "79261234567",
+        "call end sends the number too"
     );
-    let sent: Value = serde_json::from_str(publish.data["text"].as_str().unwrap_or_default())
-        .unwrap_or(Value::Null);
-    assert_eq!(sent["call_session_id"], 3201987654u64);
+    assert_eq!(publish.data["call"]["event"], "finished");
+    assert!(
+        finished.record.body.contains("full_record_file_link"),
+        "the history keeps the body"
+    );
+    let pushed = publish.data.to_string();
+    for leak in [
+        "app.uiscom.ru/system/media",
+        "record_urls",
+        "raw",
+        "full_record_file_link",
+        "wav_call_records",
+        "employee_ids",
+    ] {
+        assert!(!pushed.contains(leak), "{leak} pushed: {pushed}");
+    }
+    assert_eq!(
+        publish
+            .data
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(vec![
+            "user".to_string(),
+            "text".to_string(),
+            "call".to_string(),
+            "popup".to_string()
+        ])
+    );
 }
 
 #[test]
