@@ -1607,3 +1607,69 @@ fn bsp_is_reached_by_name_behind_a_presence_flag_and_attaches_the_add_in() {
         "{problems:?}"
     );
 }
+
+/// Files a Designer dump of format 2.13 holds: metadata and forms (`.xml`), modules (`.bsl`), help pages (`.html`),
+/// text templates (`Ext/Template.txt`), plus our README. Anything else — a merge's `.rej`/`.orig`, an editor's
+/// backup — would be copied into every packaged variant and loaded by `ibcmd`, so it is refused here.
+fn stray_files(paths: &[String]) -> Vec<String> {
+    paths
+        .iter()
+        .filter(|p| {
+            let name = p.rsplit('/').next().unwrap_or(p);
+            let allowed = name.ends_with(".xml")
+                || name.ends_with(".bsl")
+                || name.ends_with(".html")
+                || (name == "Template.txt" && p.ends_with("/Ext/Template.txt"))
+                || p.as_str() == "README.md";
+            !allowed
+        })
+        .cloned()
+        .collect()
+}
+
+fn all_dump_files() -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&dump(), &mut out);
+    let mut rels: Vec<String> = out.iter().map(|p| rel(p).replace('\\', "/")).collect();
+    rels.sort();
+    rels
+}
+
+#[test]
+fn the_dump_holds_no_stray_files() {
+    let stray = stray_files(&all_dump_files());
+    assert!(
+        stray.is_empty(),
+        "files that are not part of a 2.13 dump: {stray:?}"
+    );
+}
+
+#[test]
+fn mutation_stray_files_are_found() {
+    let mut paths = all_dump_files();
+    assert!(stray_files(&paths).is_empty());
+    for planted in [
+        "CommonForms/ТБ_ПанельТелефонии/Ext/Form.xml.rej",
+        "Subsystems/ТБ_Телефония.xml.orig",
+        "CommonModules/ТБ_ТелефонияКлиент/Ext/Module.bsl~",
+        "Template.txt",
+    ] {
+        paths.push(planted.to_string());
+        assert_eq!(
+            stray_files(&paths),
+            vec![planted.to_string()],
+            "{planted} not refused"
+        );
+        paths.pop();
+    }
+}
