@@ -541,6 +541,13 @@ pub fn routing_facts_error(error: serde_json::Error) -> crate::present::AddinErr
     )
 }
 
+pub fn rebuild_facts_error(error: serde_json::Error) -> crate::present::AddinError {
+    crate::present::AddinError::new(
+        format!("phone index rebuild facts: not the expected JSON ({error})"),
+        format!("факты перестроения индекса телефонов: не тот JSON, что ожидается ({error})"),
+    )
+}
+
 /// Why a webhook was refused, for the administrator reading the event log.
 pub fn refusal_text(refusal: Refusal) -> Text {
     match refusal {
