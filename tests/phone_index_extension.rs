@@ -1,6 +1,8 @@
 //! The phone-number index in the extension, checked on the dump:
 //! - every method reachable from the HTTP services and from the popup's card search (the request path) uses no
-//!   `ПОДОБНО`/`LIKE` and reads a catalog only by its reference (a primary-key read, never a scan);
+//!   `ПОДОБНО`/`LIKE` and reads a catalog only by its reference (a primary-key read, never a scan) or as a one-row
+//!   probe (`ВЫБРАТЬ ПЕРВЫЕ 1` without a condition, join, order or grouping: "is there any card", asked only when a
+//!   lookup found the index empty, to decide on the automatic rebuild);
 //! - the caller is looked up by one read of `ТБ_ИндексТелефонов` filtered on `Номер`, the register's first
 //!   dimension (so the read is an index seek);
 //! - the card-write subscription names an exported procedure `(Источник, Отказ)` of a server (not client, not
@@ -314,7 +316,7 @@ fn scan_problems(dump: &Dump) -> Vec<String> {
             let reads_catalog =
                 upper.contains("СПРАВОЧНИК.") || upper.contains("CATALOG.") || upper.contains("%1");
             let by_reference = upper.contains(".ССЫЛКА = &") || upper.contains(".REF = &");
-            if reads_catalog && !by_reference {
+            if reads_catalog && !by_reference && !one_row_probe(&upper) {
                 problems.push(format!(
                     "{module}.{}: a catalog read that is not by reference",
                     method.name
@@ -323,6 +325,30 @@ fn scan_problems(dump: &Dump) -> Vec<String> {
         }
     }
     problems
+}
+
+/// `ВЫБРАТЬ ПЕРВЫЕ 1 … ИЗ …` with nothing that would make the DBMS look past the first row it meets: no condition,
+/// join, order or grouping (an upper-cased query text).
+fn one_row_probe(upper: &str) -> bool {
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    let first_one = words
+        .windows(2)
+        .any(|w| (w[0] == "ПЕРВЫЕ" || w[0] == "TOP") && w[1] == "1");
+    let widened = [
+        "ГДЕ",
+        "WHERE",
+        "СОЕДИНЕНИЕ",
+        "JOIN",
+        "УПОРЯДОЧИТЬ",
+        "ORDER",
+        "СГРУППИРОВАТЬ",
+        "GROUP",
+        "ИМЕЮЩИЕ",
+        "HAVING",
+    ]
+    .iter()
+    .any(|w| words.contains(w));
+    first_one && !widened
 }
 
 const INDEX_MODULE: &str = "CommonModules/ТБ_ИндексТелефоновСервер/Ext/Module.bsl";
@@ -504,6 +530,7 @@ fn the_request_path_uses_no_pattern_match_and_no_catalog_scan() {
         "ТБ_ИндексТелефоновСервер.ФактыМаршрутизации",
         "ТБ_ИндексТелефоновСервер.НайтиКарточку",
         "ТБ_ИндексТелефоновСервер.КарточкаДоступна",
+        "ТБ_ИндексТелефоновСервер.ЕстьКарточки",
     ] {
         assert!(
             names.contains(needed),
@@ -764,4 +791,46 @@ fn mutation_the_subscription_or_the_job_out_of_order_fails() {
         v.iter().any(|p| p.contains("before <EventSubscription>")),
         "{v:?}"
     );
+}
+
+/// The "is there any card" probe of the automatic rebuild is allowed only as a one-row read: a condition, an order,
+/// or more rows make it a scan again, and the check says so.
+#[test]
+fn mutation_the_rebuild_probe_widened_into_a_scan_fails() {
+    let dump = Dump::load();
+    let probe = "|	Справочник.ТБ_Карточки КАК Карточки\";";
+    for (what, planted) in [
+        (
+            "a condition",
+            dump.planted(
+                INDEX_MODULE,
+                probe,
+                "|	Справочник.ТБ_Карточки КАК Карточки\n\t\t|ГДЕ\n\t\t|	Карточки.Наименование = &Имя\";",
+            ),
+        ),
+        (
+            "an order",
+            dump.planted(
+                INDEX_MODULE,
+                probe,
+                "|	Справочник.ТБ_Карточки КАК Карточки\n\t\t|УПОРЯДОЧИТЬ ПО\n\t\t|	Карточки.Наименование\";",
+            ),
+        ),
+        (
+            "more rows",
+            dump.planted(
+                INDEX_MODULE,
+                "\"ВЫБРАТЬ ПЕРВЫЕ 1\n\t\t|	Карточки.Ссылка КАК Ссылка",
+                "\"ВЫБРАТЬ ПЕРВЫЕ 1000\n\t\t|	Карточки.Ссылка КАК Ссылка",
+            ),
+        ),
+    ] {
+        let problems = scan_problems(&planted);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("ЕстьКарточки: a catalog read")),
+            "{what}: {problems:?}"
+        );
+    }
 }

@@ -159,12 +159,7 @@ impl<C: PbxClass> PbxMethods<C> {
             let now = args[0]
                 .as_f64()
                 .filter(|n| n.is_finite() && n.abs() < 1e15)
-                .ok_or_else(|| {
-                    AddinError::new(
-                        "NowUTC: seconds since 1970 (UTC) are expected",
-                        "СейчасUTC: ожидается число секунд с 1970 года (UTC)",
-                    )
-                })?;
+                .ok_or_else(crate::present::calls::now_utc_error)?;
             tb_calls::routing::is_working_time(
                 now.floor() as i64,
                 args[1].as_str(),

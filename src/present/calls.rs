@@ -541,6 +541,14 @@ pub fn routing_facts_error(error: serde_json::Error) -> crate::present::AddinErr
     )
 }
 
+/// `РабочееВремя` / `IsWorkingTime` was given something that is not a moment.
+pub fn now_utc_error() -> crate::present::AddinError {
+    crate::present::AddinError::new(
+        "NowUTC: seconds since 1970 (UTC) are expected",
+        "СейчасUTC: ожидается число секунд с 1970 года (UTC)",
+    )
+}
+
 pub fn rebuild_facts_error(error: serde_json::Error) -> crate::present::AddinError {
     crate::present::AddinError::new(
         format!("phone index rebuild facts: not the expected JSON ({error})"),
