@@ -834,3 +834,158 @@ fn mutation_the_rebuild_probe_widened_into_a_scan_fails() {
         );
     }
 }
+
+const SETTINGS_MODULE: &str = "CommonModules/ТБ_ТелефонияВызовСервера/Ext/Module.bsl";
+
+/// The body of a method of a module of the dump (comments removed), or a problem.
+fn body_of(dump: &Dump, rel: &str, name: &str) -> Result<String, String> {
+    methods(dump.get(rel))
+        .into_iter()
+        .find(|m| m.name == name)
+        .map(|m| m.body)
+        .ok_or_else(|| format!("{name} is missing"))
+}
+
+/// Whether `first` occurs in `body` and before `then` (which must occur too).
+fn in_order(body: &str, first: &str, then: &str) -> bool {
+    matches!((body.find(first), body.find(then)), (Some(a), Some(b)) if a < b)
+}
+
+/// The automatic rebuild is wired the way docs/phone-index.md says: an unknown caller on the request path checks
+/// for an empty index, the add-in decides (`НужноПерестроитьИндекс`), a running rebuild is looked for before a job
+/// is started under the rebuild key, and the settings ask after writing, behind the administrator check, with the
+/// working hours validated before anything is written.
+fn rebuild_wiring_problems(dump: &Dump) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut need = |ok: bool, what: &str| {
+        if !ok {
+            problems.push(what.to_string());
+        }
+    };
+    let index = |name: &str| body_of(dump, INDEX_MODULE, name).unwrap_or_default();
+    let lookup = index("НайтиКарточку");
+    need(
+        in_order(
+            &lookup,
+            "Если Не Выборка.Следующий() Тогда",
+            "ПерестроитьЕслиИндексПуст();",
+        ),
+        "НайтиКарточку does not check for an empty index when the caller is unknown",
+    );
+    let empty = index("ПерестроитьЕслиИндексПуст");
+    need(
+        in_order(&empty, ".Пустой() Тогда", "ПерестроитьПоРешению(Факты)"),
+        "ПерестроитьЕслиИндексПуст does not ask for the decision only when the index is empty",
+    );
+    let decide = index("ПерестроитьПоРешению");
+    need(
+        in_order(
+            &decide,
+            ".НужноПерестроитьИндекс(",
+            "Если Решение[\"rebuild\"] <> Истина Тогда",
+        ) && in_order(
+            &decide,
+            "Если Решение[\"rebuild\"] <> Истина Тогда",
+            "ЗапуститьПерестроениеИндекса()",
+        ),
+        "ПерестроитьПоРешению does not start the job only on the add-in's decision",
+    );
+    let start = index("ЗапуститьПерестроениеИндекса");
+    need(
+        in_order(&start, "Если ПерестроениеИдет() Тогда", "ФоновыеЗадания.Выполнить(")
+            && start.contains("КлючЗаданияПерестроения()"),
+        "ЗапуститьПерестроениеИндекса does not look for a running rebuild before starting one under its key",
+    );
+    need(
+        index("ПерестроениеИдет").contains("КлючЗаданияПерестроения()"),
+        "ПерестроениеИдет does not look for the rebuild key",
+    );
+    need(
+        index("ПерестроитьПослеЗаписиНастроек").contains("ПерестроитьПоРешению(Факты)"),
+        "ПерестроитьПослеЗаписиНастроек does not ask for the decision",
+    );
+    let save =
+        body_of(dump, SETTINGS_MODULE, "ЗаписатьНастройкиАдминистратора").unwrap_or_default();
+    need(
+        save.trim_start()
+            .starts_with("ПроверитьПраваАдминистратора();"),
+        "ЗаписатьНастройкиАдминистратора does not check access first",
+    );
+    need(
+        in_order(&save, "ПроверитьРабочиеЧасы(Настройки);", "ТБ_ТелефонияСервер.ЗаписатьНастройку(")
+            && in_order(
+                &save,
+                "ТБ_ТелефонияСервер.ЗаписатьНастройку(",
+                "ТБ_ИндексТелефоновСервер.ПерестроитьПослеЗаписиНастроек(",
+            ),
+        "ЗаписатьНастройкиАдминистратора does not validate the hours before writing and ask for a rebuild after",
+    );
+    let hours = body_of(dump, SETTINGS_MODULE, "ПроверитьРабочиеЧасы").unwrap_or_default();
+    need(
+        hours.contains(".РабочееВремя("),
+        "ПроверитьРабочиеЧасы does not validate with the add-in's РабочееВремя",
+    );
+    let form_check = body_of(dump, SETTINGS_MODULE, "ОшибкаРабочихЧасов").unwrap_or_default();
+    need(
+        form_check
+            .trim_start()
+            .starts_with("ПроверитьПраваАдминистратора();"),
+        "ОшибкаРабочихЧасов does not check access first",
+    );
+    problems
+}
+
+#[test]
+fn the_automatic_rebuild_is_wired_as_documented() {
+    assert_eq!(rebuild_wiring_problems(&Dump::load()), Vec::<String>::new());
+}
+
+#[test]
+fn mutation_a_broken_rebuild_wiring_fails() {
+    let dump = Dump::load();
+    let settings_access = "	ПроверитьПраваАдминистратора();\n	Если Настройки.Свойство(\"РазрешенныеАдресаBinotel\") Тогда";
+    for (rel, from, to, expected) in [
+        (
+            INDEX_MODULE,
+            "		ПерестроитьЕслиИндексПуст();\n",
+            "",
+            "НайтиКарточку does not check",
+        ),
+        (
+            INDEX_MODULE,
+            "	Если Решение[\"rebuild\"] <> Истина Тогда\n		Возврат Ложь;\n	КонецЕсли;\n",
+            "",
+            "ПерестроитьПоРешению does not start",
+        ),
+        (
+            INDEX_MODULE,
+            "	Если ПерестроениеИдет() Тогда\n		Возврат Ложь;\n	КонецЕсли;\n	Попытка",
+            "	Попытка",
+            "ЗапуститьПерестроениеИндекса does not look",
+        ),
+        (
+            SETTINGS_MODULE,
+            settings_access,
+            "	Если Настройки.Свойство(\"РазрешенныеАдресаBinotel\") Тогда",
+            "does not check access first",
+        ),
+        (
+            SETTINGS_MODULE,
+            "	ПроверитьРабочиеЧасы(Настройки);\n",
+            "",
+            "does not validate the hours before writing",
+        ),
+        (
+            SETTINGS_MODULE,
+            "	ТБ_ИндексТелефоновСервер.ПерестроитьПослеЗаписиНастроек(БылаВключена, ПрежнийСправочник);\n",
+            "",
+            "ask for a rebuild after",
+        ),
+    ] {
+        let problems = rebuild_wiring_problems(&dump.planted(rel, from, to));
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{expected}: {problems:?}"
+        );
+    }
+}
