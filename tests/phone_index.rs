@@ -88,8 +88,9 @@ fn malformed_texts_are_refused_with_an_actionable_error() {
     );
 }
 
-/// The facts exactly as `ТБ_ИндексТелефоновСервер.ФактыМаршрутизации` writes them (ЗаписатьJSON of its structures),
-/// including the shape it puts for unreadable working hours, are read by the decision and routed as the docs say.
+/// The facts in the first shape `ТБ_ИндексТелефоновСервер.ФактыМаршрутизации` wrote (an `hours` object with the
+/// local `now`; the module now writes `schedule`, `now_utc`, `time_zone` and `calls`, see the test below) are still
+/// read by the decision and routed as the docs say.
 #[test]
 fn the_facts_the_extension_gathers_are_what_the_decision_reads() {
     let host = Host::load_default();
@@ -126,7 +127,7 @@ fn the_facts_the_extension_gathers_are_what_the_decision_reads() {
     assert_eq!(route(inside)["target"], "manager");
     let saturday = json!({"card_found": true, "group": "900", "manager": hours, "now": {"weekday": 6, "time": "10:15"}});
     assert_eq!(route(saturday)["reason"], "out_of_hours");
-    // Unreadable ТБ_РабочиеЧасы: the module passes empty hours, which is out of hours, never an error.
+    // An hours object with no days is never working time (unreadable text is `hours_unreadable`, below).
     let mut unreadable = manager.clone();
     unreadable["hours"] = json!({"days": [], "from": "", "to": ""});
     let facts = json!({"card_found": true, "group": "900", "manager": unreadable, "now": {"weekday": 3, "time": "10:15"}});
@@ -186,6 +187,23 @@ fn working_hours_in_the_pbx_zone_and_stale_calls_through_the_library() {
         reply(facts("+03:00", schedule, call(7_200))),
         r#"{"phones":["74959876543"],"operator_text":"ООО Ромашка"}"#
     );
+    // The reasons, as the event log and Binotel's routing see them.
+    let binotel = host.create_with("Binotel", Mode::Server, "en_US");
+    let reason = |facts: Value| {
+        json_of(
+            &binotel
+                .call("RouteCall", &[Val::from(facts.to_string().as_str())])
+                .unwrap(),
+        )["reason"]
+            .clone()
+    };
+    assert_eq!(reason(facts("+03:00", "{", json!([]))), "hours_unreadable");
+    assert_eq!(
+        reason(facts("Europe/Moscow", schedule, json!([]))),
+        "hours_unreadable"
+    );
+    assert_eq!(reason(facts("Z", schedule, json!([]))), "out_of_hours");
+    assert_eq!(reason(facts("+03:00", schedule, call(600))), "manager_busy");
 }
 
 #[test]
