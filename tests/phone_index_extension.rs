@@ -989,3 +989,145 @@ fn mutation_a_broken_rebuild_wiring_fails() {
         );
     }
 }
+
+/// The `pub` field names of a struct of a Rust source (what serde reads: none of these structs renames fields).
+fn rust_fields(source: &str, name: &str) -> BTreeSet<String> {
+    let start = source
+        .find(&format!("pub struct {name} {{"))
+        .unwrap_or_else(|| panic!("struct {name} is not there"));
+    let body = &source[start..start + source[start..].find("\n}").expect("end of struct")];
+    body.lines()
+        .filter_map(|l| l.trim().strip_prefix("pub ")?.split_once(':'))
+        .map(|(field, _)| field.trim().to_string())
+        .filter(|f| !f.starts_with("struct"))
+        .collect()
+}
+
+/// The keys of `<Переменная> = Новый Структура("a, b, …"` in a body.
+fn structure_keys(body: &str, variable: &str) -> BTreeSet<String> {
+    let open = format!("{variable} = Новый Структура(\"");
+    body.match_indices(&open)
+        .flat_map(|(at, _)| {
+            let rest = &body[at + open.len()..];
+            rest[..rest.find('"').unwrap_or(0)]
+                .split(',')
+                .map(|k| k.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|k| !k.is_empty())
+        .collect()
+}
+
+/// The keys of `<Переменная>.Вставить("key"` in a body.
+fn inserted_keys(body: &str, variable: &str) -> BTreeSet<String> {
+    let open = format!("{variable}.Вставить(\"");
+    body.match_indices(&open)
+        .map(|(at, _)| {
+            let rest = &body[at + open.len()..];
+            rest[..rest.find('"').unwrap_or(0)].to_string()
+        })
+        .collect()
+}
+
+/// Every key the module writes into the facts JSON of the add-in's decisions is a field the decision reads: a key
+/// the decision does not know is ignored by serde, so a typo or a key on the wrong level would silently drop a fact.
+fn facts_key_problems(dump: &Dump) -> Vec<String> {
+    let source = |rel: &str| read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(rel));
+    let routing = source("crates/tb-calls/src/routing.rs");
+    let rebuild = source("crates/tb-calls/src/index_rebuild.rs");
+    let index = |name: &str| body_of(dump, INDEX_MODULE, name).unwrap_or_default();
+    let facts = index("ФактыМаршрутизации");
+    let manager = index("ФактыМенеджера");
+    let checks: Vec<(&str, BTreeSet<String>, BTreeSet<String>)> = vec![
+        (
+            "ФактыМаршрутизации → RoutingFacts",
+            structure_keys(&facts, "Факты")
+                .into_iter()
+                .chain(inserted_keys(&facts, "Факты"))
+                .collect(),
+            rust_fields(&routing, "RoutingFacts"),
+        ),
+        (
+            "ФактыМенеджера, ФактыМаршрутизации → Manager",
+            structure_keys(&manager, "Факты")
+                .into_iter()
+                .chain(inserted_keys(&facts, "Факты.manager"))
+                .collect(),
+            rust_fields(&routing, "Manager"),
+        ),
+        (
+            "ЗвонкиЛинии → LineCall",
+            index("ЗвонкиЛинии")
+                .split("Новый Структура(\"")
+                .skip(1)
+                .flat_map(|r| {
+                    r[..r.find('"').unwrap_or(0)]
+                        .split(',')
+                        .map(|k| k.trim().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
+            rust_fields(&routing, "LineCall"),
+        ),
+        (
+            "ПерестроитьЕслиИндексПуст, ПерестроитьПослеЗаписиНастроек → RebuildFacts",
+            structure_keys(&index("ПерестроитьЕслиИндексПуст"), "Факты")
+                .into_iter()
+                .chain(structure_keys(
+                    &index("ПерестроитьПослеЗаписиНастроек"),
+                    "Факты",
+                ))
+                .collect(),
+            rust_fields(&rebuild, "RebuildFacts"),
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (what, written, read) in checks {
+        if written.is_empty() {
+            problems.push(format!("{what}: no keys found"));
+        }
+        for key in written.difference(&read) {
+            problems.push(format!("{what}: {key} is not read by the decision"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_facts_the_module_writes_are_the_fields_the_decisions_read() {
+    assert_eq!(facts_key_problems(&Dump::load()), Vec::<String>::new());
+}
+
+#[test]
+fn mutation_a_fact_on_the_wrong_level_or_misspelt_fails() {
+    let dump = Dump::load();
+    for (from, to, expected) in [
+        // history_now inside the manager: serde would ignore it and every live call would count, however old.
+        (
+            "Новый Структура(\"extension, available, on_call, calls\", \"\", Истина, Ложь, Новый Массив);",
+            "Новый Структура(\"extension, available, on_call, calls, history_now\", \"\", Истина, Ложь, Новый Массив, 0);",
+            "→ Manager: history_now",
+        ),
+        (
+            "Факты.manager.Вставить(\"schedule\"",
+            "Факты.manager.Вставить(\"shedule\"",
+            "→ Manager: shedule",
+        ),
+        (
+            "Новый Структура(\"talked, finished, last_event\"",
+            "Новый Структура(\"talked, finished, lastEvent\"",
+            "→ LineCall: lastEvent",
+        ),
+        (
+            "Новый Структура(\"telephony_enabled, index_rows,",
+            "Новый Структура(\"telephony_on, index_rows,",
+            "→ RebuildFacts: telephony_on",
+        ),
+    ] {
+        let problems = facts_key_problems(&dump.planted(INDEX_MODULE, from, to));
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{expected}: {problems:?}"
+        );
+    }
+}
