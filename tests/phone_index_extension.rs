@@ -1,6 +1,8 @@
 //! The phone-number index in the extension, checked on the dump:
 //! - every method reachable from the HTTP services and from the popup's card search (the request path) uses no
-//!   `ПОДОБНО`/`LIKE` and reads a catalog only by its reference (a primary-key read, never a scan);
+//!   `ПОДОБНО`/`LIKE` and reads a catalog only by its reference (a primary-key read, never a scan) or as a one-row
+//!   probe (`ВЫБРАТЬ ПЕРВЫЕ 1` without a condition, join, order or grouping: "is there any card", asked only when a
+//!   lookup found the index empty, to decide on the automatic rebuild);
 //! - the caller is looked up by one read of `ТБ_ИндексТелефонов` filtered on `Номер`, the register's first
 //!   dimension (so the read is an index seek);
 //! - the card-write subscription names an exported procedure `(Источник, Отказ)` of a server (not client, not
@@ -314,7 +316,7 @@ fn scan_problems(dump: &Dump) -> Vec<String> {
             let reads_catalog =
                 upper.contains("СПРАВОЧНИК.") || upper.contains("CATALOG.") || upper.contains("%1");
             let by_reference = upper.contains(".ССЫЛКА = &") || upper.contains(".REF = &");
-            if reads_catalog && !by_reference {
+            if reads_catalog && !by_reference && !one_row_probe(&upper) {
                 problems.push(format!(
                     "{module}.{}: a catalog read that is not by reference",
                     method.name
@@ -323,6 +325,30 @@ fn scan_problems(dump: &Dump) -> Vec<String> {
         }
     }
     problems
+}
+
+/// `ВЫБРАТЬ ПЕРВЫЕ 1 … ИЗ …` with nothing that would make the DBMS look past the first row it meets: no condition,
+/// join, order or grouping (an upper-cased query text).
+fn one_row_probe(upper: &str) -> bool {
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    let first_one = words
+        .windows(2)
+        .any(|w| (w[0] == "ПЕРВЫЕ" || w[0] == "TOP") && w[1] == "1");
+    let widened = [
+        "ГДЕ",
+        "WHERE",
+        "СОЕДИНЕНИЕ",
+        "JOIN",
+        "УПОРЯДОЧИТЬ",
+        "ORDER",
+        "СГРУППИРОВАТЬ",
+        "GROUP",
+        "ИМЕЮЩИЕ",
+        "HAVING",
+    ]
+    .iter()
+    .any(|w| words.contains(w));
+    first_one && !widened
 }
 
 const INDEX_MODULE: &str = "CommonModules/ТБ_ИндексТелефоновСервер/Ext/Module.bsl";
@@ -504,6 +530,7 @@ fn the_request_path_uses_no_pattern_match_and_no_catalog_scan() {
         "ТБ_ИндексТелефоновСервер.ФактыМаршрутизации",
         "ТБ_ИндексТелефоновСервер.НайтиКарточку",
         "ТБ_ИндексТелефоновСервер.КарточкаДоступна",
+        "ТБ_ИндексТелефоновСервер.ЕстьКарточки",
     ] {
         assert!(
             names.contains(needed),
@@ -764,4 +791,343 @@ fn mutation_the_subscription_or_the_job_out_of_order_fails() {
         v.iter().any(|p| p.contains("before <EventSubscription>")),
         "{v:?}"
     );
+}
+
+/// The "is there any card" probe of the automatic rebuild is allowed only as a one-row read: a condition, an order,
+/// or more rows make it a scan again, and the check says so.
+#[test]
+fn mutation_the_rebuild_probe_widened_into_a_scan_fails() {
+    let dump = Dump::load();
+    let probe = "|	Справочник.ТБ_Карточки КАК Карточки\";";
+    for (what, planted) in [
+        (
+            "a condition",
+            dump.planted(
+                INDEX_MODULE,
+                probe,
+                "|	Справочник.ТБ_Карточки КАК Карточки\n\t\t|ГДЕ\n\t\t|	Карточки.Наименование = &Имя\";",
+            ),
+        ),
+        (
+            "an order",
+            dump.planted(
+                INDEX_MODULE,
+                probe,
+                "|	Справочник.ТБ_Карточки КАК Карточки\n\t\t|УПОРЯДОЧИТЬ ПО\n\t\t|	Карточки.Наименование\";",
+            ),
+        ),
+        (
+            "more rows",
+            dump.planted(
+                INDEX_MODULE,
+                "\"ВЫБРАТЬ ПЕРВЫЕ 1\n\t\t|	Карточки.Ссылка КАК Ссылка",
+                "\"ВЫБРАТЬ ПЕРВЫЕ 1000\n\t\t|	Карточки.Ссылка КАК Ссылка",
+            ),
+        ),
+    ] {
+        let problems = scan_problems(&planted);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("ЕстьКарточки: a catalog read")),
+            "{what}: {problems:?}"
+        );
+    }
+}
+
+const SETTINGS_MODULE: &str = "CommonModules/ТБ_ТелефонияВызовСервера/Ext/Module.bsl";
+
+/// The body of a method of a module of the dump (comments removed), or a problem.
+fn body_of(dump: &Dump, rel: &str, name: &str) -> Result<String, String> {
+    methods(dump.get(rel))
+        .into_iter()
+        .find(|m| m.name == name)
+        .map(|m| m.body)
+        .ok_or_else(|| format!("{name} is missing"))
+}
+
+/// Whether `first` occurs in `body` and before `then` (which must occur too).
+fn in_order(body: &str, first: &str, then: &str) -> bool {
+    matches!((body.find(first), body.find(then)), (Some(a), Some(b)) if a < b)
+}
+
+/// The automatic rebuild is wired the way docs/phone-index.md says: an unknown caller on the request path checks
+/// for an empty index, the add-in decides (`НужноПерестроитьИндекс`), a running rebuild is looked for before a job
+/// is started under the rebuild key, and the settings ask after writing, behind the administrator check, with the
+/// working hours validated before anything is written.
+fn rebuild_wiring_problems(dump: &Dump) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut need = |ok: bool, what: &str| {
+        if !ok {
+            problems.push(what.to_string());
+        }
+    };
+    let index = |name: &str| body_of(dump, INDEX_MODULE, name).unwrap_or_default();
+    let lookup = index("НайтиКарточку");
+    need(
+        in_order(
+            &lookup,
+            "Если Не Выборка.Следующий() Тогда",
+            "ПерестроитьЕслиИндексПуст();",
+        ),
+        "НайтиКарточку does not check for an empty index when the caller is unknown",
+    );
+    let empty = index("ПерестроитьЕслиИндексПуст");
+    need(
+        in_order(&empty, ".Пустой() Тогда", "ПерестроитьПоРешению(Факты)"),
+        "ПерестроитьЕслиИндексПуст does not ask for the decision only when the index is empty",
+    );
+    let decide = index("ПерестроитьПоРешению");
+    need(
+        in_order(
+            &decide,
+            ".НужноПерестроитьИндекс(",
+            "Если Решение[\"rebuild\"] <> Истина Тогда",
+        ) && in_order(
+            &decide,
+            "Если Решение[\"rebuild\"] <> Истина Тогда",
+            "ЗапуститьПерестроениеИндекса()",
+        ),
+        "ПерестроитьПоРешению does not start the job only on the add-in's decision",
+    );
+    let start = index("ЗапуститьПерестроениеИндекса");
+    need(
+        in_order(&start, "Если ПерестроениеИдет() Тогда", "ФоновыеЗадания.Выполнить(")
+            && start.contains("КлючЗаданияПерестроения()"),
+        "ЗапуститьПерестроениеИндекса does not look for a running rebuild before starting one under its key",
+    );
+    need(
+        index("ПерестроениеИдет").contains("КлючЗаданияПерестроения()"),
+        "ПерестроениеИдет does not look for the rebuild key",
+    );
+    need(
+        index("ПерестроитьПослеЗаписиНастроек").contains("ПерестроитьПоРешению(Факты)"),
+        "ПерестроитьПослеЗаписиНастроек does not ask for the decision",
+    );
+    let save =
+        body_of(dump, SETTINGS_MODULE, "ЗаписатьНастройкиАдминистратора").unwrap_or_default();
+    need(
+        save.trim_start()
+            .starts_with("ПроверитьПраваАдминистратора();"),
+        "ЗаписатьНастройкиАдминистратора does not check access first",
+    );
+    need(
+        in_order(&save, "ПроверитьРабочиеЧасы(Настройки);", "ТБ_ТелефонияСервер.ЗаписатьНастройку(")
+            && in_order(
+                &save,
+                "ТБ_ТелефонияСервер.ЗаписатьНастройку(",
+                "ТБ_ИндексТелефоновСервер.ПерестроитьПослеЗаписиНастроек(",
+            ),
+        "ЗаписатьНастройкиАдминистратора does not validate the hours before writing and ask for a rebuild after",
+    );
+    let hours = body_of(dump, SETTINGS_MODULE, "ПроверитьРабочиеЧасы").unwrap_or_default();
+    need(
+        hours.contains(".РабочееВремя("),
+        "ПроверитьРабочиеЧасы does not validate with the add-in's РабочееВремя",
+    );
+    let form_check = body_of(dump, SETTINGS_MODULE, "ОшибкаРабочихЧасов").unwrap_or_default();
+    need(
+        form_check
+            .trim_start()
+            .starts_with("ПроверитьПраваАдминистратора();"),
+        "ОшибкаРабочихЧасов does not check access first",
+    );
+    problems
+}
+
+#[test]
+fn the_automatic_rebuild_is_wired_as_documented() {
+    assert_eq!(rebuild_wiring_problems(&Dump::load()), Vec::<String>::new());
+}
+
+#[test]
+fn mutation_a_broken_rebuild_wiring_fails() {
+    let dump = Dump::load();
+    let settings_access = "	ПроверитьПраваАдминистратора();\n	Если Настройки.Свойство(\"РазрешенныеАдресаBinotel\") Тогда";
+    for (rel, from, to, expected) in [
+        (
+            INDEX_MODULE,
+            "		ПерестроитьЕслиИндексПуст();\n",
+            "",
+            "НайтиКарточку does not check",
+        ),
+        (
+            INDEX_MODULE,
+            "	Если Решение[\"rebuild\"] <> Истина Тогда\n		Возврат Ложь;\n	КонецЕсли;\n",
+            "",
+            "ПерестроитьПоРешению does not start",
+        ),
+        (
+            INDEX_MODULE,
+            "	Если ПерестроениеИдет() Тогда\n		Возврат Ложь;\n	КонецЕсли;\n	Попытка",
+            "	Попытка",
+            "ЗапуститьПерестроениеИндекса does not look",
+        ),
+        (
+            SETTINGS_MODULE,
+            settings_access,
+            "	Если Настройки.Свойство(\"РазрешенныеАдресаBinotel\") Тогда",
+            "does not check access first",
+        ),
+        (
+            SETTINGS_MODULE,
+            "	ПроверитьРабочиеЧасы(Настройки);\n",
+            "",
+            "does not validate the hours before writing",
+        ),
+        (
+            SETTINGS_MODULE,
+            "	ТБ_ИндексТелефоновСервер.ПерестроитьПослеЗаписиНастроек(БылаВключена, ПрежнийСправочник);\n",
+            "",
+            "ask for a rebuild after",
+        ),
+    ] {
+        let problems = rebuild_wiring_problems(&dump.planted(rel, from, to));
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{expected}: {problems:?}"
+        );
+    }
+}
+
+/// The `pub` field names of a struct of a Rust source (what serde reads: none of these structs renames fields).
+fn rust_fields(source: &str, name: &str) -> BTreeSet<String> {
+    let start = source
+        .find(&format!("pub struct {name} {{"))
+        .unwrap_or_else(|| panic!("struct {name} is not there"));
+    let body = &source[start..start + source[start..].find("\n}").expect("end of struct")];
+    body.lines()
+        .filter_map(|l| l.trim().strip_prefix("pub ")?.split_once(':'))
+        .map(|(field, _)| field.trim().to_string())
+        .filter(|f| !f.starts_with("struct"))
+        .collect()
+}
+
+/// The keys of `<Переменная> = Новый Структура("a, b, …"` in a body.
+fn structure_keys(body: &str, variable: &str) -> BTreeSet<String> {
+    let open = format!("{variable} = Новый Структура(\"");
+    body.match_indices(&open)
+        .flat_map(|(at, _)| {
+            let rest = &body[at + open.len()..];
+            rest[..rest.find('"').unwrap_or(0)]
+                .split(',')
+                .map(|k| k.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|k| !k.is_empty())
+        .collect()
+}
+
+/// The keys of `<Переменная>.Вставить("key"` in a body.
+fn inserted_keys(body: &str, variable: &str) -> BTreeSet<String> {
+    let open = format!("{variable}.Вставить(\"");
+    body.match_indices(&open)
+        .map(|(at, _)| {
+            let rest = &body[at + open.len()..];
+            rest[..rest.find('"').unwrap_or(0)].to_string()
+        })
+        .collect()
+}
+
+/// Every key the module writes into the facts JSON of the add-in's decisions is a field the decision reads: a key
+/// the decision does not know is ignored by serde, so a typo or a key on the wrong level would silently drop a fact.
+fn facts_key_problems(dump: &Dump) -> Vec<String> {
+    let source = |rel: &str| read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(rel));
+    let routing = source("crates/tb-calls/src/routing.rs");
+    let rebuild = source("crates/tb-calls/src/index_rebuild.rs");
+    let index = |name: &str| body_of(dump, INDEX_MODULE, name).unwrap_or_default();
+    let facts = index("ФактыМаршрутизации");
+    let manager = index("ФактыМенеджера");
+    let checks: Vec<(&str, BTreeSet<String>, BTreeSet<String>)> = vec![
+        (
+            "ФактыМаршрутизации → RoutingFacts",
+            structure_keys(&facts, "Факты")
+                .into_iter()
+                .chain(inserted_keys(&facts, "Факты"))
+                .collect(),
+            rust_fields(&routing, "RoutingFacts"),
+        ),
+        (
+            "ФактыМенеджера, ФактыМаршрутизации → Manager",
+            structure_keys(&manager, "Факты")
+                .into_iter()
+                .chain(inserted_keys(&facts, "Факты.manager"))
+                .collect(),
+            rust_fields(&routing, "Manager"),
+        ),
+        (
+            "ЗвонкиЛинии → LineCall",
+            index("ЗвонкиЛинии")
+                .split("Новый Структура(\"")
+                .skip(1)
+                .flat_map(|r| {
+                    r[..r.find('"').unwrap_or(0)]
+                        .split(',')
+                        .map(|k| k.trim().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
+            rust_fields(&routing, "LineCall"),
+        ),
+        (
+            "ПерестроитьЕслиИндексПуст, ПерестроитьПослеЗаписиНастроек → RebuildFacts",
+            structure_keys(&index("ПерестроитьЕслиИндексПуст"), "Факты")
+                .into_iter()
+                .chain(structure_keys(
+                    &index("ПерестроитьПослеЗаписиНастроек"),
+                    "Факты",
+                ))
+                .collect(),
+            rust_fields(&rebuild, "RebuildFacts"),
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (what, written, read) in checks {
+        if written.is_empty() {
+            problems.push(format!("{what}: no keys found"));
+        }
+        for key in written.difference(&read) {
+            problems.push(format!("{what}: {key} is not read by the decision"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_facts_the_module_writes_are_the_fields_the_decisions_read() {
+    assert_eq!(facts_key_problems(&Dump::load()), Vec::<String>::new());
+}
+
+#[test]
+fn mutation_a_fact_on_the_wrong_level_or_misspelt_fails() {
+    let dump = Dump::load();
+    for (from, to, expected) in [
+        // history_now inside the manager: serde would ignore it and every live call would count, however old.
+        (
+            "Новый Структура(\"extension, available, on_call, calls\", \"\", Истина, Ложь, Новый Массив);",
+            "Новый Структура(\"extension, available, on_call, calls, history_now\", \"\", Истина, Ложь, Новый Массив, 0);",
+            "→ Manager: history_now",
+        ),
+        (
+            "Факты.manager.Вставить(\"schedule\"",
+            "Факты.manager.Вставить(\"shedule\"",
+            "→ Manager: shedule",
+        ),
+        (
+            "Новый Структура(\"talked, finished, last_event\"",
+            "Новый Структура(\"talked, finished, lastEvent\"",
+            "→ LineCall: lastEvent",
+        ),
+        (
+            "Новый Структура(\"telephony_enabled, index_rows,",
+            "Новый Структура(\"telephony_on, index_rows,",
+            "→ RebuildFacts: telephony_on",
+        ),
+    ] {
+        let problems = facts_key_problems(&dump.planted(INDEX_MODULE, from, to));
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{expected}: {problems:?}"
+        );
+    }
 }

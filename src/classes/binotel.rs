@@ -216,6 +216,8 @@ const METHODS: &[Method<Binotel>] = &[
     PbxMethods::<Binotel>::PHONE_INDEX_KEY,
     PbxMethods::<Binotel>::PHONE_INDEX_KEYS,
     PbxMethods::<Binotel>::PHONE_INDEX_CHANGE,
+    PbxMethods::<Binotel>::INDEX_REBUILD_NEEDED,
+    PbxMethods::<Binotel>::WORKING_TIME,
     Method {
         spec: MethodSpec {
             en: "ParsePush",

@@ -120,6 +120,55 @@ impl<C: PbxClass> PbxMethods<C> {
             Ok(Value::json(&serde_json::to_value(diff).unwrap_or_default()))
         },
     };
+
+    /// Whether the phone index must be rebuilt now (`tb_calls::index_rebuild`): the settings after switching
+    /// telephony on or changing the catalog, and a lookup that found the index empty, ask it.
+    pub(super) const INDEX_REBUILD_NEEDED: Method<C> = Method {
+        spec: MethodSpec {
+            en: "IndexRebuildNeeded",
+            ru: "НужноПерестроитьИндекс",
+            aliases: &[],
+            returns: true,
+            params: &[ParamSpec::text("FactsJSON", "ФактыJSON")],
+        },
+        call: |_, args| {
+            let facts = tb_calls::index_rebuild::facts_from_json(args[0].as_str())
+                .map_err(crate::present::calls::rebuild_facts_error)?;
+            let decision = tb_calls::index_rebuild::rebuild_needed(&facts);
+            Ok(Value::json(
+                &serde_json::to_value(decision).unwrap_or_default(),
+            ))
+        },
+    };
+
+    /// Whether an instant is working time of the schedule in the PBX time zone (`tb_calls::routing`); a schedule
+    /// or zone that cannot be read is an error saying what to fix (the settings form validates with it).
+    pub(super) const WORKING_TIME: Method<C> = Method {
+        spec: MethodSpec {
+            en: "IsWorkingTime",
+            ru: "РабочееВремя",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::number("NowUTC", "СейчасUTC"),
+                ParamSpec::text("TimeZone", "ЧасовойПояс"),
+                ParamSpec::text("ScheduleJSON", "РасписаниеJSON"),
+            ],
+        },
+        call: |_, args| {
+            let now = args[0]
+                .as_f64()
+                .filter(|n| n.is_finite() && n.abs() < 1e15)
+                .ok_or_else(crate::present::calls::now_utc_error)?;
+            tb_calls::routing::is_working_time(
+                now.floor() as i64,
+                args[1].as_str(),
+                args[2].as_str(),
+            )
+            .map(Value::Bool)
+            .map_err(calls_error)
+        },
+    };
 }
 
 /// An HTTP API address as a property takes it: parsed by the one address model (`tb_prims::address`) when set,

@@ -82,6 +82,8 @@ const METHODS: &[Method<UIScom>] = &[
     PbxMethods::<UIScom>::PHONE_INDEX_KEY,
     PbxMethods::<UIScom>::PHONE_INDEX_KEYS,
     PbxMethods::<UIScom>::PHONE_INDEX_CHANGE,
+    PbxMethods::<UIScom>::INDEX_REBUILD_NEEDED,
+    PbxMethods::<UIScom>::WORKING_TIME,
     Method {
         spec: MethodSpec {
             en: "ClientReportedCall",

@@ -142,6 +142,10 @@ fn subject(what: Subject) -> Text {
             "contact-information texts for the phone index",
             "тексты контактной информации для индекса телефонов",
         ),
+        Subject::WorkingHours => Text::new(
+            "working hours (expected {\"days\":[1,2,3,4,5],\"from\":\"09:00\",\"to\":\"18:00\"})",
+            "рабочие часы (ожидается {\"days\":[1,2,3,4,5],\"from\":\"09:00\",\"to\":\"18:00\"})",
+        ),
     }
 }
 
@@ -209,6 +213,18 @@ fn problem(detail: &Problem) -> Text {
         Problem::NoRecordUrl => Text::new(
             "no url in a successful stats/call-record.json answer",
             "в успешном ответе stats/call-record.json нет url",
+        ),
+        Problem::NotWeekdays => Text::new(
+            "a non-empty list of weekdays 1 (Monday) … 7 (Sunday) is expected",
+            "ожидается непустой список дней недели от 1 (понедельник) до 7 (воскресенье)",
+        ),
+        Problem::NotATimeOfDay { given } => Text::new(
+            format!("\"{given}\" is not a time of day: HH:MM from 00:00 to 23:59 is expected"),
+            format!("\"{given}\" - не время суток: ожидается ЧЧ:ММ от 00:00 до 23:59"),
+        ),
+        Problem::EmptyInterval => Text::new(
+            "the interval begins when it ends (from = to)",
+            "интервал начинается, когда кончается (from = to)",
         ),
     }
 }
@@ -522,6 +538,21 @@ pub fn routing_facts_error(error: serde_json::Error) -> crate::present::AddinErr
     crate::present::AddinError::new(
         format!("routing facts: not the expected JSON ({error})"),
         format!("факты маршрутизации: не тот JSON, что ожидается ({error})"),
+    )
+}
+
+/// `РабочееВремя` / `IsWorkingTime` was given something that is not a moment.
+pub fn now_utc_error() -> crate::present::AddinError {
+    crate::present::AddinError::new(
+        "NowUTC: seconds since 1970 (UTC) are expected",
+        "СейчасUTC: ожидается число секунд с 1970 года (UTC)",
+    )
+}
+
+pub fn rebuild_facts_error(error: serde_json::Error) -> crate::present::AddinError {
+    crate::present::AddinError::new(
+        format!("phone index rebuild facts: not the expected JSON ({error})"),
+        format!("факты перестроения индекса телефонов: не тот JSON, что ожидается ({error})"),
     )
 }
 

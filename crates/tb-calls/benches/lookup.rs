@@ -44,10 +44,12 @@ fn facts(entry: Option<&Entry>) -> RoutingFacts {
                 available: Some(true),
                 on_call: false,
                 hours: None,
+                ..Manager::default()
             })
         }),
         now: None,
         group: Some("2".into()),
+        ..RoutingFacts::default()
     }
 }
 

@@ -109,6 +109,8 @@ pub enum Subject {
     CallStatusRecord,
     /// The facts or rules 1C passes to `call_status`.
     CallStatusFacts,
+    /// The working-hours schedule of the settings (`ТБ_РабочиеЧасы`, `routing::parse_schedule`).
+    WorkingHours,
 }
 
 /// Why a value, a form or an answer cannot be used.
@@ -144,6 +146,12 @@ pub enum Problem {
     NoCallDetails,
     /// A successful `stats/call-record.json` answer without `url`.
     NoRecordUrl,
+    /// Working days: a non-empty list of ISO weekdays 1 (Monday) … 7 (Sunday) is expected.
+    NotWeekdays,
+    /// A time of day: `HH:MM` (00:00 … 23:59) is expected.
+    NotATimeOfDay { given: String },
+    /// A working interval that begins when it ends (`from` = `to`): zero hours or all day is ambiguous.
+    EmptyInterval,
 }
 
 impl fmt::Display for CallsError {

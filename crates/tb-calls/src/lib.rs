@@ -16,6 +16,7 @@
 //! - [`call_access`]: who sees which calls and whose recordings (roles plus the per-user setting).
 //! - [`journal`]: the call journal's filters and scopes, the callback-time intervals of the reports.
 //! - [`phone_index`]: the phone-number index — the key of a number, every key of a card, the change on write.
+//! - [`index_rebuild`]: when the phone index must be rebuilt without waiting for the nightly job.
 //! - [`routing`]: whom to ring — the responsible manager or the group — from the facts 1C gathers.
 //! - [`time`]: fixed-offset time handling shared by all of them.
 //! - [`webhook`]: who may push a call in — the admission gates of the PBX webhooks (source, secret, size,
@@ -44,6 +45,7 @@ pub mod delivery;
 pub mod error;
 pub mod fields;
 pub mod history;
+pub mod index_rebuild;
 pub mod journal;
 pub mod model;
 pub mod pbx_lookup;

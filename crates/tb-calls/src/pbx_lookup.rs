@@ -96,12 +96,17 @@ pub fn parse_uis_query(query: &str) -> Result<UisCallQuery, CallsError> {
 /// The reply to UIS: the manager's number to ring with the client's name for the employee, or the fallback return
 /// code, or `{}` (the step's fallback branch) when no code is configured.
 ///
-/// For UIS the routing decision's `extension` is the number UIS rings (the employee's number in UIS), and the
-/// group is a return code of the scenario (a whole number); a group that is not one is ignored.
+/// For UIS the routing decision's `extension` is the operator's `ВнутреннийНомер`, the number UIS rings (see
+/// [`crate::routing::uis_phone`]: `phones` are phone numbers, never the UIS employee id), and the group is a return
+/// code of the scenario (a whole number); a group that is not one is ignored.
 pub fn uis_reply(decision: &Decision, client_name: Option<&str>) -> String {
     let reply = match decision {
+        // `phones` holds numbers UIS dials: a line that is none (a SIP URI, a name) takes the fallback branch.
         Decision::Manager { extension, .. } => {
-            let mut reply = json!({ "phones": [extension] });
+            let Some(phone) = crate::routing::uis_phone(extension) else {
+                return json!({}).to_string();
+            };
+            let mut reply = json!({ "phones": [phone] });
             if let Some(name) = client_name
                 .map(|n| screen_text(n, OPERATOR_TEXT_MAX_CHARS))
                 .filter(|n| !n.is_empty())
@@ -297,6 +302,13 @@ mod tests {
             r#"{"returned_code":2}"#
         );
         assert_eq!(uis_reply(&group("sales"), None), "{}");
+        // `phones` are numbers UIS dials: a line written with separators is sent as digits, a line that is no
+        // number (a SIP URI) takes the fallback branch instead of a reply UIS cannot use.
+        assert_eq!(
+            uis_reply(&manager("+7 (495) 987-65-43"), None),
+            r#"{"phones":["74959876543"]}"#
+        );
+        assert_eq!(uis_reply(&manager("sip:801@pbx"), Some("x")), "{}");
         assert_eq!(
             uis_reply(
                 &Decision::Default {

@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use tb_calls::{
-    binotel, binotel_webhook, connect, history, pbx_lookup, php, routing, uiscom, CallsError,
-    UtcOffset,
+    binotel, binotel_webhook, connect, history, index_rebuild, pbx_lookup, php, routing, uiscom,
+    CallsError, UtcOffset,
 };
 
 proptest! {
@@ -43,6 +43,21 @@ proptest! {
         });
         let hours = routing::WorkingHours { days: vec![weekday], from: time.clone(), to: text.clone() };
         let _ = routing::in_working_hours(&hours, &routing::LocalTime { weekday, time });
+    }
+
+    /// The working-hours rule of the settings form and the route: any instant, zone or schedule text gives an
+    /// answer or an error, never a panic (instants far beyond any date included).
+    #[test]
+    fn working_time_never_panics(
+        now in any::<i64>(),
+        zone in r#"[0-9a-zA-Z:+\- ]{0,10}"#,
+        schedule in r#"[\[\]{}",:0-9a-z ]{0,60}"#,
+    ) {
+        let _ = routing::is_working_time(now, &zone, &schedule);
+        let _ = routing::is_working_time(now, "+03:00", &format!(r#"{{"days":[1,7],"from":"{schedule}","to":"18:00"}}"#));
+        let _ = routing::uis_phone(&schedule);
+        let _ = routing::line_busy(&[routing::LineCall { talked: true, finished: false, last_event: now }], Some(now.wrapping_neg()), u32::MAX);
+        let _ = index_rebuild::facts_from_json(&schedule).map(|f| index_rebuild::rebuild_needed(&f));
     }
 
     #[test]
