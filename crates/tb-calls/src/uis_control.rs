@@ -408,7 +408,7 @@ impl Phase {
         }
     }
 
-    fn from_name(name: &str) -> Option<Phase> {
+    pub fn from_name(name: &str) -> Option<Phase> {
         [
             Phase::Unknown,
             Phase::Ringing,
@@ -472,6 +472,18 @@ impl ControlAction {
     pub fn from_name(name: &str) -> Option<ControlAction> {
         let name = name.trim();
         Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The most UIS requests the action sends in a row, each bounded by the timeout: the consultation is
+    /// `hold.call`, `make.call` and, when that fails, `unhold.call`; the blind transfer adds `transfer.talk` and,
+    /// when that fails, `restore.talk` (see [`Handover`]). The extension runs the actions of more than one request
+    /// in a background job and waits for it this many timeouts plus a margin.
+    pub fn max_requests(self) -> u32 {
+        match self {
+            ControlAction::Consult => 3,
+            ControlAction::Transfer => 4,
+            ControlAction::Connect | ControlAction::Restore | ControlAction::Release => 1,
+        }
     }
 }
 
@@ -1033,6 +1045,44 @@ mod tests {
         let ended = talking.after_action(Release);
         assert_eq!(ended.after_action(Consult), ended);
         assert_eq!(ended.after_action(Restore), ended);
+    }
+
+    /// The longest run of [`Handover`] (a failure at the last step, then the clean-up) is what
+    /// [`ControlAction::max_requests`] says.
+    #[test]
+    fn max_requests_is_the_longest_handover() {
+        let message = HoldMessage::Tts(DEFAULT_HOLD_TEXT.into());
+        let longest = |consult: bool| {
+            let mut most = 0;
+            for fail_at in 0..5 {
+                let start = if consult {
+                    Handover::consultation
+                } else {
+                    Handover::blind_transfer
+                };
+                let (mut machine, _) = start("1", "t0ken", "777", "101", &message).expect("start");
+                let mut sent = 1;
+                let mut failure = None;
+                loop {
+                    let outcome = if sent - 1 == fail_at { Err(()) } else { Ok(()) };
+                    match machine.answered("n", "t0ken", outcome, &mut failure) {
+                        Step::Send(_) => sent += 1,
+                        Step::Done(_) => break,
+                    }
+                }
+                most = most.max(sent);
+            }
+            most
+        };
+        assert_eq!(longest(true), ControlAction::Consult.max_requests());
+        assert_eq!(longest(false), ControlAction::Transfer.max_requests());
+        for action in [
+            ControlAction::Connect,
+            ControlAction::Restore,
+            ControlAction::Release,
+        ] {
+            assert_eq!(action.max_requests(), 1);
+        }
     }
 
     #[test]
