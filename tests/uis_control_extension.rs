@@ -587,9 +587,11 @@ fn the_buttons_show_only_the_offered_actions() {
     }
 }
 
-/// The rows of the table «Какие кнопки видны» in `docs/call-sources.md`: (phase, consultation: None for «—»,
-/// the buttons' titles).
-fn docs_button_rows(docs: &str) -> Result<Vec<(String, Option<bool>, Vec<String>)>, String> {
+/// One row of the docs' table: the phase, the consultation (None for «—»), the buttons' titles.
+type DocsRow = (String, Option<bool>, Vec<String>);
+
+/// The rows of the table «Какие кнопки видны» in `docs/call-sources.md`.
+fn docs_button_rows(docs: &str) -> Result<Vec<DocsRow>, String> {
     let start = docs
         .find("| Состояние звонка | Консультацию начал этот оператор | Видны кнопки |")
         .ok_or("docs/call-sources.md: no table of buttons")?;
