@@ -1,7 +1,8 @@
 //! UIS call control and availability through the real built library and the platform-exact test host, against
 //! the UIS emulator of `tests/support/uis_pbx.rs` (Call API and Data API JSON-RPC with call-session states): for
 //! each member success, `invalid_state`, a token refusal, a limit refusal and a timeout, each checked in the
-//! exception text, in LastError, in both languages, and never showing the token.
+//! exception text, in LastError, in both languages, and never showing the token; and the control buttons' rule
+//! (`СостояниеУправленияЗвонком`) against the emulator's call states.
 
 use std::time::Duration;
 
@@ -366,4 +367,77 @@ fn token_limit_component_and_timeout_refusals_are_actionable() {
         message.starts_with("UIScom.ReleaseCall: UIS Call API did not answer in time"),
         "{message}"
     );
+}
+
+/// The offered actions of `СостояниеУправленияЗвонком` (through the built library) against the emulator's call
+/// states: in each state every offered action is accepted by UIS and every other one refused, so a button the
+/// card shows works and a button it hides would not have.
+#[test]
+fn offered_actions_are_exactly_those_uis_accepts() {
+    let pbx = UisPbx::start(TOKEN);
+    let host = Host::load_default();
+    let uis = object(&host, &pbx, "ru_RU");
+    let state = |previous: &str, event: &str, action: &str| -> String {
+        ok(
+            &uis,
+            "СостояниеУправленияЗвонком",
+            &[s(previous), s(event), s(action)],
+        )
+        .str()
+        .to_string()
+    };
+    let offered = |state: &str| -> Vec<String> {
+        let json: Value = serde_json::from_str(state).expect("state JSON");
+        json["offered"]
+            .as_array()
+            .expect("offered")
+            .iter()
+            .map(|a| a.as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let talking = state("", "answered", "");
+    let consulting = state(&talking, "", "Консультация");
+    let transferred = state(&consulting, "", "Соединить");
+    let finished = state(&talking, "finished", "");
+    let cases = [
+        (CallState::Talk, talking),
+        (CallState::Dialing, consulting.clone()),
+        // The colleague answered: still this operator's consultation.
+        (CallState::OperatorTalk, consulting),
+        (CallState::Transferred, transferred),
+        (CallState::Released, finished),
+    ];
+    let actions: [(&str, &str, &[&str]); 5] = [
+        ("Консультация", "НачатьКонсультацию", &["102"]),
+        ("Соединить", "ПереадресоватьРазговор", &[]),
+        ("Вернуть", "ВернутьРазговор", &[]),
+        ("Переадресовать", "ПереадресоватьЗвонок", &["104"]),
+        ("Завершить", "ЗавершитьЗвонок", &[]),
+    ];
+    let mut session = 700;
+    for (call_state, control) in cases {
+        let offered = offered(&control);
+        for (action, member, extra) in actions {
+            session += 1;
+            pbx.account
+                .lock()
+                .unwrap()
+                .sessions
+                .insert(session, call_state);
+            let mut args = vec![s(&session.to_string())];
+            args.extend(extra.iter().map(|a| s(a)));
+            let accepted = uis.call(member, &args).is_ok();
+            assert_eq!(
+                accepted,
+                offered.iter().any(|o| o == action),
+                "{call_state:?}: {action} offered {offered:?}, UIS accepted: {accepted}"
+            );
+            let _ = pbx.methods();
+        }
+    }
+    // A name that is no action is the 1C developer's error, told in the session's language.
+    let en = object(&host, &pbx, "en_US");
+    let message = failure(&en, "CallControlState", &[s(""), s(""), s("Hold")]);
+    assert!(message.starts_with("UIScom.CallControlState:"), "{message}");
+    assert!(message.contains("Hold"), "{message}");
 }

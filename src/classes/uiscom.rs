@@ -1,6 +1,7 @@
 //! Class `UIScom`: UIScom notifications → the normalized call event, the ИсторияЗвонков rules of seed 000, call
 //! statuses (`СтатусЗвонка`, `ЗакрытьПропущенные`: any source's normalized call, `tb_calls::call_status`),
-//! click-to-call and call control (hold, consultation, transfer, release) through the UIS Call API, and the
+//! click-to-call and call control (hold, consultation, transfer, release) through the UIS Call API, the control
+//! buttons a call's state offers (`СостояниеУправленияЗвонком`, `tb_calls::uis_control::ControlState`), and the
 //! operator's availability (`calls_available`) through the UIS Data API.
 //!
 //! Everything but the HTTP exchange is pure (`tb-calls`: `uis_call_api`, `uis_control`); each API call is one
@@ -325,6 +326,24 @@ const METHODS: &[Method<UIScom>] = &[
             params: &[ParamSpec::text("CallSessionID", "ИдСессииЗвонка")],
         },
         call: |c, args| c.session_method(SessionMethod::ReleaseCall, args),
+    },
+    Method {
+        spec: MethodSpec {
+            en: "CallControlState",
+            ru: "СостояниеУправленияЗвонком",
+            aliases: &[],
+            returns: true,
+            params: &[
+                ParamSpec::text("PreviousJSON", "ПредыдущееJSON"),
+                ParamSpec::optional_text("Event", "Событие"),
+                ParamSpec::optional_text("Action", "Действие"),
+            ],
+        },
+        call: |_, args| {
+            uis_control::control_state(args[0].as_str(), args[1].as_str(), args[2].as_str())
+                .map(Value::Str)
+                .map_err(calls_error)
+        },
     },
     Method {
         spec: MethodSpec {

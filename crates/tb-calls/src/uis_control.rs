@@ -378,6 +378,224 @@ pub fn parse_update_response(
     Ok(())
 }
 
+/// Where the operator's call stands, as far as the card and the panel know it: from the call's events (the
+/// normalized model: `ringing`, `answered`, `in_progress`, `transferred`, `finished`, `lost`, `record_ready`,
+/// `error`) and from the control actions this operator completed. Phases only move forward (a late `ringing` after
+/// `answered`, or an `answered` after our own transfer, changes nothing), in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Phase {
+    /// No event known yet.
+    #[default]
+    Unknown,
+    /// Ringing or dialling: nobody talks yet.
+    Ringing,
+    /// Talking (the consultation, if any, is [`ControlState::consultation`]).
+    Talking,
+    /// Handed to someone else: the call is no longer this operator's.
+    Transferred,
+    /// Over (finished, lost, failed; a recording may follow).
+    Finished,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Unknown => "unknown",
+            Phase::Ringing => "ringing",
+            Phase::Talking => "talking",
+            Phase::Transferred => "transferred",
+            Phase::Finished => "finished",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Phase> {
+        [
+            Phase::Unknown,
+            Phase::Ringing,
+            Phase::Talking,
+            Phase::Transferred,
+            Phase::Finished,
+        ]
+        .into_iter()
+        .find(|p| p.name() == name)
+    }
+
+    /// The phase an event of the call model says the call is in; `None` for a name that is no event.
+    pub fn of_event(event: &str) -> Option<Phase> {
+        use crate::model::EventKind;
+        Some(match EventKind::from_name(event.trim())? {
+            EventKind::Ringing => Phase::Ringing,
+            EventKind::Answered | EventKind::InProgress => Phase::Talking,
+            EventKind::Transferred => Phase::Transferred,
+            EventKind::Finished | EventKind::Lost | EventKind::RecordReady | EventKind::Error => {
+                Phase::Finished
+            }
+        })
+    }
+}
+
+/// The buttons of the call control, by the names the extension's BSL passes
+/// (`ТБ_ТелефонияУправлениеUIS.ВыполнитьДействие`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlAction {
+    /// «Консультация...»: hold the client and call a colleague.
+    Consult,
+    /// «Соединить»: hand the client to the colleague of the consultation.
+    Connect,
+    /// «Вернуть»: back to the client after a consultation.
+    Restore,
+    /// «Перевести...»: the blind transfer.
+    Transfer,
+    /// «Завершить»: end the call.
+    Release,
+}
+
+impl ControlAction {
+    pub const ALL: [ControlAction; 5] = [
+        ControlAction::Consult,
+        ControlAction::Connect,
+        ControlAction::Restore,
+        ControlAction::Transfer,
+        ControlAction::Release,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ControlAction::Consult => "Консультация",
+            ControlAction::Connect => "Соединить",
+            ControlAction::Restore => "Вернуть",
+            ControlAction::Transfer => "Переадресовать",
+            ControlAction::Release => "Завершить",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ControlAction> {
+        let name = name.trim();
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The most UIS requests the action sends in a row, each bounded by the timeout: the consultation is
+    /// `hold.call`, `make.call` and, when that fails, `unhold.call`; the blind transfer adds `transfer.talk` and,
+    /// when that fails, `restore.talk` (see [`Handover`]). The extension runs the actions of more than one request
+    /// in a background job and waits for it this many timeouts plus a margin.
+    pub fn max_requests(self) -> u32 {
+        match self {
+            ControlAction::Consult => 3,
+            ControlAction::Transfer => 4,
+            ControlAction::Connect | ControlAction::Restore | ControlAction::Release => 1,
+        }
+    }
+}
+
+/// What the card or the panel knows of one call for its control buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ControlState {
+    pub phase: Phase,
+    /// This operator started a consultation (the client is on hold, the colleague's leg is up) and has not yet
+    /// connected or returned.
+    pub consultation: bool,
+}
+
+impl ControlState {
+    fn moved_to(self, phase: Phase) -> ControlState {
+        let phase = self.phase.max(phase);
+        ControlState {
+            phase,
+            // A consultation lives only while the call is talking.
+            consultation: self.consultation && phase == Phase::Talking,
+        }
+    }
+
+    /// After an event of the call; an unknown event name changes nothing.
+    pub fn after_event(self, event: &str) -> ControlState {
+        Phase::of_event(event).map_or(self, |phase| self.moved_to(phase))
+    }
+
+    /// After an action that UIS accepted (a refused one changes nothing: the machine has cleaned up, see
+    /// [`Handover`]). Only what the action proves moves the state: a consultation makes the call talking.
+    pub fn after_action(self, action: ControlAction) -> ControlState {
+        match action {
+            ControlAction::Consult => {
+                let moved = self.moved_to(Phase::Talking);
+                ControlState {
+                    consultation: moved.phase == Phase::Talking,
+                    ..moved
+                }
+            }
+            ControlAction::Restore => ControlState {
+                consultation: false,
+                ..self.moved_to(Phase::Talking)
+            },
+            ControlAction::Connect | ControlAction::Transfer => self.moved_to(Phase::Transferred),
+            ControlAction::Release => self.moved_to(Phase::Finished),
+        }
+    }
+
+    /// The actions offered in this state — the table of `docs/call-sources.md` («Какие кнопки видны»). UIS would
+    /// answer `invalid_state` to the others: hold and the second leg need a talk, «Соединить»/«Вернуть» need this
+    /// operator's consultation, nothing can be done to a call that left him or ended.
+    pub fn offered(self) -> Vec<ControlAction> {
+        use ControlAction::*;
+        match (self.phase, self.consultation) {
+            (Phase::Unknown | Phase::Ringing, _) => vec![Release],
+            (Phase::Talking, false) => vec![Consult, Transfer, Release],
+            (Phase::Talking, true) => vec![Connect, Restore, Release],
+            (Phase::Transferred | Phase::Finished, _) => vec![],
+        }
+    }
+
+    /// The state as the extension keeps it in a form: `{"phase", "consultation", "offered": [names]}`.
+    pub fn to_json(self) -> Value {
+        json!({
+            "phase": self.phase.name(),
+            "consultation": self.consultation,
+            "offered": self.offered().into_iter().map(ControlAction::name).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Reads [`ControlState::to_json`]'s text back. Empty text is the start; text that is not such a state is
+    /// the start too — it only decides which buttons show, and UIS itself refuses a step in the wrong state.
+    pub fn from_json(text: &str) -> ControlState {
+        let Ok(value) = serde_json::from_str::<Value>(text.trim()) else {
+            return ControlState::default();
+        };
+        let Some(phase) = value
+            .get("phase")
+            .and_then(Value::as_str)
+            .and_then(Phase::from_name)
+        else {
+            return ControlState::default();
+        };
+        ControlState {
+            phase,
+            consultation: phase == Phase::Talking
+                && value.get("consultation").and_then(value_flag) == Some(true),
+        }
+    }
+}
+
+/// The add-in's `СостояниеУправленияЗвонком`: the previous state (empty at the start), then the event if any,
+/// then the accepted action if any; the new state with its offered actions as JSON text. An action name that is
+/// none of [`ControlAction`] is an error (a programming error of the caller, not an operator's).
+pub fn control_state(previous: &str, event: &str, action: &str) -> Result<String, CallsError> {
+    let mut state = ControlState::from_json(previous);
+    if !event.trim().is_empty() {
+        state = state.after_event(event);
+    }
+    if !action.trim().is_empty() {
+        let action = ControlAction::from_name(action).ok_or_else(|| CallsError::InvalidField {
+            what: WHAT_PARAMS,
+            field: "action".into(),
+            detail: Problem::Parser(format!(
+                "\"{}\" (Консультация, Соединить, Вернуть, Переадресовать, Завершить)",
+                action.trim()
+            )),
+        })?;
+        state = state.after_action(action);
+    }
+    Ok(state.to_json().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,5 +958,172 @@ mod tests {
             get_employee_request("7", "t0ken", "Иванов"),
             Err(CallsError::InvalidField { .. })
         ));
+    }
+
+    /// The table of `docs/call-sources.md` («Какие кнопки видны»), row by row.
+    #[test]
+    fn offered_actions_follow_the_call() {
+        use ControlAction::*;
+        let state = |phase, consultation| ControlState {
+            phase,
+            consultation,
+        };
+        let cases = [
+            (state(Phase::Unknown, false), vec![Release]),
+            (state(Phase::Ringing, false), vec![Release]),
+            (
+                state(Phase::Talking, false),
+                vec![Consult, Transfer, Release],
+            ),
+            (state(Phase::Talking, true), vec![Connect, Restore, Release]),
+            (state(Phase::Transferred, false), vec![]),
+            (state(Phase::Finished, false), vec![]),
+        ];
+        for (state, offered) in cases {
+            assert_eq!(state.offered(), offered, "{state:?}");
+        }
+    }
+
+    #[test]
+    fn events_move_the_phase_forward_only() {
+        let start = ControlState::default();
+        for (event, phase) in [
+            ("ringing", Phase::Ringing),
+            ("answered", Phase::Talking),
+            ("in_progress", Phase::Talking),
+            ("transferred", Phase::Transferred),
+            ("finished", Phase::Finished),
+            ("lost", Phase::Finished),
+            ("record_ready", Phase::Finished),
+            ("error", Phase::Finished),
+            (" answered ", Phase::Talking),
+            ("bogus", Phase::Unknown),
+            ("Answered", Phase::Unknown),
+        ] {
+            assert_eq!(start.after_event(event).phase, phase, "{event}");
+        }
+        let talking = start.after_event("ringing").after_event("answered");
+        assert_eq!(talking.phase, Phase::Talking);
+        // A late ringing does not take the buttons back; a late answer does not revive an ended call.
+        assert_eq!(talking.after_event("ringing"), talking);
+        let ended = talking.after_event("finished");
+        assert_eq!(ended.after_event("answered").phase, Phase::Finished);
+        // The consultation survives the talk's own events and ends with the talk.
+        let consulting = talking.after_action(ControlAction::Consult);
+        assert!(consulting.consultation);
+        assert_eq!(consulting.after_event("in_progress"), consulting);
+        assert_eq!(
+            consulting.after_event("lost"),
+            ControlState {
+                phase: Phase::Finished,
+                consultation: false
+            }
+        );
+    }
+
+    #[test]
+    fn accepted_actions_move_the_state() {
+        use ControlAction::*;
+        let talking = ControlState {
+            phase: Phase::Talking,
+            consultation: false,
+        };
+        let consulting = talking.after_action(Consult);
+        assert_eq!(consulting.offered(), vec![Connect, Restore, Release]);
+        assert_eq!(consulting.after_action(Restore), talking);
+        assert_eq!(consulting.after_action(Connect).phase, Phase::Transferred);
+        assert!(!consulting.after_action(Connect).consultation);
+        assert_eq!(talking.after_action(Transfer).offered(), vec![]);
+        assert_eq!(talking.after_action(Release).phase, Phase::Finished);
+        // A consultation accepted on a call we thought was ringing proves the talk; on an ended call it proves
+        // nothing (the end is final).
+        let ringing = ControlState {
+            phase: Phase::Ringing,
+            consultation: false,
+        };
+        assert_eq!(ringing.after_action(Consult), consulting);
+        let ended = talking.after_action(Release);
+        assert_eq!(ended.after_action(Consult), ended);
+        assert_eq!(ended.after_action(Restore), ended);
+    }
+
+    /// The longest run of [`Handover`] (a failure at the last step, then the clean-up) is what
+    /// [`ControlAction::max_requests`] says.
+    #[test]
+    fn max_requests_is_the_longest_handover() {
+        let message = HoldMessage::Tts(DEFAULT_HOLD_TEXT.into());
+        let longest = |consult: bool| {
+            let mut most = 0;
+            for fail_at in 0..5 {
+                let start = if consult {
+                    Handover::consultation
+                } else {
+                    Handover::blind_transfer
+                };
+                let (mut machine, _) = start("1", "t0ken", "777", "101", &message).expect("start");
+                let mut sent = 1;
+                let mut failure = None;
+                loop {
+                    let outcome = if sent - 1 == fail_at { Err(()) } else { Ok(()) };
+                    match machine.answered("n", "t0ken", outcome, &mut failure) {
+                        Step::Send(_) => sent += 1,
+                        Step::Done(_) => break,
+                    }
+                }
+                most = most.max(sent);
+            }
+            most
+        };
+        assert_eq!(longest(true), ControlAction::Consult.max_requests());
+        assert_eq!(longest(false), ControlAction::Transfer.max_requests());
+        for action in [
+            ControlAction::Connect,
+            ControlAction::Restore,
+            ControlAction::Release,
+        ] {
+            assert_eq!(action.max_requests(), 1);
+        }
+    }
+
+    #[test]
+    fn control_state_round_trips_through_its_json() {
+        let first = control_state("", "answered", "").expect("state");
+        assert_eq!(
+            serde_json::from_str::<Value>(&first).unwrap_or_default(),
+            json!({"phase": "talking", "consultation": false,
+                "offered": ["Консультация", "Переадресовать", "Завершить"]})
+        );
+        let second = control_state(&first, "", "Консультация").expect("state");
+        assert_eq!(
+            serde_json::from_str::<Value>(&second).unwrap_or_default()["offered"],
+            json!(["Соединить", "Вернуть", "Завершить"])
+        );
+        let third = control_state(&second, "in_progress", " Соединить ").expect("state");
+        assert_eq!(
+            serde_json::from_str::<Value>(&third).unwrap_or_default(),
+            json!({"phase": "transferred", "consultation": false, "offered": []})
+        );
+        // Text that is no state is the start; a consultation flag on a phase without talk is dropped.
+        for junk in ["", "{", "[]", r#"{"phase":"on_hold"}"#, "null"] {
+            assert_eq!(
+                ControlState::from_json(junk),
+                ControlState::default(),
+                "{junk}"
+            );
+        }
+        assert_eq!(
+            ControlState::from_json(r#"{"phase":"ringing","consultation":true}"#),
+            ControlState {
+                phase: Phase::Ringing,
+                consultation: false
+            }
+        );
+        assert!(matches!(
+            control_state("", "", "Удержать"),
+            Err(CallsError::InvalidField { .. })
+        ));
+        for action in ControlAction::ALL {
+            assert_eq!(ControlAction::from_name(action.name()), Some(action));
+        }
     }
 }
