@@ -211,7 +211,6 @@ fn folder(kind: &str) -> &'static str {
         "InformationRegister" => "InformationRegisters",
         "Report" => "Reports",
         "EventSubscription" => "EventSubscriptions",
-        "ScheduledJob" => "ScheduledJobs",
         other => panic!("Configuration.xml lists a {other}, which this test does not know"),
     }
 }
