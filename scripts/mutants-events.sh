@@ -18,12 +18,13 @@ fi
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
 file=src/events/mod.rs
-filter=events::
 
 survived=0
-# plant NAME FROM TO: FROM (a literal text, found exactly once) becomes TO in the module, in a fresh copy.
+# plant NAME TEST FROM TO: FROM (a literal text, found exactly once) becomes TO in the module, in a fresh copy, and
+# the unit test TEST (a name filter under events::tests::), the one meant to catch the defect, must fail. A test
+# that hangs fails too: the run is cut after two minutes.
 plant() {
-    local name=$1 from=$2 to=$3
+    local name=$1 test=$2 from=$3 to=$4
     rm -rf "${copy:?}"/*
     git ls-files -z -co --exclude-standard | grep -zv '^target' | tar --null -T - -cf - | tar -xf - -C "$copy"
     local found
@@ -40,7 +41,7 @@ plant() {
         survived=1
         return
     fi
-    if (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 300 cargo test -q -p telephony-bridge --lib "$filter") >/dev/null 2>&1; then
+    if (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 120 cargo test -q -p telephony-bridge --lib "events::tests::$test") >/dev/null 2>&1; then
         echo "SURVIVED: $name"
         survived=1
     else
@@ -48,19 +49,32 @@ plant() {
     fi
 }
 
+# The unmutated copy must pass every test the mutants use, or a "killed" below would prove nothing.
+rm -rf "${copy:?}"/*
+git ls-files -z -co --exclude-standard | grep -zv '^target' | tar --null -T - -cf - | tar -xf - -C "$copy"
+if ! (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 1800 cargo test -q -p telephony-bridge --lib events::tests::) >/dev/null 2>&1; then
+    echo "mutants-events: FAILED: the unmutated copy fails events::tests"
+    exit 1
+fi
+
 plant "a direct offer overtakes the queued events (the queue is not asked whether it is empty)" \
+    direct_and_queued_offers_arrive_once_each_in_order \
     'if self.closed || self.offering || !self.items.is_empty() || self.dropped_unreported > 0 {' \
     'if self.closed || self.offering || self.dropped_unreported > 0 {'
 plant "close does not wait for a direct offer in flight (the platform is called after Done)" \
+    close_waits_for_a_direct_offer_in_flight \
     'while state.offering && !turn_free.wait_until(&mut state, until).timed_out() {}' \
     ''
 plant "close waits for an offer in flight without a bound (Done hangs with a hanging ExternalEvent)" \
+    close_waits_for_a_direct_offer_in_flight \
     'while state.offering && !turn_free.wait_until(&mut state, until).timed_out() {}' \
     'while state.offering { turn_free.wait(&mut state); }'
 plant "a panic inside a direct offer keeps the turn (delivery stops for good)" \
+    a_panic_inside_a_direct_offer_gives_the_turn_back \
     '            self.inner.state.lock().offering = false;' \
     '            let _ = self.inner.state.lock();'
 plant "a refused direct offer is dropped instead of queued first" \
+    direct_and_queued_offers_arrive_once_each_in_order \
     '                if !state.closed {
                     state.requeue_refused(event);
                 }' \
