@@ -65,7 +65,8 @@ impl TestEvents {
         Ok(())
     }
 
-    /// Senders never block, so each thread ends within one loop step.
+    /// Senders never wait for the platform's buffer (one ExternalEvent call at most), so each thread ends
+    /// within one loop step.
     pub fn stop(&mut self) {
         for run in &self.runs {
             run.stop.store(true, Ordering::Relaxed);
