@@ -38,6 +38,8 @@ plant() {
         return
     fi
     FROM="$from" TO="$to" perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$copy/$file"
+    # tar keeps the files' times: without this a copy older than the last build would reuse that build.
+    touch "$copy/$file"
     # A mutant that does not compile proves nothing about the tests: it counts as a failure of this script.
     if ! (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 1800 cargo test -q -p telephony-bridge "${test[@]}" --no-run) >/dev/null 2>&1; then
         echo "DOES NOT BUILD: $name"
@@ -55,6 +57,8 @@ plant() {
 # The unmutated copy must pass every test the mutants use, or a "killed" below would prove nothing.
 rm -rf "${copy:?}"/*
 git ls-files -z -co --exclude-standard | grep -zv '^target' | tar --null -T - -cf - | tar -xf - -C "$copy"
+# tar keeps the files' times: without this the copy would reuse the build of the last mutant of a previous run.
+touch "$copy/$file"
 if ! (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 1800 cargo test -q -p telephony-bridge --lib events::tests::) >/dev/null 2>&1 ||
     ! (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 600 env -u TB_ADDIN_PATH cargo test -q -p telephony-bridge --test centrifugo publications_refused) >/dev/null 2>&1; then
     echo "mutants-events: FAILED: the unmutated copy fails events::tests or the host test"
