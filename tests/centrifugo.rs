@@ -531,6 +531,46 @@ fn user_limited_channel_delivers_in_order_and_only_to_its_user() {
     assert!(wait_named(&alice, "Unsubscribed", Duration::from_secs(5)).is_some());
 }
 
+/// The form is busy, so the platform's buffer (128) fills and refuses; then it is idle again while publications
+/// keep coming. Every publication arrives once and in order across both ways to ExternalEvent: the worker's own
+/// call (the direct path, taken whenever nothing waits before it) and the delivery thread retrying what was
+/// refused. A direct call that overtook the queued ones would put a later number before an earlier one.
+#[test]
+fn publications_refused_by_a_full_buffer_and_then_accepted_arrive_once_each_in_order() {
+    let Some(server) = start_server("25s") else {
+        return;
+    };
+    let host = Host::load_default();
+    let api = publisher(&host, &server, "modern");
+    let client = connect_client(&host, &server.ws_url(), "alice");
+    subscribe(&client, "calls:#alice");
+    let send = |n: u64| {
+        publish(&api, "calls:#alice", &json!({ "n": n }).to_string());
+    };
+    for n in 0..300 {
+        send(n);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.refused_events() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        client.refused_events() > 0,
+        "the platform's buffer never filled"
+    );
+    for n in 300..600 {
+        send(n);
+        client.pump();
+    }
+    let numbers = collect_numbers(&client, 600, Duration::from_secs(30));
+    let first_wrong = numbers.iter().enumerate().find(|(i, n)| *i as u64 != **n);
+    assert!(
+        first_wrong.is_none() && numbers.len() == 600,
+        "{} publications, first out of place: {first_wrong:?}",
+        numbers.len()
+    );
+}
+
 #[test]
 fn cut_connection_recovers_every_publication_once() {
     let Some(server) = start_server("25s") else {

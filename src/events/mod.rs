@@ -8,6 +8,16 @@
 //! `crate::spawn`) hands them over in order, retrying the head until the platform takes it,
 //! backing off to about a second while the platform keeps refusing. Senders never block: they
 //! are network worker threads that must keep reading their sockets.
+//!
+//! The direct path: when nothing waits before it (the queue is empty, no loss is unreported and
+//! nobody else is offering an event), the sender offers its event to ExternalEvent itself, on its
+//! own thread — the Native API lets the add-in's threads call ExternalEvent, which only puts the
+//! event in the platform's buffer or refuses it when the buffer is full. This saves the wake-up
+//! of the delivery thread on every publication (docs/development.md, «Замеры»). A refused event
+//! goes to the head of the queue and the delivery thread retries it as before. One offer at a
+//! time (`State::offering`): a direct offer never overtakes a queued event, nor a queued one a
+//! direct one still in flight. `close` waits for an offer in flight, so after it returns nobody
+//! calls the platform.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,6 +87,11 @@ struct State {
     dropped_unreported: u64,
     oversized: u64,
     closed: bool,
+    /// Someone (the delivery thread or a sender on the direct path) holds an event outside the lock on its way to
+    /// ExternalEvent. Nobody else offers one meanwhile: two offers at once could arrive in either order.
+    offering: bool,
+    /// The platform, once attached; `None` again after `close`.
+    sink: Option<Arc<dyn EventSink>>,
 }
 
 impl State {
@@ -113,13 +128,62 @@ impl State {
             self.count_dropped();
         }
     }
+
+    /// The platform, when a sender may offer its event itself: nothing waits before it (no queued event, no
+    /// unreported loss) and nobody is offering one. Takes the turn (`offering`); the caller gives it back.
+    fn take_direct_turn(&mut self) -> Option<Arc<dyn EventSink>> {
+        if self.closed || self.offering || !self.items.is_empty() || self.dropped_unreported > 0 {
+            return None;
+        }
+        let sink = self.sink.clone()?;
+        self.offering = true;
+        Some(sink)
+    }
+
+    /// Keeps an event the platform refused as the oldest one (it is: nothing was offered after it), or counts it
+    /// dropped when the queue is full.
+    fn requeue_refused(&mut self, event: PendingEvent) {
+        if self.items.len() >= self.capacity || self.bytes + event.bytes() > self.max_bytes {
+            // The refused event is the oldest one, so it is the one that overflow drops.
+            self.count_dropped();
+        } else {
+            self.push_front(event);
+        }
+    }
+}
+
+/// The turn to offer an event (`State::offering`), given back when dropped — also when the platform call
+/// panics, so a panic neither stops delivery for good nor keeps `close` waiting.
+struct Turn<'a> {
+    inner: &'a Inner,
+    held: bool,
+}
+
+impl Turn<'_> {
+    /// Gives the turn back under the caller's lock.
+    fn release(mut self, state: &mut State) {
+        state.offering = false;
+        self.held = false;
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            self.inner.state.lock().offering = false;
+            self.inner.wake.notify_all();
+            self.inner.turn_free.notify_all();
+        }
+    }
 }
 
 struct Inner {
     source: Vec<u16>,
     state: Mutex<State>,
+    /// The delivery thread waits here for events (and for the turn).
     wake: Condvar,
-    sink: Mutex<Option<Arc<dyn EventSink>>>,
+    /// `close` waits here for an offer in flight.
+    turn_free: Condvar,
     worker: Mutex<Option<(JoinHandle<()>, mpsc::Receiver<()>)>>,
     worker_started: AtomicBool,
 }
@@ -151,9 +215,11 @@ impl EventQueue {
                     dropped_unreported: 0,
                     oversized: 0,
                     closed: false,
+                    offering: false,
+                    sink: None,
                 }),
                 wake: Condvar::new(),
-                sink: Mutex::new(None),
+                turn_free: Condvar::new(),
                 worker: Mutex::new(None),
                 worker_started: AtomicBool::new(false),
             }),
@@ -162,21 +228,26 @@ impl EventQueue {
 
     /// Connects the queue to the platform. Events sent before this wait in the queue.
     pub fn attach(&self, sink: Arc<dyn EventSink>) {
-        *self.inner.sink.lock() = Some(sink);
-        if !self.inner.state.lock().items.is_empty() {
+        let waiting = {
+            let mut state = self.inner.state.lock();
+            state.sink = Some(sink);
+            !state.items.is_empty() || state.dropped_unreported > 0
+        };
+        if waiting {
             self.ensure_worker();
         }
     }
 
-    /// Queues an event. Never blocks on the platform; a no-op after `close`. An event larger than the byte
-    /// bound is dropped and counted instead (the queue keeps what it holds).
+    /// Offers an event to the platform at once when nothing waits before it (the direct path, see the module
+    /// docs), else queues it. Never waits for the platform's buffer; a no-op after `close`. An event larger
+    /// than the byte bound is dropped and counted instead (the queue keeps what it holds).
     pub fn send(&self, name: &str, data: &serde_json::Value) {
         let event = PendingEvent {
             name: utf16z(name),
             data: utf16z(&data.to_string()),
             notice: false,
         };
-        {
+        let direct = {
             let mut state = self.inner.state.lock();
             if state.closed {
                 return;
@@ -184,14 +255,52 @@ impl EventQueue {
             if event.bytes() > state.max_bytes {
                 state.oversized += 1;
                 state.count_dropped();
+                None
+            } else if let Some(sink) = state.take_direct_turn() {
+                Some((sink, event))
             } else {
                 // The oldest go first: a fresh "ringing" matters more than a stale one.
                 state.make_room(event.bytes());
                 state.push_back(event);
+                None
+            }
+        };
+        match direct {
+            Some((sink, event)) => self.offer_directly(sink.as_ref(), event),
+            None => {
+                self.inner.wake.notify_one();
+                self.ensure_worker();
             }
         }
-        self.inner.wake.notify_one();
-        self.ensure_worker();
+    }
+
+    /// The direct path: this thread holds the turn, so the event is the next one in order whatever the outcome.
+    fn offer_directly(&self, sink: &dyn EventSink, event: PendingEvent) {
+        let turn = Turn {
+            inner: &self.inner,
+            held: true,
+        };
+        let accepted = sink.deliver(&self.inner.source, &event.name, &event.data);
+        let waiting = {
+            let mut state = self.inner.state.lock();
+            turn.release(&mut state);
+            if accepted {
+                state.delivered += 1;
+            } else {
+                state.refused += 1;
+                if !state.closed {
+                    state.requeue_refused(event);
+                }
+            }
+            !state.items.is_empty() || state.dropped_unreported > 0
+        };
+        self.inner.turn_free.notify_all();
+        // The delivery thread is woken only when there is something for it: a refused event, or what other
+        // senders queued while this offer was in flight.
+        if waiting {
+            self.inner.wake.notify_one();
+            self.ensure_worker();
+        }
     }
 
     pub fn set_capacity(&self, capacity: usize) {
@@ -225,33 +334,41 @@ impl EventQueue {
     /// returns nothing calls the platform, unless a platform call hung past the deadline
     /// (then the thread is left detached and still never makes another call).
     pub fn close(&self, deadline: Duration) -> bool {
-        {
+        let until = Instant::now() + deadline;
+        let offer_ended = {
             let mut state = self.inner.state.lock();
             state.closed = true;
             state.items.clear();
             state.bytes = 0;
-        }
+            // A sender on the direct path may be inside ExternalEvent now: it is waited for (it makes no other
+            // call once `closed` is set). Bounded like the join below, should a platform call hang.
+            let turn_free = &self.inner.turn_free;
+            while state.offering && !turn_free.wait_until(&mut state, until).timed_out() {}
+            !state.offering
+        };
         self.inner.wake.notify_all();
         let worker = self.inner.worker.lock().take();
         let joined = match worker {
             None => true,
-            Some((handle, finished)) => match finished.recv_timeout(deadline) {
-                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    let _ = handle.join();
-                    true
+            Some((handle, finished)) => {
+                match finished.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        let _ = handle.join();
+                        true
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => false,
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => false,
-            },
+            }
         };
-        *self.inner.sink.lock() = None;
-        joined
+        self.inner.state.lock().sink = None;
+        joined && offer_ended
     }
 
     fn ensure_worker(&self) {
         if self.inner.worker_started.load(Ordering::Acquire) {
             return;
         }
-        let Some(sink) = self.inner.sink.lock().clone() else {
+        let Some(sink) = self.inner.state.lock().sink.clone() else {
             return;
         };
         let mut slot = self.inner.worker.lock();
@@ -284,7 +401,9 @@ fn deliver_loop(inner: &Inner, sink: &dyn EventSink) {
     let mut retry = RETRY_FIRST;
     loop {
         let mut state = inner.state.lock();
-        while state.items.is_empty() && state.dropped_unreported == 0 && !state.closed {
+        while (state.offering || (state.items.is_empty() && state.dropped_unreported == 0))
+            && !state.closed
+        {
             inner.wake.wait(&mut state);
         }
         if state.closed {
@@ -301,11 +420,15 @@ fn deliver_loop(inner: &Inner, sink: &dyn EventSink) {
                 None => continue,
             },
         };
+        state.offering = true;
         drop(state);
+        let turn = Turn { inner, held: true };
 
         let accepted = sink.deliver(&inner.source, &taken.name, &taken.data);
 
         let mut state = inner.state.lock();
+        turn.release(&mut state);
+        inner.turn_free.notify_all();
         if accepted {
             retry = RETRY_FIRST;
             if taken.notice {
@@ -320,13 +443,7 @@ fn deliver_loop(inner: &Inner, sink: &dyn EventSink) {
             if state.closed {
                 return;
             }
-            if state.items.len() >= state.capacity || state.bytes + taken.bytes() > state.max_bytes
-            {
-                // The refused event is the oldest one, so it is the one that overflow drops.
-                state.count_dropped();
-            } else {
-                state.push_front(taken);
-            }
+            state.requeue_refused(taken);
         }
         // New events do not cut the pause short (a flood would otherwise be offered at its own rate); only
         // close does.
@@ -505,6 +622,184 @@ mod tests {
         let expected: Vec<_> = (0..4).map(|i| format!("Small {{\"n\":{i}}}")).collect();
         assert_eq!(rest, expected);
         assert!(queue.close(Duration::from_secs(2)));
+    }
+
+    /// A platform that refuses while `refusing` is set and otherwise takes every event, recording which thread
+    /// offered it: the sender's own (the direct path) or the delivery thread (`tb-events`, the queued path).
+    struct Flaky {
+        refusing: AtomicBool,
+        taken: Mutex<Vec<(u64, bool)>>,
+    }
+
+    impl EventSink for Flaky {
+        fn deliver(&self, _: &[u16], _: &[u16], data: &[u16]) -> bool {
+            if self.refusing.load(Ordering::SeqCst) {
+                return false;
+            }
+            let text = String::from_utf16_lossy(&data[..data.len() - 1]);
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let queued = std::thread::current().name() == Some("tb-events");
+            self.taken
+                .lock()
+                .push((value["n"].as_u64().unwrap(), queued));
+            true
+        }
+    }
+
+    /// Ordering across the two paths: while the platform refuses, events queue; once it accepts again, a new
+    /// event must not be offered directly before the queued ones (no overtaking), and a refused direct offer is
+    /// retried first. Each event arrives once, in order, and both paths were taken.
+    #[test]
+    fn direct_and_queued_offers_arrive_once_each_in_order() {
+        let sink = Arc::new(Flaky {
+            refusing: AtomicBool::new(false),
+            taken: Mutex::new(Vec::new()),
+        });
+        let queue = EventQueue::new("TelephonyBridge.Test");
+        queue.attach(sink.clone());
+        const COUNT: u64 = 3000;
+        for n in 0..COUNT {
+            // Refuses for a while, then accepts, again and again: 30 events refused, 70 offered while accepting.
+            sink.refusing.store(n % 100 < 30, Ordering::SeqCst);
+            queue.send("Tick", &serde_json::json!({ "n": n }));
+            if n % 10 == 0 {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+        sink.refusing.store(false, Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while (sink.taken.lock().len() as u64) < COUNT && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(queue.close(Duration::from_secs(2)));
+        let taken = sink.taken.lock().clone();
+        let order: Vec<u64> = taken.iter().map(|(n, _)| *n).collect();
+        let first_wrong = order.iter().enumerate().find(|(i, n)| *i as u64 != **n);
+        assert!(
+            first_wrong.is_none() && order.len() as u64 == COUNT,
+            "{} events taken, first out of place: {first_wrong:?}",
+            order.len()
+        );
+        let queued = taken.iter().filter(|(_, queued)| *queued).count();
+        assert!(queued > 0, "the queued path was never taken");
+        assert!(queued < taken.len(), "the direct path was never taken");
+        let counters = queue.counters();
+        assert!(counters.refused > 0);
+        assert_eq!(counters.delivered, COUNT);
+    }
+
+    /// A platform call that waits until the test lets it go, to hold a direct offer in flight.
+    struct Held {
+        entered: Mutex<bool>,
+        entered_cv: Condvar,
+        release: Mutex<bool>,
+        release_cv: Condvar,
+        calls: std::sync::atomic::AtomicU64,
+    }
+
+    impl Held {
+        fn new() -> Self {
+            Held {
+                entered: Mutex::new(false),
+                entered_cv: Condvar::new(),
+                release: Mutex::new(false),
+                release_cv: Condvar::new(),
+                calls: Default::default(),
+            }
+        }
+
+        fn wait_entered(&self) {
+            let mut entered = self.entered.lock();
+            while !*entered {
+                self.entered_cv.wait(&mut entered);
+            }
+        }
+
+        fn let_go(&self) {
+            *self.release.lock() = true;
+            self.release_cv.notify_all();
+        }
+    }
+
+    impl EventSink for Held {
+        fn deliver(&self, _: &[u16], _: &[u16], _: &[u16]) -> bool {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            *self.entered.lock() = true;
+            self.entered_cv.notify_all();
+            let mut release = self.release.lock();
+            while !*release {
+                self.release_cv.wait(&mut release);
+            }
+            true
+        }
+    }
+
+    /// Done while a worker is inside ExternalEvent on the direct path: close waits for that call (after it
+    /// returns nobody is in the platform), is bounded if the call hangs, and nothing is offered afterwards.
+    #[test]
+    fn close_waits_for_a_direct_offer_in_flight_and_no_longer_than_its_deadline() {
+        let sink = Arc::new(Held::new());
+        let queue = EventQueue::new("TelephonyBridge.Test");
+        queue.attach(sink.clone());
+        let sender = {
+            let queue = queue.clone();
+            std::thread::spawn(move || queue.send("Held", &serde_json::json!({})))
+        };
+        sink.wait_entered();
+        // The offer hangs: close gives up at its deadline and says so.
+        let started = Instant::now();
+        assert!(!queue.close(Duration::from_millis(100)));
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(100), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        // A second close while the call is still in flight waits for it to return.
+        let closer = {
+            let queue = queue.clone();
+            std::thread::spawn(move || queue.close(Duration::from_secs(10)))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            !closer.is_finished(),
+            "close returned while ExternalEvent was running"
+        );
+        sink.let_go();
+        assert!(closer.join().unwrap());
+        sender.join().unwrap();
+        queue.send("Late", &serde_json::json!({}));
+        assert_eq!(sink.calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// Panics once inside the platform call, then takes everything.
+    struct PanicsOnce(AtomicBool, Mutex<Vec<String>>);
+
+    impl EventSink for PanicsOnce {
+        fn deliver(&self, _: &[u16], name: &[u16], _: &[u16]) -> bool {
+            if !self.0.swap(true, Ordering::SeqCst) {
+                panic!("planted panic inside ExternalEvent");
+            }
+            self.1
+                .lock()
+                .push(String::from_utf16_lossy(&name[..name.len() - 1]));
+            true
+        }
+    }
+
+    /// A panic inside a direct offer unwinds to the sender (whose thread catches it, as `driver::worker` does)
+    /// without keeping the turn: later events are still delivered and close does not wait.
+    #[test]
+    fn a_panic_inside_a_direct_offer_gives_the_turn_back() {
+        let sink = Arc::new(PanicsOnce(AtomicBool::new(false), Mutex::new(Vec::new())));
+        let queue = EventQueue::new("TelephonyBridge.Test");
+        queue.attach(sink.clone());
+        let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            queue.send("Lost", &serde_json::json!({}))
+        }));
+        assert!(first.is_err());
+        queue.send("After", &serde_json::json!({}));
+        assert_eq!(*sink.1.lock(), vec!["After".to_string()]);
+        let started = Instant::now();
+        assert!(queue.close(Duration::from_secs(2)));
+        assert!(started.elapsed() < Duration::from_millis(500));
     }
 
     /// Counts offers; takes none.

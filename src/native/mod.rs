@@ -68,8 +68,9 @@ impl ClassContext {
     }
 }
 
-/// Raises ExternalEvent(`TelephonyBridge.<Class>`, name, data) — through the ordered,
-/// bounded queue. Never blocks; a no-op once the object is done.
+/// Raises ExternalEvent(`TelephonyBridge.<Class>`, name, data) — at once from the calling thread when
+/// nothing waits before it, else through the ordered, bounded queue (`crate::events`). Never waits for
+/// the platform's buffer (at most one ExternalEvent call); a no-op once the object is done.
 #[derive(Clone)]
 pub struct EventSender {
     pub(crate) queue: EventQueue,

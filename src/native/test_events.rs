@@ -3,8 +3,9 @@
 //! object at a time.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -12,6 +13,9 @@ use super::{AddinError, EventSender};
 use crate::present::native;
 
 pub(crate) const MAX_COUNT: f64 = 10_000_000.0;
+
+/// How long Done waits for a test-event thread (the event thread of `crate::events` has the same bound).
+const STOP_LIMIT: Duration = Duration::from_millis(500);
 
 #[derive(Default)]
 pub struct TestEvents {
@@ -23,6 +27,8 @@ struct Run {
     /// Set just before the last event is queued, so whoever has seen that event may start the next run.
     over: Arc<AtomicBool>,
     handle: JoinHandle<()>,
+    /// Never sent on; disconnected when the thread ends.
+    ended: mpsc::Receiver<()>,
 }
 
 impl TestEvents {
@@ -49,7 +55,9 @@ impl TestEvents {
         let over = Arc::new(AtomicBool::new(false));
         let over_flag = Arc::clone(&over);
         let count = count as u64;
+        let (ended_tx, ended) = mpsc::channel::<()>();
         let handle = crate::spawn::spawn("tb-test-events", move || {
+            let _ended = ended_tx;
             for n in 1..=count {
                 if stop_flag.load(Ordering::Relaxed) {
                     break;
@@ -61,17 +69,30 @@ impl TestEvents {
             }
         })
         .map_err(|e| AddinError::from(native::thread_refused(&e.to_string())))?;
-        self.runs.push(Run { stop, over, handle });
+        self.runs.push(Run {
+            stop,
+            over,
+            handle,
+            ended,
+        });
         Ok(())
     }
 
-    /// Senders never block, so each thread ends within one loop step.
+    /// Senders never wait for the platform's buffer, so each thread ends within one loop step — unless that step
+    /// is inside the platform's ExternalEvent (the direct path of `crate::events`) and the call hangs: then the
+    /// thread is left detached after [`STOP_LIMIT`] (it stops at its next step, and after `close` no send of it
+    /// reaches the platform), so Done never hangs on it.
     pub fn stop(&mut self) {
         for run in &self.runs {
             run.stop.store(true, Ordering::Relaxed);
         }
+        let until = Instant::now() + STOP_LIMIT;
         for run in self.runs.drain(..) {
-            let _ = run.handle.join();
+            // The thread drops its sender when it ends (also by a panic): Disconnected means finished.
+            let left = until.saturating_duration_since(Instant::now());
+            if let Err(mpsc::RecvTimeoutError::Disconnected) = run.ended.recv_timeout(left) {
+                let _ = run.handle.join();
+            }
         }
     }
 }
