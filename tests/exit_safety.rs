@@ -45,7 +45,9 @@ fn start_threads(host: &Host) -> (Vec<Object<'_>>, emulator::Agent) {
     let mut objects = Vec::new();
     for class in ["ConnectAgent", "Centrifugo", "UIScom", "Binotel"] {
         let object = host.create(class);
-        object.call_proc("SetEventBufferDepth", &[Val::Int(1000)]).ok();
+        object
+            .call_proc("SetEventBufferDepth", &[Val::Int(1000)])
+            .ok();
         object
             .call_proc("RaiseTestEvents", &[Val::Int(5_000_000)])
             .expect("RaiseTestEvents");
@@ -65,7 +67,12 @@ fn start_threads(host: &Host) -> (Vec<Object<'_>>, emulator::Agent) {
     drop(closed);
     let centrifugo = host.create("Centrifugo");
     centrifugo
-        .call_proc("Connect", &[Val::from(format!("ws://127.0.0.1:{port}/connection/websocket"))])
+        .call_proc(
+            "Connect",
+            &[Val::from(format!(
+                "ws://127.0.0.1:{port}/connection/websocket"
+            ))],
+        )
         .ok();
     objects.push(centrifugo);
     (objects, agent)
@@ -75,6 +82,9 @@ fn start_threads(host: &Host) -> (Vec<Object<'_>>, emulator::Agent) {
 fn child(scenario: &str) {
     if scenario == "unload-fresh" {
         return unload_fresh();
+    }
+    if scenario == "stays-mapped" {
+        return stays_mapped();
     }
     // Registered before the library is loaded, as the platform's own exit handlers are: it runs after the
     // add-in's and turns every later call on the objects' interfaces into a crash.
@@ -102,7 +112,7 @@ fn child(scenario: &str) {
         }
         "unload" => {
             drop(host); // dlclose / FreeLibrary
-            // The platform keeps running and loads the library again (another form, another session).
+                        // The platform keeps running and loads the library again (another form, another session).
             for _ in 0..10 {
                 let host = Host::load_default();
                 let (objects, agent) = start_threads(&host);
@@ -132,6 +142,40 @@ fn unload_fresh() {
         drop(host);
     }
     std::thread::sleep(Duration::from_millis(200));
+}
+
+/// Loads and unloads the library (no object, so nothing of std pins it): it must stay mapped, or a thread it
+/// left running would run unmapped code. Exits 3 if it was unmapped.
+fn stays_mapped() {
+    drop(Host::load_default());
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let name = addin_host::default_library_path();
+    let name = name.file_name().unwrap().to_string_lossy();
+    if !maps.contains(&*name) {
+        eprintln!("{name} was unmapped by dlclose");
+        std::process::exit(3);
+    }
+}
+
+/// The dynamic loader never unloads the add-in (DF_1_NODELETE from build.rs): checked in a child process, whose
+/// maps no other test's load blurs.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_library_stays_mapped_after_dlclose() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "a_process_leaving_without_done_does_not_crash"])
+        .env(CHILD, "stays-mapped")
+        .output()
+        .expect("the child runs");
+    assert!(
+        output.status.success(),
+        "{:?}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// The parent: every scenario, many times; collects every unclean exit.
@@ -170,5 +214,9 @@ fn a_process_leaving_without_done_does_not_crash() {
         }
         eprintln!("exit_safety: {scenario}: {crashed} of {runs} runs crashed");
     }
-    assert!(failures.is_empty(), "unclean exits:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "unclean exits:\n{}",
+        failures.join("\n")
+    );
 }
