@@ -9,7 +9,6 @@
 #[path = "support/agent_emulator.rs"]
 mod emulator;
 
-use std::process::Command;
 use std::time::Duration;
 
 use addin_host::{Host, Object, Val};
@@ -168,7 +167,7 @@ fn the_library_stays_mapped_after_dlclose() {
     if std::env::var_os(CHILD).is_some() {
         return;
     }
-    let output = Command::new(std::env::current_exe().unwrap())
+    let output = addin_host::this_test_binary()
         .args(["--exact", "a_process_leaving_without_done_does_not_crash"])
         .env(CHILD, "stays-mapped")
         .output()
@@ -189,12 +188,11 @@ fn a_process_leaving_without_done_does_not_crash() {
         return;
     }
     let runs = runs();
-    let exe = std::env::current_exe().unwrap();
     let mut failures = Vec::new();
     for scenario in SCENARIOS {
         let mut crashed = 0;
         for _ in 0..runs {
-            let output = Command::new(&exe)
+            let output = addin_host::this_test_binary()
                 .args([
                     "--exact",
                     "a_process_leaving_without_done_does_not_crash",

@@ -1283,3 +1283,31 @@ pub fn rss_kib() -> usize {
         })
         .unwrap_or(0)
 }
+
+/// A command that runs the current test binary again the way it was run: directly, or (the i686 pass,
+/// `scripts/linux/run-i686.sh`) through a dynamic loader with its own arguments, where `current_exe` is the
+/// loader itself. For tests that need a child process of their own (tests/exit_safety.rs).
+pub fn this_test_binary() -> std::process::Command {
+    let exe = std::env::current_exe().expect("current_exe");
+    let through_loader = exe
+        .file_name()
+        .is_some_and(|name| name.to_string_lossy().starts_with("ld-"));
+    if cfg!(target_os = "linux") && through_loader {
+        // The kernel's copy of the command line still holds the loader's arguments: repeat them up to the
+        // program (what argv[0] became).
+        let cmdline = std::fs::read("/proc/self/cmdline").expect("/proc/self/cmdline");
+        let words: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        let program = std::env::args().next().expect("argv[0]");
+        let end = words
+            .iter()
+            .position(|w| *w == program)
+            .unwrap_or_else(|| panic!("{program} in {words:?}"));
+        let mut command = std::process::Command::new(&words[0]);
+        command.args(&words[1..=end]);
+        return command;
+    }
+    std::process::Command::new(exe)
+}
