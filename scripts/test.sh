@@ -83,6 +83,7 @@ echo "== mutation tests: the Centrifugo lifecycle checks and the address/scrubbe
 logged linux-x64-mutants-centrifugo python3 crates/tb-centrifugo/mutants.py
 logged linux-x64-mutants-addresses bash scripts/mutants-addresses.sh
 logged linux-x64-mutants-binotel-webhook bash scripts/mutants-binotel-webhook.sh
+logged linux-x64-mutants-exit-safety bash scripts/mutants-exit-safety.sh
 echo "== Linux x86 tests (unit tests and host tests on the packaged Lin32 library)"
 TB_ADDIN_PATH="$lin32" logged linux-x86 bash scripts/linux/test-i686.sh
 echo "== Windows tests under Wine"
