@@ -74,10 +74,11 @@ extern "C" fn close_gate() {
 /// every object (1C closing, a session ending abnormally) runs exit handlers — its own destructors among them,
 /// which free the interfaces — while the add-in's threads still run; handlers run in reverse order of
 /// registration, and the platform registers its own before it loads the add-in, so this one runs first and the
-/// threads are out of the platform before any interface goes. On Windows the same order holds for the host's
-/// CRT exit handlers; ExitProcess then ends every thread before any DLL is told to detach. The library is never
-/// unloaded while it may own a thread (linked `-z nodelete` on Linux, pinned on Windows: `src/lib.rs`), so the
-/// hook stays mapped until the process ends.
+/// threads are out of the platform before any interface goes. On Windows a DLL's `atexit` belongs to the DLL and
+/// runs at its detach, after ExitProcess has ended every other thread: there the hook is only a backstop
+/// (docs/architecture.md, «Выход процесса и выгрузка»). The library is never unloaded while it may own a thread
+/// (linked `-z nodelete` on Linux, pinned on Windows: `src/lib.rs`), so the hook stays mapped until the process
+/// ends.
 fn install_exit_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
