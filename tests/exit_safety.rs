@@ -24,7 +24,9 @@ const SCENARIOS: [&str; 5] = [
     "panic-return",
     // The platform unloads the library (dlclose / FreeLibrary) with threads alive, then keeps running.
     "unload",
-    // Unload right after a thread was started, before it ran a line: nothing of std pins the library yet.
+    // Unload right after the first thread was started, before the library did anything else (on Windows,
+    // without the pin, FreeLibrary unmapped the code under it in every run under Wine; on glibc the calling
+    // thread's pending thread-local destructors happen to keep the library mapped).
     "unload-fresh",
     // Unload, then exit at once.
     "unload-exit",
@@ -43,9 +45,6 @@ fn start_threads(host: &Host) -> (Vec<Object<'_>>, emulator::Agent) {
     let mut objects = Vec::new();
     for class in ["ConnectAgent", "Centrifugo", "UIScom", "Binotel"] {
         let object = host.create(class);
-        object
-            .call_proc("SetEventBufferDepth", &[Val::Int(1000)])
-            .ok();
         object
             .call_proc("RaiseTestEvents", &[Val::Int(5_000_000)])
             .expect("RaiseTestEvents");
@@ -113,8 +112,9 @@ fn child(scenario: &str) {
             std::mem::forget(host);
         }
         "unload" => {
-            drop(host); // dlclose / FreeLibrary
-                        // The platform keeps running and loads the library again (another form, another session).
+            // dlclose / FreeLibrary; the platform keeps running and loads the library again (another form,
+            // another session).
+            drop(host);
             for _ in 0..10 {
                 let host = Host::load_default();
                 let (objects, agent) = start_threads(&host);
@@ -132,14 +132,16 @@ fn child(scenario: &str) {
     }
 }
 
-/// Unloads the library right after it started a thread, before the thread ran a line of Rust: nothing pins the
-/// library yet (std's thread-local destructors, once registered, keep a glibc library mapped while they are
-/// pending), so without the add-in's own pin its code is unmapped under the new thread.
+/// Unloads the library right after its first object started a thread, fifty times: without the add-in's own pin
+/// its code is unmapped under that thread (Windows: FreeLibrary; glibc keeps a library mapped while a thread has
+/// a thread-local destructor of it pending, which the calling thread here already has).
 fn unload_fresh() {
     for _ in 0..50 {
         let host = Host::load_default();
         let object = host.create("UIScom");
-        object.call_proc("RaiseTestEvents", &[Val::Int(1)]).ok();
+        object
+            .call_proc("RaiseTestEvents", &[Val::Int(1)])
+            .expect("RaiseTestEvents");
         std::mem::forget(object);
         drop(host);
     }
