@@ -64,6 +64,10 @@ for arch in "${arches[@]}"; do
     CI=true TB_ALLOWED_SKIPS=wine-linux-program TB_ADDIN_PATH="Z:$(echo "$dll" | tr / '\\')" \
         bash scripts/windows/build.sh "$triple" test --release --no-fail-fast -p telephony-bridge --lib --tests -- "$@" \
         2>&1 | tee "$log_dir/$arch.log" || status=1
+    if [ "$arch" = x64 ]; then
+        echo "== Windows x64: mutation test of tests/exit_safety.rs (the DLL not pinned)"
+        bash scripts/mutants-exit-safety.sh windows 2>&1 | tee -a "$log_dir/$arch.log" || status=1
+    fi
 done
 echo "== Windows skips (allowed: wine-linux-program)"
 bash scripts/skips.sh "$log_dir"/*.log

@@ -85,6 +85,7 @@ logged linux-x64-mutants-addresses bash scripts/mutants-addresses.sh
 logged linux-x64-mutants-binotel-webhook bash scripts/mutants-binotel-webhook.sh
 logged linux-x64-mutants-uis-control bash scripts/mutants-uis-control.sh
 logged linux-x64-mutants-events bash scripts/mutants-events.sh
+logged linux-x64-mutants-exit-safety bash scripts/mutants-exit-safety.sh
 echo "== Linux x86 tests (unit tests and host tests on the packaged Lin32 library)"
 TB_ADDIN_PATH="$lin32" logged linux-x86 bash scripts/linux/test-i686.sh
 echo "== Windows tests under Wine"

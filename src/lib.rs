@@ -118,6 +118,7 @@ pub unsafe extern "C" fn GetClassObject(name: *const u16, component: *mut *mut c
         return 0;
     }
     catch_unwind(|| {
+        pin_library();
         // SAFETY: the platform passes a NUL-terminated class name.
         let name = unsafe { addin1c::CStr1C::from_ptr(name) };
         let units: &[u16] = name;
@@ -130,6 +131,31 @@ pub unsafe extern "C" fn GetClassObject(name: *const u16, component: *mut *mut c
     })
     .unwrap_or(0)
 }
+
+/// Keeps the DLL loaded until the process ends, from the first object on: its threads may outlive every object
+/// (a session that ends without Done), and FreeLibrary would unmap the code they run. Linux gets the same from
+/// the `-z nodelete` link flag (build.rs); elsewhere nothing is needed or done.
+#[cfg(windows)]
+fn pin_library() {
+    use windows_sys::Win32::System::LibraryLoader::{
+        GetModuleHandleExW, GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_PIN,
+    };
+    static PINNED: std::sync::Once = std::sync::Once::new();
+    PINNED.call_once(|| {
+        let mut module = std::ptr::null_mut();
+        // SAFETY: FROM_ADDRESS takes any address inside this module; `module` is a valid out-pointer.
+        unsafe {
+            GetModuleHandleExW(
+                GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                pin_library as *const u16,
+                &mut module,
+            )
+        };
+    });
+}
+
+#[cfg(not(windows))]
+fn pin_library() {}
 
 /// # Safety
 /// `component` must hold a pointer returned by `GetClassObject`, destroyed once.

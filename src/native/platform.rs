@@ -6,7 +6,9 @@
 //! the platform handed to Init. It is the one place that knows that layout.
 
 use std::ffi::c_long;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
 
 use crate::events::EventSink;
 
@@ -52,16 +54,57 @@ pub struct Platform {
 unsafe impl Send for Platform {}
 unsafe impl Sync for Platform {}
 
+/// Set by the exit hook: the process is ending, and the platform may already be freeing the interfaces it handed
+/// to objects that never got Done. No add-in thread calls the platform after this.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+/// Held (shared) by every call of an add-in thread into the platform; the exit hook takes it exclusively once, so
+/// it returns only when no such call is still running.
+static GATE: parking_lot::RwLock<()> = parking_lot::const_rwlock(());
+/// How long the exit hook waits for calls already inside the platform: a platform that blocks in ExternalEvent
+/// while it exits must not hang the exit.
+const EXIT_WAIT: Duration = Duration::from_secs(1);
+
+/// The exit hook: closes the gate and waits (bounded) for the calls already past it.
+extern "C" fn close_gate() {
+    CLOSED.store(true, Ordering::SeqCst);
+    drop(GATE.try_write_for(EXIT_WAIT));
+}
+
+/// Registers [`close_gate`] with the C runtime's `atexit` on the first Init. A process that exits without Done on
+/// every object (1C closing, a session ending abnormally) runs exit handlers — its own destructors among them,
+/// which free the interfaces — while the add-in's threads still run; handlers run in reverse order of
+/// registration, and the platform registers its own before it loads the add-in, so this one runs first and the
+/// threads are out of the platform before any interface goes. On Windows a DLL's `atexit` belongs to the DLL and
+/// runs at its detach, after ExitProcess has ended every other thread: there the hook is only a backstop
+/// (docs/architecture.md, «Выход процесса и выгрузка»). The library is never unloaded while it may own a thread
+/// (linked `-z nodelete` on Linux, pinned on Windows: `src/lib.rs`), so the hook stays mapped until the process
+/// ends.
+fn install_exit_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        extern "C" {
+            fn atexit(hook: extern "C" fn()) -> std::ffi::c_int;
+        }
+        // SAFETY: registering a plain function that touches only statics; it never unwinds.
+        unsafe { atexit(close_gate) };
+    });
+}
+
 impl Platform {
     /// # Safety
     /// `connection` must be the pointer the platform passed to Init.
     pub unsafe fn from_connection(connection: &'static addin1c::Connection) -> Platform {
+        install_exit_hook();
         Platform {
             base: connection as *const addin1c::Connection as *const DefBase,
         }
     }
 
     pub fn add_error(&self, source: &str, description: &str) -> bool {
+        let _inside = GATE.read();
+        if CLOSED.load(Ordering::SeqCst) {
+            return false;
+        }
         let source = to_utf16z(source);
         let description = to_utf16z(description);
         // SAFETY: valid until Done (see the type's docs); strings are NUL-terminated.
@@ -116,7 +159,13 @@ impl EventSink for Platform {
     fn deliver(&self, source: &[u16], name: &[u16], data: &[u16]) -> bool {
         let scrubbed = scrubbed(name, data);
         let data = scrubbed.as_deref().unwrap_or(data);
-        // SAFETY: as above; the queue stops calling before Done returns.
+        let _inside = GATE.read();
+        if CLOSED.load(Ordering::SeqCst) {
+            // The process is exiting: the interface may be gone. Refused, as a full buffer would be.
+            return false;
+        }
+        // SAFETY: as above; the queue stops calling before Done returns, and the gate before exit handlers free
+        // the interface of an object that never got Done.
         unsafe {
             ((*(*self.base).vtable).external_event)(
                 self.base,

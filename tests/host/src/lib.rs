@@ -432,6 +432,78 @@ unsafe extern "system" fn set_status_line(_: *mut DefBase, _: *mut u16) -> bool 
 }
 unsafe extern "system" fn reset_status_line(_: *mut DefBase) {}
 
+/// Every IAddInDefBase this process handed to an add-in, for [`release_interfaces_at_exit`].
+static INTERFACES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+unsafe extern "system" fn released_external_event(
+    _: *mut DefBase,
+    _: *mut u16,
+    _: *mut u16,
+    _: *mut u16,
+) -> bool {
+    use std::io::Write;
+    let _ = std::io::stderr()
+        .write_all(b"addin-host: ExternalEvent on an interface the platform released at exit\n");
+    std::process::abort()
+}
+
+unsafe extern "system" fn released_add_error(
+    _: *mut DefBase,
+    _: u16,
+    _: *const u16,
+    _: *const u16,
+    _: c_long,
+) -> bool {
+    std::process::abort()
+}
+
+/// What an interface looks like once the platform has released it: every call a crash, as a call into freed
+/// memory would be (here an abort with a message, so the crash is certain and says what it was).
+static RELEASED_VTABLE: DefBaseVTable = DefBaseVTable {
+    dtor: 0,
+    #[cfg(target_family = "unix")]
+    dtor2: 0,
+    add_error: released_add_error,
+    read: read_profile,
+    write: write_profile,
+    register_profile_as,
+    set_event_buffer_depth,
+    get_event_buffer_depth,
+    external_event: released_external_event,
+    clean_event_buffer,
+    set_status_line,
+    reset_status_line,
+};
+
+extern "C" {
+    fn atexit(hook: extern "C" fn()) -> c_int;
+}
+
+extern "C" fn release_interfaces() {
+    for &address in INTERFACES.lock().iter() {
+        // SAFETY: every address is a leaked-or-live DefBase box of this process (objects are never freed while
+        // registered: `Object` unregisters in `finish` before the box can go).
+        unsafe {
+            std::ptr::write_volatile(
+                &mut (*(address as *mut DefBase)).vtable,
+                &RELEASED_VTABLE as *const DefBaseVTable,
+            )
+        };
+    }
+    // The rest of the platform's teardown takes a while (its other destructors, files, the cluster
+    // connection); threads still running meanwhile see the released interfaces.
+    std::thread::sleep(Duration::from_millis(50));
+}
+
+/// Makes this process behave like a 1C process that releases its objects' platform interfaces in its own exit
+/// handlers (C++ static destructors): registered now, before the add-in is loaded, so it runs after every exit
+/// handler the add-in registers later (they run in reverse order). From then on an add-in thread that calls
+/// ExternalEvent or AddError on an object never given Done crashes the process.
+pub fn release_interfaces_at_exit() {
+    // SAFETY: registering a plain function with the C runtime.
+    assert_eq!(unsafe { atexit(release_interfaces) }, 0, "atexit");
+}
+
 static DEF_BASE_VTABLE: DefBaseVTable = DefBaseVTable {
     dtor: 0,
     #[cfg(target_family = "unix")]
@@ -629,6 +701,9 @@ impl Host {
                 depth_requests: Mutex::new(Vec::new()),
             }),
         });
+        INTERFACES
+            .lock()
+            .push(&*platform as *const DefBase as usize);
         let mut object = Object {
             host: self,
             raw,
@@ -1165,6 +1240,8 @@ impl<'h> Object<'h> {
             return;
         }
         self.destroyed = true;
+        let this = &*self.platform as *const DefBase as usize;
+        INTERFACES.lock().retain(|&address| address != this);
         unsafe {
             let head = &*(self.raw as *const ComponentHead);
             ((*head.init_done).done)(self.raw);
@@ -1205,4 +1282,32 @@ pub fn rss_kib() -> usize {
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+/// A command that runs the current test binary again the way it was run: directly, or (the i686 pass,
+/// `scripts/linux/run-i686.sh`) through a dynamic loader with its own arguments, where `current_exe` is the
+/// loader itself. For tests that need a child process of their own (tests/exit_safety.rs).
+pub fn this_test_binary() -> std::process::Command {
+    let exe = std::env::current_exe().expect("current_exe");
+    let through_loader = exe
+        .file_name()
+        .is_some_and(|name| name.to_string_lossy().starts_with("ld-"));
+    if cfg!(target_os = "linux") && through_loader {
+        // The kernel's copy of the command line still holds the loader's arguments: repeat them up to the
+        // program (what argv[0] became).
+        let cmdline = std::fs::read("/proc/self/cmdline").expect("/proc/self/cmdline");
+        let words: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        let program = std::env::args().next().expect("argv[0]");
+        let end = words
+            .iter()
+            .position(|w| *w == program)
+            .unwrap_or_else(|| panic!("{program} in {words:?}"));
+        let mut command = std::process::Command::new(&words[0]);
+        command.args(&words[1..=end]);
+        return command;
+    }
+    std::process::Command::new(exe)
 }
