@@ -65,7 +65,7 @@ filter=routing
 plant "an unavailable manager rung" \
     'if manager.available == Some(false) {' 'if false && manager.available == Some(false) {'
 plant "a busy manager rung" \
-    'if manager.on_call {' 'if false {'
+    'if manager.on_call || line_busy(&manager.calls, facts.history_now, stale_after) {' 'if false {'
 plant "working hours ignored" \
     'if !inside {' 'if false && !inside {'
 plant "a missing time taken as inside the hours" \
