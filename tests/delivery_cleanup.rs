@@ -19,25 +19,16 @@ mod bsl_names;
 #[path = "support/dump_checks.rs"]
 mod dump_checks;
 
+#[path = "support/dump_text.rs"]
+mod dump_text;
+
+use dump_text::copy_dir;
 use std::path::{Path, PathBuf};
 
 const JOB: &str = "ТБ_ОчисткаОбсужденийДоставки";
 
 fn dump() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("bsl-examples/extension")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let p = e.expect("entry").path();
-        let target = to.join(p.file_name().expect("name"));
-        if p.is_dir() {
-            copy_dir(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).expect("copy");
-        }
-    }
 }
 
 /// A copy of the dump in a fresh temp directory.

@@ -19,90 +19,15 @@ mod bsl_names;
 #[path = "support/dump_checks.rs"]
 mod dump_checks;
 
-use std::path::{Path, PathBuf};
+#[path = "support/dump_text.rs"]
+mod dump_text;
 
-fn dump() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bsl-examples/extension")
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .trim_start_matches('\u{feff}')
-        .to_string()
-}
+use dump_text::{copy_dir, dump, module, modules, read_path, replaced, without_comment};
 
 const SERVER: &str = "CommonModules/ТБ_ТелефонияДоставка/Ext/Module.bsl";
 const SERVER_CALL: &str = "CommonModules/ТБ_ТелефонияДоставкаВызовСервера/Ext/Module.bsl";
 const CLIENT: &str = "CommonModules/ТБ_ТелефонияДоставкаКлиент/Ext/Module.bsl";
 const REGISTERS: [&str; 2] = ["ТБ_СеансыДоставки", "ТБ_ОжидающиеКарточки"];
-
-/// Every BSL module of the dump: (path relative to the dump, text).
-fn modules() -> Vec<(String, String)> {
-    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .expect("read_dir")
-            .map(|e| e.expect("entry").path())
-            .collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, root, out);
-            } else if p.extension().is_some_and(|e| e == "bsl") {
-                let rel = p
-                    .strip_prefix(root)
-                    .expect("under the dump")
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, read(&p)));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&dump(), &dump(), &mut out);
-    out
-}
-
-fn module<'a>(modules: &'a [(String, String)], rel: &str) -> &'a str {
-    &modules
-        .iter()
-        .find(|(r, _)| r == rel)
-        .unwrap_or_else(|| panic!("{rel} is missing"))
-        .1
-}
-
-fn replaced(
-    modules: &[(String, String)],
-    rel: &str,
-    from: &str,
-    to: &str,
-) -> Vec<(String, String)> {
-    let mut out = modules.to_vec();
-    let text = &mut out
-        .iter_mut()
-        .find(|(r, _)| r == rel)
-        .unwrap_or_else(|| panic!("{rel} is missing"))
-        .1;
-    assert!(text.contains(from), "{rel}: the mutation needs `{from}`");
-    *text = text.replacen(from, to, 1);
-    out
-}
-
-/// A line without its comment; string literals kept (the checks look at `Вычислить("…")`).
-fn without_comment(line: &str) -> String {
-    let mut out = String::new();
-    let mut in_string = line.trim_start().starts_with('|');
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '"' {
-            in_string = !in_string;
-        } else if !in_string && c == '/' && chars.peek() == Some(&'/') {
-            break;
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// The methods of a module: (name, first line number, code lines without comments).
 fn methods(text: &str) -> Vec<(String, usize, Vec<String>)> {
@@ -482,19 +407,6 @@ fn delivery_server_calls_check_access_first_and_choose_the_user_themselves() {
     );
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let p = e.expect("entry").path();
-        let t = to.join(p.file_name().expect("name"));
-        if p.is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).expect("copy");
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // 5. The delivery registers: no role right, no standard commands
 
@@ -537,7 +449,7 @@ fn roles_and_registers() -> (Named, Named) {
         let p = e.expect("entry").path();
         if p.is_dir() {
             let name = p.file_name().expect("name").to_string_lossy().to_string();
-            roles.push((name, read(&p.join("Ext/Rights.xml"))));
+            roles.push((name, read_path(&p.join("Ext/Rights.xml"))));
         }
     }
     let registers = REGISTERS
@@ -545,7 +457,7 @@ fn roles_and_registers() -> (Named, Named) {
         .map(|r| {
             (
                 r.to_string(),
-                read(&dump().join(format!("InformationRegisters/{r}.xml"))),
+                read_path(&dump().join(format!("InformationRegisters/{r}.xml"))),
             )
         })
         .collect();

@@ -11,18 +11,10 @@
 //!
 //! Each check returns its violations; every test runs it on the real dump and on a copy with the defect planted.
 
-use std::path::{Path, PathBuf};
+#[path = "support/dump_text.rs"]
+mod dump_text;
 
-fn dump() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bsl-examples/extension")
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .trim_start_matches('\u{feff}')
-        .to_string()
-}
+use dump_text::{modules, replaced, without_comment};
 
 /// The calls that hand data to a push: publishing to Centrifugo, a client notification, a collaboration message,
 /// the pending card (written, built, wrapped in an envelope) and the server's fan-out entry points.
@@ -55,65 +47,6 @@ const CLIENT_MODULES: [&str; 2] = [
     "CommonModules/ТБ_ТелефонияКлиент/Ext/Module.bsl",
     "CommonModules/ТБ_ТелефонияДоставкаКлиент/Ext/Module.bsl",
 ];
-
-/// Every BSL module of the dump: (path relative to the dump, text).
-fn modules() -> Vec<(String, String)> {
-    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .expect("read_dir")
-            .map(|e| e.expect("entry").path())
-            .collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, root, out);
-            } else if p.extension().is_some_and(|e| e == "bsl") {
-                let rel = p
-                    .strip_prefix(root)
-                    .expect("under the dump")
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, read(&p)));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&dump(), &dump(), &mut out);
-    out
-}
-
-fn replaced(
-    modules: &[(String, String)],
-    rel: &str,
-    from: &str,
-    to: &str,
-) -> Vec<(String, String)> {
-    let mut out = modules.to_vec();
-    let text = &mut out
-        .iter_mut()
-        .find(|(r, _)| r == rel)
-        .unwrap_or_else(|| panic!("{rel} is missing"))
-        .1;
-    assert!(text.contains(from), "{rel}: the mutation needs `{from}`");
-    *text = text.replacen(from, to, 1);
-    out
-}
-
-/// A line without its comment; string literals kept (the forbidden names are JSON keys in strings).
-fn without_comment(line: &str) -> String {
-    let mut out = String::new();
-    let mut in_string = line.trim_start().starts_with('|');
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '"' {
-            in_string = !in_string;
-        } else if !in_string && c == '/' && chars.peek() == Some(&'/') {
-            break;
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// One method: name, first line, the compilation directive above it (lower case, empty if none), code lines.
 struct Method {

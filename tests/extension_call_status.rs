@@ -13,46 +13,15 @@
 //! Each check returns its violations; every test runs it on the real dump and on a copy with the defect planted.
 
 use std::collections::BTreeMap;
+#[path = "support/dump_text.rs"]
+mod dump_text;
+
+use dump_text::{code_of, dump, read};
 use std::path::{Path, PathBuf};
-
-fn dump() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bsl-examples/extension")
-}
-
-fn read(rel: &str) -> String {
-    let path = dump().join(rel);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .trim_start_matches('\u{feff}')
-        .to_string()
-}
 
 const SERVER_CALL: &str = "CommonModules/ТБ_ТелефонияВызовСервера/Ext/Module.bsl";
 const STATUSES_XML: &str = "InformationRegisters/ТБ_СтатусыЗвонков.xml";
 const APPLY: &str = "ТБ_ТелефонияСтатусыЗвонков.ПрименитьСобытиеЗвонка(";
-
-/// A line without its comment and without the text of string literals (quotes kept); `|` lines are string text.
-fn code_of(line: &str) -> String {
-    if line.trim_start().starts_with('|') {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut in_string = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '"' {
-            in_string = !in_string;
-            out.push('"');
-        } else if in_string {
-            continue;
-        } else if c == '/' && chars.peek() == Some(&'/') {
-            break;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// The methods of a module: name → body (code only, comments and string texts removed).
 fn methods(module: &str) -> BTreeMap<String, String> {

@@ -16,6 +16,10 @@ mod bsl_names;
 mod dump_checks;
 
 use std::collections::{BTreeMap, BTreeSet};
+#[path = "support/dump_text.rs"]
+mod dump_text;
+
+use dump_text::copy_dir;
 use std::path::{Path, PathBuf};
 
 use bsl_names::{key, Base, Context, Side};
@@ -71,19 +75,6 @@ impl Copy {
 impl Drop for Copy {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let p = e.expect("entry").path();
-        let t = to.join(p.file_name().expect("name"));
-        if p.is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).expect("copy");
-        }
     }
 }
 

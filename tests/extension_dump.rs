@@ -10,6 +10,10 @@
 //! «Компонента» fails the test, so a call cannot hide behind another name.
 
 use std::collections::{BTreeMap, BTreeSet};
+#[path = "support/dump_text.rs"]
+mod dump_text;
+
+use dump_text::without_strings;
 use std::path::{Path, PathBuf};
 
 use addin_host::{Host, Mode, Val};
@@ -675,21 +679,6 @@ fn code_part(line: &str) -> String {
         }
     }
     line.to_string()
-}
-
-/// Blanks string literals (keeping the quotes), so identifiers inside texts are not taken for code.
-fn without_strings(code: &str) -> String {
-    let mut out = String::new();
-    let mut in_string = false;
-    for c in code.chars() {
-        if c == '"' {
-            in_string = !in_string;
-            out.push(c);
-        } else {
-            out.push(if in_string { ' ' } else { c });
-        }
-    }
-    out
 }
 
 /// Top-level arguments of the call whose `(` is at `open` in the module text (0 for `()`).

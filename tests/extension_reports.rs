@@ -22,6 +22,10 @@ mod bsl_names;
 mod dump_checks;
 
 use std::collections::BTreeSet;
+#[path = "support/dump_text.rs"]
+mod dump_text;
+
+use dump_text::{dump, read_path, without_strings};
 use std::path::{Path, PathBuf};
 
 use dump_checks::Node;
@@ -29,14 +33,6 @@ use tb_calls::journal::{
     offered_scopes, operators_for, FieldValue, JournalFilter, Scope, CALLBACK_INTERVALS,
     CALLBACK_LATER, CALLBACK_NONE,
 };
-
-fn dump() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bsl-examples/extension")
-}
-
-fn read(path: &Path) -> String {
-    bsl_names::read_text(path)
-}
 
 /// The root element of an XML file (the parser's document node holds it).
 fn root(path: &Path) -> Node {
@@ -68,21 +64,6 @@ fn words(text: &str) -> Vec<(String, usize)> {
             out.push((chars[start..i].iter().collect(), start));
         } else {
             i += 1;
-        }
-    }
-    out
-}
-
-/// Query text without its string literals (so `"Потерян"` is not taken for a name).
-fn without_literals(query: &str) -> String {
-    let mut out = String::new();
-    let mut in_string = false;
-    for c in query.chars() {
-        if c == '"' {
-            in_string = !in_string;
-            out.push(c);
-        } else {
-            out.push(if in_string { ' ' } else { c });
         }
     }
     out
@@ -163,7 +144,7 @@ fn schema_problems(dump: &Path) -> Vec<String> {
             ));
         }
         let file = format!("Reports/{report}/Templates/{template}/Ext/Template.xml");
-        let text = read(&dump.join(&file));
+        let text = read_path(&dump.join(&file));
         let schema = match dump_checks::parse_str(&text) {
             Ok(doc) => doc.children.into_iter().next().unwrap_or_default(),
             Err(e) => {
@@ -194,7 +175,7 @@ fn schema_fields_problems(dump: &Path, file: &str, schema: &Node) -> Vec<String>
             .child("query")
             .map(|q| q.text.clone())
             .unwrap_or_default();
-        let code = without_literals(&query);
+        let code = without_strings(&query);
         let w = words(&code);
         let selected: BTreeSet<String> = w
             .windows(2)
@@ -450,7 +431,7 @@ fn report_restriction_problems(dump: &Path, report: &str) -> Vec<String> {
         }
     }
     let module_path = dump.join(format!("Reports/{report}/Ext/ObjectModule.bsl"));
-    let module = bsl_names::parse_module(&read(&module_path));
+    let module = bsl_names::parse_module(&read_path(&module_path));
     match module.method("ПриКомпоновкеРезультата") {
         None => out.push(format!(
             "Reports/{report}: the object module has no ПриКомпоновкеРезультата"
@@ -491,7 +472,7 @@ fn report_restriction_problems(dump: &Path, report: &str) -> Vec<String> {
 
 /// (filter name, condition) rows of `ТБ_ТелефонияЖурнал.УсловияОтборов` as the BSL writes them.
 fn bsl_filter_table(dump: &Path) -> Vec<(String, Option<(String, String)>)> {
-    let text = read(&dump.join("CommonModules/ТБ_ТелефонияЖурнал/Ext/Module.bsl"));
+    let text = read_path(&dump.join("CommonModules/ТБ_ТелефонияЖурнал/Ext/Module.bsl"));
     let mut rows = Vec::new();
     for line in text.lines() {
         let line = line.trim();
@@ -544,7 +525,7 @@ fn filter_problems(dump: &Path) -> Vec<String> {
         ));
     }
     // The journal form offers exactly these filters.
-    let form = read(&dump.join("CommonForms/ТБ_ЖурналЗвонков/Ext/Form/Module.bsl"));
+    let form = read_path(&dump.join("CommonForms/ТБ_ЖурналЗвонков/Ext/Form/Module.bsl"));
     let offered: Vec<String> = form
         .lines()
         .filter_map(|l| {
@@ -564,7 +545,7 @@ fn filter_problems(dump: &Path) -> Vec<String> {
     }
     // The missed-calls command opens the journal with the missed filter.
     let command =
-        read(&dump.join("CommonCommands/ТБ_ОткрытьПропущенныеЗвонки/Ext/CommandModule.bsl"));
+        read_path(&dump.join("CommonCommands/ТБ_ОткрытьПропущенныеЗвонки/Ext/CommandModule.bsl"));
     let filter = command
         .split("Новый Структура(\"Отбор\", \"")
         .nth(1)
@@ -591,7 +572,7 @@ fn string_map(text: &str, map: &str) -> Vec<(String, String)> {
 /// Where the BSL's scope tables (ТБ_ТелефонияЖурнал.ОбластиПользователя, ОператорыОбласти) disagree with
 /// `tb_calls::journal::offered_scopes` and `operators_for`.
 fn scope_problems(dump: &Path) -> Vec<String> {
-    let text = read(&dump.join("CommonModules/ТБ_ТелефонияЖурнал/Ext/Module.bsl"));
+    let text = read_path(&dump.join("CommonModules/ТБ_ТелефонияЖурнал/Ext/Module.bsl"));
     let me = "ivanov".to_string();
     let group = vec![me.clone(), "petrov".to_string()];
     let alone = vec![me.clone()];
@@ -860,7 +841,7 @@ fn mutation_section_access_defects_are_found() {
 fn mutation_report_restriction_defects_are_found() {
     let copy = Copy::new("restriction");
     // The user may set the restriction; the module stops setting it; the role check is no longer first.
-    let schema = read(&copy.dir.join(SCHEMA));
+    let schema = read_path(&copy.dir.join(SCHEMA));
     let at = schema
         .find("<name>ВсеОператоры</name>")
         .expect("the parameter");
@@ -971,7 +952,7 @@ fn mutation_journal_scope_disagreements_are_found() {
 /// idle handler (detached, then attached), which reloads once the burst is over.
 fn refresh_problems(dump: &Path) -> Vec<String> {
     let file = "CommonForms/ТБ_ЖурналЗвонков/Ext/Form/Module.bsl";
-    let module = bsl_names::parse_module(&read(&dump.join(file)));
+    let module = bsl_names::parse_module(&read_path(&dump.join(file)));
     let Some(handler) = module.method("ОбработкаОповещения") else {
         return vec![format!(
             "{file}: no ОбработкаОповещения: the journal does not follow call events"

@@ -14,49 +14,13 @@
 //!
 //! Each check returns its violations; every test runs it on the real dump and on a text with the defect planted.
 
+#[path = "support/dump_text.rs"]
+mod dump_text;
+
+use dump_text::{code_of, dump, read_path};
 use std::path::{Path, PathBuf};
 
-fn dump() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bsl-examples/extension")
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .trim_start_matches('\u{feff}')
-        .to_string()
-}
-
 const SERVER_CALL: &str = "CommonModules/ТБ_ТелефонияВызовСервера/Ext/Module.bsl";
-
-/// A line of code without its comment and without the text of its string literals (quotes kept).
-fn code_of(line: &str) -> String {
-    let mut out = String::new();
-    let mut in_string = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if in_string {
-            if c == '"' {
-                in_string = false;
-                out.push('"');
-            }
-            continue;
-        }
-        match c {
-            '"' => {
-                in_string = true;
-                out.push('"');
-            }
-            '/' if chars.peek() == Some(&'/') => break,
-            _ => out.push(c),
-        }
-    }
-    // A line that continues a multi-line string starts with `|`: all of it is string text.
-    if line.trim_start().starts_with('|') {
-        return String::new();
-    }
-    out
-}
 
 /// The body of method `name` of a module (code only), or an error if the module has no such method.
 fn body(module: &str, name: &str) -> Result<String, String> {
@@ -117,7 +81,7 @@ fn operator_settings_problems(server_call_module: &str) -> Vec<String> {
 
 #[test]
 fn an_operator_writes_only_his_login() {
-    let module = read(&dump().join(SERVER_CALL));
+    let module = read_path(&dump().join(SERVER_CALL));
     assert_eq!(operator_settings_problems(&module), Vec::<String>::new());
     let planted = module.replacen(
         "ТБ_ТелефонияСервер.ЗаписатьЛогинКоннект(Настройки.ЛогинКоннект);",
@@ -156,7 +120,7 @@ fn call_list_problems(server_call_module: &str) -> Vec<String> {
 
 #[test]
 fn the_call_list_is_limited_by_the_server() {
-    let module = read(&dump().join(SERVER_CALL));
+    let module = read_path(&dump().join(SERVER_CALL));
     assert_eq!(call_list_problems(&module), Vec::<String>::new());
     let planted = module.replacen(
         "ТолькоМои <> Истина И ТБ_ТелефонияСервер.ВидитВсеЗвонки()",
@@ -235,7 +199,7 @@ fn runs_of(root: &Path, file: &Path) -> Runs {
         Some("Ext") | Some("CommonCommands") => Runs::Client,
         Some("CommonForms") => Runs::ByDirective,
         Some("CommonModules") => {
-            let xml = read(&root.join("CommonModules").join(format!("{}.xml", parts[1])));
+            let xml = read_path(&root.join("CommonModules").join(format!("{}.xml", parts[1])));
             let flag = |name: &str| xml.contains(&format!("<{name}>true</{name}>"));
             if flag("ClientManagedApplication") && !flag("Server") {
                 Runs::Client
@@ -274,7 +238,7 @@ fn no_module_calls_a_deprecated_or_synchronous_global() {
     );
     let mut found = Vec::new();
     for f in &files {
-        for v in forbidden_calls(&read(f), runs_of(&root, f)) {
+        for v in forbidden_calls(&read_path(f), runs_of(&root, f)) {
             found.push(format!("{}: {v}", f.strip_prefix(&root).unwrap().display()));
         }
     }

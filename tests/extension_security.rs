@@ -10,40 +10,13 @@
 //! Each check is a function returning the first violation; the tests run it on the real dump and on copies with the
 //! defect planted, and both outcomes are asserted, so a check that cannot fail fails here.
 
+#[path = "support/dump_text.rs"]
+mod dump_text;
+
+use dump_text::{dump, method, read};
 use std::path::{Path, PathBuf};
 
-fn dump() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bsl-examples/extension")
-}
-
-fn read(rel: &str) -> String {
-    let path = dump().join(rel);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .trim_start_matches('\u{feff}')
-        .to_string()
-}
-
 const WEBHOOKS: &str = "CommonModules/ТБ_ТелефонияHTTPСервисы/Ext/Module.bsl";
-
-/// The text of one method (from its header to its end keyword), comments removed.
-fn method(module: &str, name: &str) -> Result<String, String> {
-    let header = [format!("Функция {name}("), format!("Процедура {name}(")]
-        .into_iter()
-        .find_map(|h| module.find(&h))
-        .ok_or_else(|| format!("method {name} not found"))?;
-    let rest = &module[header..];
-    let end = ["КонецФункции", "КонецПроцедуры"]
-        .iter()
-        .filter_map(|k| rest.find(k))
-        .min()
-        .ok_or_else(|| format!("{name}: no end"))?;
-    Ok(rest[..end]
-        .lines()
-        .map(|l| l.split("//").next().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("\n"))
-}
 
 fn position(text: &str, what: &str, method: &str) -> Result<usize, String> {
     text.find(what)

@@ -15,23 +15,16 @@
 //! must report it.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::path::{Path, PathBuf};
+#[path = "support/dump_text.rs"]
+mod dump_text;
+
+use dump_text::{dump, read_path, without_comment};
+use std::path::Path;
 
 #[path = "support/bsl_names.rs"]
 mod bsl_names;
 #[path = "support/dump_checks.rs"]
 mod dump_checks;
-
-fn dump() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("bsl-examples/extension")
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .trim_start_matches('\u{feff}')
-        .to_string()
-}
 
 /// The texts the checks look at, by path relative to the dump (modules and the XML they need).
 #[derive(Clone)]
@@ -57,7 +50,7 @@ impl Dump {
                         .expect("inside the dump")
                         .to_string_lossy()
                         .replace('\\', "/");
-                    files.insert(rel, read(&path));
+                    files.insert(rel, read_path(&path));
                 }
             }
         }
@@ -99,20 +92,7 @@ impl Dump {
 /// Code without comments; string literals kept (queries live in them).
 fn without_comments(text: &str) -> String {
     text.lines()
-        .map(|line| {
-            let mut in_string = line.trim_start().starts_with('|');
-            let mut out = String::new();
-            let mut chars = line.chars().peekable();
-            while let Some(c) = chars.next() {
-                if c == '"' {
-                    in_string = !in_string;
-                } else if !in_string && c == '/' && chars.peek() == Some(&'/') {
-                    break;
-                }
-                out.push(c);
-            }
-            out
-        })
+        .map(without_comment)
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -1032,7 +1012,7 @@ fn inserted_keys(body: &str, variable: &str) -> BTreeSet<String> {
 /// Every key the module writes into the facts JSON of the add-in's decisions is a field the decision reads: a key
 /// the decision does not know is ignored by serde, so a typo or a key on the wrong level would silently drop a fact.
 fn facts_key_problems(dump: &Dump) -> Vec<String> {
-    let source = |rel: &str| read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(rel));
+    let source = |rel: &str| read_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join(rel));
     let routing = source("crates/tb-calls/src/routing.rs");
     let rebuild = source("crates/tb-calls/src/index_rebuild.rs");
     let index = |name: &str| body_of(dump, INDEX_MODULE, name).unwrap_or_default();

@@ -16,6 +16,10 @@
 //! Each check is a function returning the first violation; the tests run it on the real dump and on copies with the
 //! defect planted, and both outcomes are asserted, so a check that cannot fail fails here.
 
+#[path = "support/dump_text.rs"]
+mod dump_text;
+
+use dump_text::{method, read};
 use std::path::Path;
 
 use tb_calls::uis_control::{ControlAction, ControlState, Phase};
@@ -31,35 +35,6 @@ const CLIENT_SIDE: [&str; 3] = [
     "CommonForms/ТБ_ВходящийЗвонок/Ext/Form/Module.bsl",
     "CommonForms/ТБ_ПанельТелефонии/Ext/Form/Module.bsl",
 ];
-
-fn read(rel: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("bsl-examples/extension")
-        .join(rel);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .trim_start_matches('\u{feff}')
-        .to_string()
-}
-
-/// The code of one method (header to end keyword), with `//` comments removed.
-fn method(module: &str, name: &str) -> Result<String, String> {
-    let start = [format!("Функция {name}("), format!("Процедура {name}(")]
-        .into_iter()
-        .find_map(|h| module.find(&h))
-        .ok_or_else(|| format!("method {name} not found"))?;
-    let rest = &module[start..];
-    let end = ["КонецФункции", "КонецПроцедуры"]
-        .iter()
-        .filter_map(|k| rest.find(k))
-        .min()
-        .ok_or_else(|| format!("{name}: no end"))?;
-    Ok(rest[..end]
-        .lines()
-        .map(|l| l.split("//").next().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("\n"))
-}
 
 /// The first statement of a method's body (after the header line and its parameters).
 fn first_statement(code: &str) -> &str {
