@@ -27,24 +27,18 @@ copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
 
 survived=0
+# shellcheck source=scripts/lib/mutants.sh
+source "$repo/scripts/lib/mutants.sh"
 # plant NAME FILE FROM TO TEST_BINARY: FROM (a literal text) becomes TO in FILE of a fresh copy.
 plant() {
     local name=$1 file=$2 from=$3 to=$4 binary=$5
-    rm -rf "${copy:?}"/*
-    git ls-files -z -co --exclude-standard | grep -zv '^target/' | tar --null -T - -cf - | tar -xf - -C "$copy"
-    FROM="$from" TO="$to" perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$copy/$file"
-    if cmp -s "$repo/$file" "$copy/$file"; then
-        echo "NOT PLANTED: $name ($file no longer holds the code it patches)"
-        survived=1
+    mutants_fresh_copy '^target/'
+    mutants_replace "$file" "$from" "$to"
+    if mutants_not_planted "$name" "$file"; then
         return
     fi
     (cd "$copy" && CARGO_TARGET_DIR="$mutants_target" cargo build -q --lib)
-    if TB_ADDIN_PATH="$mutants_target/debug/libtelephony_bridge.so" timeout 900 "$binary" >/dev/null 2>&1; then
-        echo "SURVIVED: $name"
-        survived=1
-    else
-        echo "killed: $name"
-    fi
+    mutants_verdict "$name" env TB_ADDIN_PATH="$mutants_target/debug/libtelephony_bridge.so" timeout 900 "$binary"
 }
 
 plant "AddError/LastError not scrubbed" src/native/component.rs \

@@ -22,14 +22,15 @@ trap 'rm -rf "$copy"' EXIT
 file=src/events/mod.rs
 
 survived=0
+# shellcheck source=scripts/lib/mutants.sh
+source "$repo/scripts/lib/mutants.sh"
 # plant NAME TEST FROM TO: FROM (a literal text, found exactly once) becomes TO in the module, in a fresh copy, and
 # TEST (cargo test's target and name filter, e.g. `--lib events::tests::x`), the one meant to catch the defect,
 # must fail. A test that hangs fails too: the run is cut after two minutes.
 plant() {
     local name=$1 from=$3 to=$4 test
     read -ra test <<<"$2"
-    rm -rf "${copy:?}"/*
-    git ls-files -z -co --exclude-standard | grep -zv '^target' | tar --null -T - -cf - | tar -xf - -C "$copy"
+    mutants_fresh_copy '^target'
     local found
     found=$(FROM="$from" perl -0ne '$n = () = /\Q$ENV{FROM}\E/g; print $n' "$copy/$file")
     if [ "$found" != 1 ]; then
@@ -37,7 +38,7 @@ plant() {
         survived=1
         return
     fi
-    FROM="$from" TO="$to" perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$copy/$file"
+    mutants_replace "$file" "$from" "$to"
     # tar keeps the files' times: without this a copy older than the last build would reuse that build.
     touch "$copy/$file"
     # A mutant that does not compile proves nothing about the tests: it counts as a failure of this script.
@@ -46,17 +47,12 @@ plant() {
         survived=1
         return
     fi
-    if (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 120 env -u TB_ADDIN_PATH cargo test -q -p telephony-bridge "${test[@]}") >/dev/null 2>&1; then
-        echo "SURVIVED: $name"
-        survived=1
-    else
-        echo "killed: $name"
-    fi
+    mutants_verdict "$name" mutants_in_copy env CARGO_TARGET_DIR="$target" timeout 120 env -u TB_ADDIN_PATH \
+        cargo test -q -p telephony-bridge "${test[@]}"
 }
 
 # The unmutated copy must pass every test the mutants use, or a "killed" below would prove nothing.
-rm -rf "${copy:?}"/*
-git ls-files -z -co --exclude-standard | grep -zv '^target' | tar --null -T - -cf - | tar -xf - -C "$copy"
+mutants_fresh_copy '^target'
 # tar keeps the files' times: without this the copy would reuse the build of the last mutant of a previous run.
 touch "$copy/$file"
 if ! (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 1800 cargo test -q -p telephony-bridge --lib events::tests::) >/dev/null 2>&1 ||

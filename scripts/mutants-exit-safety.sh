@@ -38,15 +38,14 @@ copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
 
 survived=0
+# shellcheck source=scripts/lib/mutants.sh
+source "$repo/scripts/lib/mutants.sh"
 # plant NAME FILE FROM TO TEST: FROM (a literal text) becomes TO in FILE of a fresh copy; TEST is the test run.
 plant() {
     local name=$1 file=$2 from=$3 to=$4 test=$5
-    rm -rf "${copy:?}"/*
-    git ls-files -z -co --exclude-standard | grep -zv '^target/' | tar --null -T - -cf - | tar -xf - -C "$copy"
-    FROM="$from" TO="$to" perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$copy/$file"
-    if cmp -s "$repo/$file" "$copy/$file"; then
-        echo "NOT PLANTED: $name ($file no longer holds the code it patches)"
-        survived=1
+    mutants_fresh_copy '^target/'
+    mutants_replace "$file" "$from" "$to"
+    if mutants_not_planted "$name" "$file"; then
         return
     fi
     local killed

@@ -16,30 +16,10 @@ file=crates/tb-calls/src/uis_control.rs
 filter=uis_
 
 survived=0
+# shellcheck source=scripts/lib/mutants.sh
+source "$repo/scripts/lib/mutants.sh"
 # plant NAME FROM TO: FROM (a literal text) becomes TO in the module, in a fresh copy.
-plant() {
-    local name=$1 from=$2 to=$3
-    rm -rf "${copy:?}"/*
-    git ls-files -z -co --exclude-standard | grep -zv '^target/' | tar --null -T - -cf - | tar -xf - -C "$copy"
-    FROM="$from" TO="$to" perl -0pi -e 's/\Q$ENV{FROM}\E/$ENV{TO}/' "$copy/$file"
-    if cmp -s "$repo/$file" "$copy/$file"; then
-        echo "NOT PLANTED: $name ($file no longer holds the code it patches)"
-        survived=1
-        return
-    fi
-    # A mutant that does not compile proves nothing about the tests: it counts as a failure of this script.
-    if ! (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 900 cargo test -q -p tb-calls --lib --no-run) >/dev/null 2>&1; then
-        echo "DOES NOT BUILD: $name"
-        survived=1
-        return
-    fi
-    if (cd "$copy" && CARGO_TARGET_DIR="$target" timeout 900 cargo test -q -p tb-calls --lib "$filter") >/dev/null 2>&1; then
-        echo "SURVIVED: $name"
-        survived=1
-    else
-        echo "killed: $name"
-    fi
-}
+plant() { mutants_tb_calls "$file" "$filter" "$target" "$@"; }
 
 plant "a blind transfer that stops after make.call (the client left on hold with a ringing leg)" \
     '(Stage::Make, Ok(())) if !self.transfer =>' '(Stage::Make, Ok(())) if true =>'
