@@ -222,6 +222,14 @@ fn every_writer_of_the_history_also_applies_statuses() {
     assert!(second.iter().any(|p| p.contains("Planted")), "{second:?}");
 }
 
+/// The first non-empty line of a method body, trimmed ("" for an empty body).
+fn first_line(body: &str) -> &str {
+    body.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
 /// Problems of the recording-URL path in the server-call module.
 fn recording_url_problems(server_call: &str) -> Vec<String> {
     let all = methods(server_call);
@@ -229,11 +237,7 @@ fn recording_url_problems(server_call: &str) -> Vec<String> {
     match all.get("СсылкаНаЗаписьРазговора") {
         None => problems.push("СсылкаНаЗаписьРазговора is missing".into()),
         Some(body) => {
-            let first = body
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("");
+            let first = first_line(body);
             if !first.starts_with("ПроверитьПраваОператораИлиАдминистратора()")
             {
                 problems.push(format!(
@@ -312,11 +316,7 @@ fn unchecked_missed_call_methods(server_call: &str) -> Vec<String> {
     .filter_map(|name| match all.get(*name) {
         None => Some(format!("{name} is missing")),
         Some(body) => {
-            let first = body
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("");
+            let first = first_line(body);
             (!first.starts_with("ПроверитьПрава")).then(|| format!("{name}: first line «{first}»"))
         }
     })

@@ -28,6 +28,20 @@ use tb_prims::redact;
 const CALL_API: &str = "UIS Call API";
 const DATA_API: &str = "UIS Data API";
 
+// The parameters the call-control members share, written once so a name cannot drift between them.
+/// The UIS call session every call-control member acts on.
+const SESSION: ParamSpec = ParamSpec::text("CallSessionID", "ИдСессииЗвонка");
+/// The number a consultation or a transfer rings.
+const NUMBER: ParamSpec = ParamSpec::text("Number", "Номер");
+/// What the held party hears, and its kind.
+const HOLD_MESSAGE: ParamSpec = ParamSpec::optional_text("HoldMessage", "СообщениеУдержания");
+const HOLD_MESSAGE_TYPE: ParamSpec =
+    ParamSpec::optional_text("HoldMessageType", "ТипСообщенияУдержания");
+/// The members that take the call session and nothing else.
+const SESSION_ONLY: &[ParamSpec] = &[SESSION];
+/// Consultation and blind transfer: the session, the number to ring, the message for the held party.
+const HANDOVER: &[ParamSpec] = &[SESSION, NUMBER, HOLD_MESSAGE, HOLD_MESSAGE_TYPE];
+
 const METHODS: &[Method<UIScom>] = &[
     Method {
         spec: MethodSpec {
@@ -236,11 +250,7 @@ const METHODS: &[Method<UIScom>] = &[
             ru: "УдержатьЗвонок",
             aliases: &[],
             returns: true,
-            params: &[
-                ParamSpec::text("CallSessionID", "ИдСессииЗвонка"),
-                ParamSpec::optional_text("HoldMessage", "СообщениеУдержания"),
-                ParamSpec::optional_text("HoldMessageType", "ТипСообщенияУдержания"),
-            ],
+            params: &[SESSION, HOLD_MESSAGE, HOLD_MESSAGE_TYPE],
         },
         call: UIScom::hold_call,
     },
@@ -250,7 +260,7 @@ const METHODS: &[Method<UIScom>] = &[
             ru: "СнятьСУдержания",
             aliases: &[],
             returns: true,
-            params: &[ParamSpec::text("CallSessionID", "ИдСессииЗвонка")],
+            params: SESSION_ONLY,
         },
         call: |c, args| c.session_method(SessionMethod::UnholdCall, args),
     },
@@ -260,10 +270,7 @@ const METHODS: &[Method<UIScom>] = &[
             ru: "ПозвонитьДляКонсультации",
             aliases: &[],
             returns: true,
-            params: &[
-                ParamSpec::text("CallSessionID", "ИдСессииЗвонка"),
-                ParamSpec::text("Number", "Номер"),
-            ],
+            params: &[SESSION, NUMBER],
         },
         call: UIScom::make_call,
     },
@@ -273,12 +280,7 @@ const METHODS: &[Method<UIScom>] = &[
             ru: "НачатьКонсультацию",
             aliases: &[],
             returns: true,
-            params: &[
-                ParamSpec::text("CallSessionID", "ИдСессииЗвонка"),
-                ParamSpec::text("Number", "Номер"),
-                ParamSpec::optional_text("HoldMessage", "СообщениеУдержания"),
-                ParamSpec::optional_text("HoldMessageType", "ТипСообщенияУдержания"),
-            ],
+            params: HANDOVER,
         },
         call: |c, args| c.handover(args, false),
     },
@@ -288,7 +290,7 @@ const METHODS: &[Method<UIScom>] = &[
             ru: "ПереадресоватьРазговор",
             aliases: &[],
             returns: true,
-            params: &[ParamSpec::text("CallSessionID", "ИдСессииЗвонка")],
+            params: SESSION_ONLY,
         },
         call: |c, args| c.session_method(SessionMethod::TransferTalk, args),
     },
@@ -298,7 +300,7 @@ const METHODS: &[Method<UIScom>] = &[
             ru: "ВернутьРазговор",
             aliases: &[],
             returns: true,
-            params: &[ParamSpec::text("CallSessionID", "ИдСессииЗвонка")],
+            params: SESSION_ONLY,
         },
         call: |c, args| c.session_method(SessionMethod::RestoreTalk, args),
     },
@@ -308,12 +310,7 @@ const METHODS: &[Method<UIScom>] = &[
             ru: "ПереадресоватьЗвонок",
             aliases: &[],
             returns: true,
-            params: &[
-                ParamSpec::text("CallSessionID", "ИдСессииЗвонка"),
-                ParamSpec::text("Number", "Номер"),
-                ParamSpec::optional_text("HoldMessage", "СообщениеУдержания"),
-                ParamSpec::optional_text("HoldMessageType", "ТипСообщенияУдержания"),
-            ],
+            params: HANDOVER,
         },
         call: |c, args| c.handover(args, true),
     },
@@ -323,7 +320,7 @@ const METHODS: &[Method<UIScom>] = &[
             ru: "ЗавершитьЗвонок",
             aliases: &[],
             returns: true,
-            params: &[ParamSpec::text("CallSessionID", "ИдСессииЗвонка")],
+            params: SESSION_ONLY,
         },
         call: |c, args| c.session_method(SessionMethod::ReleaseCall, args),
     },
