@@ -22,7 +22,10 @@ mod dump_checks;
 #[path = "support/dump_text.rs"]
 mod dump_text;
 
-use dump_text::{copy_dir, dump, module, modules, read_path, replaced, without_comment};
+use dump_text::{
+    copy_dir, dump, method_end, method_header, module, modules, read_path, replaced,
+    without_comment,
+};
 
 const SERVER: &str = "CommonModules/ТБ_ТелефонияДоставка/Ext/Module.bsl";
 const SERVER_CALL: &str = "CommonModules/ТБ_ТелефонияДоставкаВызовСервера/Ext/Module.bsl";
@@ -35,26 +38,11 @@ fn methods(text: &str) -> Vec<(String, usize, Vec<String>)> {
     let mut current: Option<(String, usize, Vec<String>)> = None;
     for (n, raw) in text.lines().enumerate() {
         let line = without_comment(raw);
-        let t = line.trim_start();
-        let lower = t.to_lowercase();
-        let header = [
-            "процедура ",
-            "функция ",
-            "асинх процедура ",
-            "асинх функция ",
-        ]
-        .iter()
-        .find(|h| lower.starts_with(*h));
-        if let Some(h) = header {
-            let name: String = t[h.len()..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
+        if let Some(name) = method_header(&line) {
             current = Some((name, n + 1, Vec::new()));
             continue;
         }
-        if lower.starts_with("конецпроцедуры") || lower.starts_with("конецфункции")
-        {
+        if method_end(&line) {
             if let Some(m) = current.take() {
                 out.push(m);
             }

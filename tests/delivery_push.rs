@@ -14,7 +14,7 @@
 #[path = "support/dump_text.rs"]
 mod dump_text;
 
-use dump_text::{modules, replaced, without_comment};
+use dump_text::{method_end, method_header, modules, replaced, without_comment};
 
 /// The calls that hand data to a push: publishing to Centrifugo, a client notification, a collaboration message,
 /// the pending card (written, built, wrapped in an envelope) and the server's fan-out entry points.
@@ -62,25 +62,11 @@ fn methods(text: &str) -> Vec<Method> {
     let mut directive = String::new();
     for (n, raw) in text.lines().enumerate() {
         let line = without_comment(raw);
-        let t = line.trim_start();
-        let lower = t.to_lowercase();
-        if current.is_none() && lower.starts_with('&') {
-            directive = lower.trim().to_string();
+        if current.is_none() && line.trim_start().starts_with('&') {
+            directive = line.trim().to_lowercase();
             continue;
         }
-        let header = [
-            "процедура ",
-            "функция ",
-            "асинх процедура ",
-            "асинх функция ",
-        ]
-        .iter()
-        .find(|h| lower.starts_with(*h));
-        if let Some(h) = header {
-            let name: String = t[h.len()..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
+        if let Some(name) = method_header(&line) {
             current = Some(Method {
                 name,
                 line: n + 1,
@@ -89,8 +75,7 @@ fn methods(text: &str) -> Vec<Method> {
             });
             continue;
         }
-        if lower.starts_with("конецпроцедуры") || lower.starts_with("конецфункции")
-        {
+        if method_end(&line) {
             out.extend(current.take());
             continue;
         }

@@ -165,3 +165,31 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The name of the method a code line (comment removed) opens — `Процедура`/`Функция`, also after `Асинх` — or
+/// `None` when it opens none.
+pub fn method_header(line: &str) -> Option<String> {
+    let t = line.trim_start();
+    let lower = t.to_lowercase();
+    let header = [
+        "процедура ",
+        "функция ",
+        "асинх процедура ",
+        "асинх функция ",
+    ]
+    .iter()
+    .find(|h| lower.starts_with(*h))?;
+    // Lower and upper case of these keywords take as many bytes, so the offset holds in `t`.
+    Some(
+        t[header.len()..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect(),
+    )
+}
+
+/// Whether a code line (comment removed) ends a method.
+pub fn method_end(line: &str) -> bool {
+    let lower = line.trim_start().to_lowercase();
+    lower.starts_with("конецпроцедуры") || lower.starts_with("конецфункции")
+}
