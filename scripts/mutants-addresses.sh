@@ -12,6 +12,9 @@ export PROPTEST_DISABLE_FAILURE_PERSISTENCE=1
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+# shellcheck source=scripts/lib/mutants.sh
+source "$repo/scripts/lib/mutants.sh"
+mutants_start
 
 cargo test -q --no-run --test addresses --test panic_guard 2>/dev/null
 newest() { ls -t target/debug/deps/"$1"-* | grep -v '\.d$' | head -1; }
@@ -23,12 +26,7 @@ if [ ! -d "$mutants_target/debug" ]; then
     mkdir -p "$mutants_target"
     cp -r "$repo/target/debug" "$mutants_target/"
 fi
-copy=$(mktemp -d)
-trap 'rm -rf "$copy"' EXIT
 
-survived=0
-# shellcheck source=scripts/lib/mutants.sh
-source "$repo/scripts/lib/mutants.sh"
 # plant NAME FILE FROM TO TEST_BINARY: FROM (a literal text) becomes TO in FILE of a fresh copy.
 plant() {
     local name=$1 file=$2 from=$3 to=$4 binary=$5

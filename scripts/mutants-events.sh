@@ -12,18 +12,16 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+# shellcheck source=scripts/lib/mutants.sh
+source "$repo/scripts/lib/mutants.sh"
+mutants_start
 target="$repo/target/mutants-events"
 if [ ! -d "$target/debug" ] && [ -d "$repo/target/debug" ]; then
     mkdir -p "$target"
     cp -al "$repo/target/debug" "$target/" 2>/dev/null || cp -r "$repo/target/debug" "$target/"
 fi
-copy=$(mktemp -d)
-trap 'rm -rf "$copy"' EXIT
 file=src/events/mod.rs
 
-survived=0
-# shellcheck source=scripts/lib/mutants.sh
-source "$repo/scripts/lib/mutants.sh"
 # plant NAME TEST FROM TO: FROM (a literal text, found exactly once) becomes TO in the module, in a fresh copy, and
 # TEST (cargo test's target and name filter, e.g. `--lib events::tests::x`), the one meant to catch the defect,
 # must fail. A test that hangs fails too: the run is cut after two minutes.

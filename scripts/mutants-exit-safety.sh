@@ -13,6 +13,9 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+# shellcheck source=scripts/lib/mutants.sh
+source "$repo/scripts/lib/mutants.sh"
+mutants_start
 platform=${1:-linux}
 
 if [ "$platform" = windows ]; then
@@ -34,12 +37,7 @@ if [ "$platform" = linux ] && [ ! -d "$mutants_target/debug" ]; then
     rm -rf "$mutants_target"/debug/deps/*telephony_bridge* "$mutants_target"/debug/build/telephony-bridge-* \
         "$mutants_target"/debug/.fingerprint/telephony-bridge-*
 fi
-copy=$(mktemp -d)
-trap 'rm -rf "$copy"' EXIT
 
-survived=0
-# shellcheck source=scripts/lib/mutants.sh
-source "$repo/scripts/lib/mutants.sh"
 # plant NAME FILE FROM TO TEST: FROM (a literal text) becomes TO in FILE of a fresh copy; TEST is the test run.
 plant() {
     local name=$1 file=$2 from=$3 to=$4 test=$5

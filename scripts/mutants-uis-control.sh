@@ -9,15 +9,13 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+# shellcheck source=scripts/lib/mutants.sh
+source "$repo/scripts/lib/mutants.sh"
+mutants_start
 target="$repo/target/mutants-calls"
-copy=$(mktemp -d)
-trap 'rm -rf "$copy"' EXIT
 file=crates/tb-calls/src/uis_control.rs
 filter=uis_
 
-survived=0
-# shellcheck source=scripts/lib/mutants.sh
-source "$repo/scripts/lib/mutants.sh"
 # plant NAME FROM TO: FROM (a literal text) becomes TO in the module, in a fresh copy.
 plant() { mutants_tb_calls "$file" "$filter" "$target" "$@"; }
 

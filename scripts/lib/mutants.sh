@@ -4,6 +4,13 @@
 # (the tree, also the current directory), `copy` (an empty temporary directory it removes on exit) and
 # `survived=0`, and these functions set `survived=1` when a mutant cannot be planted or survives.
 
+# mutants_start: the temporary directory the mutants are planted in (removed on exit), and no mutant survived yet.
+mutants_start() {
+    copy=$(mktemp -d)
+    trap 'rm -rf "$copy"' EXIT
+    survived=0
+}
+
 # mutants_fresh_copy EXCLUDE: $copy emptied and filled with the tree's tracked and untracked-but-not-ignored files,
 # without those matching EXCLUDE (a grep pattern: `^target/`).
 mutants_fresh_copy() {
