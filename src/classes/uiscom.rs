@@ -14,7 +14,7 @@ use tb_calls::uis_call_api::{self, EmployeeCall, RpcRequest, SimpleCall};
 use tb_calls::uis_control::{self, Handover, HoldMessage, SessionMethod, Step};
 use tb_calls::uiscom::{self as core, UiscomMethod};
 use tb_calls::webhook;
-use tb_calls::CallsError;
+use tb_calls::{CallsError, UtcOffset};
 
 use crate::present::calls::{routing_facts_error, webhook_verdict};
 use tb_calls::{pbx_lookup, routing};
@@ -162,17 +162,7 @@ const METHODS: &[Method<UIScom>] = &[
                 ParamSpec::optional_text("RulesJSON", "ПравилаJSON"),
             ],
         },
-        call: |c, args| {
-            crate::present::call_status::call_status(
-                args[0].as_str(),
-                args[1].as_str(),
-                args[2].as_str(),
-                args[3].as_str(),
-                c.pbx.time_zone,
-            )
-            .map(Value::Str)
-            .map_err(calls_error)
-        },
+        call: |c, args| c.status_rule(args, crate::present::call_status::call_status),
     },
     Method {
         spec: MethodSpec {
@@ -187,17 +177,7 @@ const METHODS: &[Method<UIScom>] = &[
                 ParamSpec::optional_text("RulesJSON", "ПравилаJSON"),
             ],
         },
-        call: |c, args| {
-            crate::present::call_status::close_missed_calls(
-                args[0].as_str(),
-                args[1].as_str(),
-                args[2].as_str(),
-                args[3].as_str(),
-                c.pbx.time_zone,
-            )
-            .map(Value::Str)
-            .map_err(calls_error)
-        },
+        call: |c, args| c.status_rule(args, crate::present::call_status::close_missed_calls),
     },
     Method {
         spec: MethodSpec {
@@ -441,6 +421,24 @@ pub struct UIScom {
 }
 
 impl UIScom {
+    /// `СтатусЗвонка`, `ЗакрытьПропущенные`: a call-status rule of four JSON texts read in the PBX's time zone,
+    /// answered as JSON.
+    fn status_rule(
+        &mut self,
+        args: &[Value],
+        rule: fn(&str, &str, &str, &str, UtcOffset) -> Result<String, CallsError>,
+    ) -> Result<Value, AddinError> {
+        rule(
+            args[0].as_str(),
+            args[1].as_str(),
+            args[2].as_str(),
+            args[3].as_str(),
+            self.pbx.time_zone,
+        )
+        .map(Value::Str)
+        .map_err(calls_error)
+    }
+
     /// `ДопуститьУведомление`: gate 1 of a UIS notification (source, URL token in constant time, size), decided
     /// from the URL and the headers before 1C reads the body.
     fn admit(&mut self, args: &[Value]) -> Result<Value, AddinError> {
