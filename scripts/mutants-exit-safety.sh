@@ -77,11 +77,11 @@ plant "no exit hook (threads call the platform while it exits)" src/native/platf
     'unsafe { atexit(close_gate) };' 'let _ = close_gate as extern "C" fn();' \
     a_process_leaving_without_done_does_not_crash
 plant "the gate not checked by event delivery" src/native/platform.rs \
-    'return false;
-        }
-        // SAFETY: as above; the queue stops calling before Done returns, and the gate' \
-    '}
-        // SAFETY: as above; the queue stops calling before Done returns, and the gate' \
+    'let Some(_inside) = Inside::enter() else {
+            // The process is exiting: the interface may be gone. Refused, as a full buffer would be.
+            return false;
+        };' \
+    'let _inside = Inside::enter();' \
     a_process_leaving_without_done_does_not_crash
 plant "the library unloadable (no -z nodelete)" build.rs \
     'println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");' '' \

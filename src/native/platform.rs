@@ -6,7 +6,7 @@
 //! the platform handed to Init. It is the one place that knows that layout.
 
 use std::ffi::c_long;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -57,17 +57,44 @@ unsafe impl Sync for Platform {}
 /// Set by the exit hook: the process is ending, and the platform may already be freeing the interfaces it handed
 /// to objects that never got Done. No add-in thread calls the platform after this.
 static CLOSED: AtomicBool = AtomicBool::new(false);
-/// Held (shared) by every call of an add-in thread into the platform; the exit hook takes it exclusively once, so
-/// it returns only when no such call is still running.
-static GATE: parking_lot::RwLock<()> = parking_lot::const_rwlock(());
+/// How many calls of add-in threads are inside the platform now. A counter, not a lock: the exit hook runs while
+/// the process is ending, when threads killed by the exit may have held any lock (parking_lot's shared parking
+/// table included — under Wine an exit hook that waited on it spun forever), so it must wait on nothing but this
+/// number and the clock.
+static INSIDE: AtomicUsize = AtomicUsize::new(0);
 /// How long the exit hook waits for calls already inside the platform: a platform that blocks in ExternalEvent
-/// while it exits must not hang the exit.
+/// while it exits, or a thread the exit killed inside such a call, must not hang the exit.
 const EXIT_WAIT: Duration = Duration::from_secs(1);
 
-/// The exit hook: closes the gate and waits (bounded) for the calls already past it.
+/// The exit hook: closes the gate and waits (bounded, sleeping, without any lock) for the calls already past it.
 extern "C" fn close_gate() {
     CLOSED.store(true, Ordering::SeqCst);
-    drop(GATE.try_write_for(EXIT_WAIT));
+    let deadline = std::time::Instant::now() + EXIT_WAIT;
+    while INSIDE.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A call of an add-in thread into the platform, counted in [`INSIDE`] while it lasts; `None` once the gate is
+/// closed. The increment comes before the check and the exit hook's store before its read (both `SeqCst`), so
+/// either the call sees the gate closed or the hook sees the call and waits for it.
+struct Inside;
+
+impl Inside {
+    fn enter() -> Option<Inside> {
+        INSIDE.fetch_add(1, Ordering::SeqCst);
+        let inside = Inside;
+        if CLOSED.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(inside)
+    }
+}
+
+impl Drop for Inside {
+    fn drop(&mut self) {
+        INSIDE.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Registers [`close_gate`] with the C runtime's `atexit` on the first Init. A process that exits without Done on
@@ -101,10 +128,9 @@ impl Platform {
     }
 
     pub fn add_error(&self, source: &str, description: &str) -> bool {
-        let _inside = GATE.read();
-        if CLOSED.load(Ordering::SeqCst) {
+        let Some(_inside) = Inside::enter() else {
             return false;
-        }
+        };
         let source = to_utf16z(source);
         let description = to_utf16z(description);
         // SAFETY: valid until Done (see the type's docs); strings are NUL-terminated.
@@ -159,11 +185,10 @@ impl EventSink for Platform {
     fn deliver(&self, source: &[u16], name: &[u16], data: &[u16]) -> bool {
         let scrubbed = scrubbed(name, data);
         let data = scrubbed.as_deref().unwrap_or(data);
-        let _inside = GATE.read();
-        if CLOSED.load(Ordering::SeqCst) {
+        let Some(_inside) = Inside::enter() else {
             // The process is exiting: the interface may be gone. Refused, as a full buffer would be.
             return false;
-        }
+        };
         // SAFETY: as above; the queue stops calling before Done returns, and the gate before exit handlers free
         // the interface of an object that never got Done.
         unsafe {
