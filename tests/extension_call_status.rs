@@ -80,7 +80,11 @@ fn modules(root: &Path) -> Vec<(String, String)> {
         .map(|p| {
             let text = std::fs::read_to_string(&p).unwrap();
             (
-                p.strip_prefix(root).unwrap().to_string_lossy().into_owned(),
+                // `/` on every OS: the checks name files as `CommonModules/<Имя>/Ext/Module.bsl`.
+                p.strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/"),
                 text.trim_start_matches('\u{feff}').to_string(),
             )
         })
