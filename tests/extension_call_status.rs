@@ -16,8 +16,7 @@ use std::collections::BTreeMap;
 #[path = "support/dump_text.rs"]
 mod dump_text;
 
-use dump_text::{code_of, dump, read};
-use std::path::{Path, PathBuf};
+use dump_text::{code_of, modules, read};
 
 const SERVER_CALL: &str = "CommonModules/ТБ_ТелефонияВызовСервера/Ext/Module.bsl";
 const STATUSES_XML: &str = "InformationRegisters/ТБ_СтатусыЗвонков.xml";
@@ -58,37 +57,6 @@ fn methods(module: &str) -> BTreeMap<String, String> {
         }
     }
     out
-}
-
-/// Every BSL module of a dump: (path relative to the dump, text).
-fn modules(root: &Path) -> Vec<(String, String)> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "bsl") {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(root, &mut files);
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).unwrap();
-            (
-                // `/` on every OS: the checks name files as `CommonModules/<Имя>/Ext/Module.bsl`.
-                p.strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/"),
-                text.trim_start_matches('\u{feff}').to_string(),
-            )
-        })
-        .collect()
 }
 
 /// The common module a file belongs to (`CommonModules/<Имя>/Ext/Module.bsl`), or "" for forms and others.
@@ -175,7 +143,7 @@ fn history_writer_problems(modules: &[(String, String)]) -> Vec<String> {
 
 #[test]
 fn every_writer_of_the_history_also_applies_statuses() {
-    let real = modules(&dump());
+    let real = modules();
     assert_eq!(history_writer_problems(&real), Vec::<String>::new());
 
     let server = "CommonModules/ТБ_ТелефонияСервер/Ext/Module.bsl";

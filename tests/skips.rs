@@ -79,7 +79,7 @@ fn a_skip_is_a_visible_line_outside_ci_and_a_failure_in_ci() {
         return;
     }
     let run = |ci: Option<&str>| {
-        let mut child = this_test_binary();
+        let mut child = addin_host::this_test_binary();
         child
             .args([
                 "--exact",
@@ -116,34 +116,6 @@ fn a_skip_is_a_visible_line_outside_ci_and_a_failure_in_ci() {
     assert!(!passed, "with CI set the test fails: {text}");
     assert!(text.contains("but CI is set"), "{text}");
     assert!(!text.contains("TB-SKIP:"), "{text}");
-}
-
-/// A command that runs this test binary again the way it was run: directly, or (the i686 pass,
-/// `scripts/linux/run-i686.sh`) through a dynamic loader with its own arguments, where `current_exe` is the
-/// loader itself.
-fn this_test_binary() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let through_loader = exe
-        .file_name()
-        .is_some_and(|name| name.to_string_lossy().starts_with("ld-"));
-    if cfg!(target_os = "linux") && through_loader {
-        // The kernel's copy of the command line still holds the loader's arguments: repeat them up to the
-        // program (what argv[0] became).
-        let cmdline = std::fs::read("/proc/self/cmdline").unwrap();
-        let words: Vec<String> = cmdline
-            .split(|b| *b == 0)
-            .map(|w| String::from_utf8_lossy(w).into_owned())
-            .collect();
-        let program = std::env::args().next().unwrap();
-        let end = words
-            .iter()
-            .position(|w| *w == program)
-            .unwrap_or_else(|| panic!("{program} in {words:?}"));
-        let mut command = Command::new(&words[0]);
-        command.args(&words[1..=end]);
-        return command;
-    }
-    Command::new(exe)
 }
 
 /// `scripts/skips.sh` (the summary `scripts/test.sh` ends with) counts the lines per reason, wherever in a
